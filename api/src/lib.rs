@@ -1,0 +1,82 @@
+//! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
+
+pub mod health;
+pub mod json_body;
+pub mod middleware;
+pub mod problem;
+pub mod state;
+pub mod tenant;
+
+use std::net::IpAddr;
+
+use poem::http::StatusCode;
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, IntoResponse, Route};
+use poem_openapi::OpenApiService;
+
+use crate::middleware::Layer;
+use crate::middleware::access_log::AccessLog;
+use crate::middleware::body_limit::BodyLimit;
+use crate::middleware::problems::Problems;
+use crate::middleware::rate_limit::RateLimiter;
+use crate::middleware::request_id::RequestIds;
+use crate::problem::ProblemJson;
+pub use crate::state::AppState;
+use crate::tenant::resolve::TenantSlugs;
+
+/// HTTP settings, taken from the application's configuration.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub base_domain: String,
+    pub rate_limit_per_minute: u32,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub body_limit_bytes: usize,
+}
+
+/// Every documented endpoint, listed once.
+pub fn openapi() -> OpenApiService<(health::HealthApi, tenant::TenantApi), ()> {
+    OpenApiService::new(
+        (health::HealthApi, tenant::TenantApi),
+        "Cartwheel",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Self-hosted multi-tenant commerce. Errors are RFC 9457 problem+json.")
+}
+
+/// The whole HTTP application: every documented endpoint, the spec and Swagger UI.
+pub fn app(state: AppState, settings: HttpSettings) -> impl Endpoint {
+    let service = openapi();
+    let routes = Route::new()
+        .at("/api/v1/openapi.json", service.spec_endpoint())
+        .nest("/docs", service.swagger_ui())
+        .nest("/", service);
+    with_middleware(routes, state, settings)
+}
+
+/// Wraps routes in Cartwheel's middleware, outermost first:
+/// request id → tenant slug → access log → problem+json → panic → rate limit → body limit.
+pub fn with_middleware<E: Endpoint + 'static>(
+    routes: E,
+    state: AppState,
+    settings: HttpSettings,
+) -> impl Endpoint {
+    let limiter = RateLimiter::new(settings.rate_limit_per_minute, settings.trusted_proxies);
+    routes
+        .with(Layer(BodyLimit(settings.body_limit_bytes)))
+        .with(Layer(limiter))
+        .with(CatchPanic::new().with_handler(|_| {
+            ProblemJson::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "An unexpected error occurred. Quote the X-Request-Id header when reporting it.",
+            )
+            .into_response()
+        }))
+        .with(Layer(Problems))
+        .with(Layer(AccessLog))
+        .with(Layer(TenantSlugs {
+            base_domain: settings.base_domain,
+        }))
+        .with(Layer(RequestIds))
+        .data(state)
+}

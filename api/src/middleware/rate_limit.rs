@@ -1,0 +1,139 @@
+//! Per-client-IP request budget per minute, in this process (fixed one-minute windows).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+
+use super::Step;
+use super::client_ip::client_ip;
+use crate::problem::ProblemJson;
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Paths that are never limited: probes and scrapers must always get through.
+fn is_exempt(path: &str) -> bool {
+    path == "/health" || path.starts_with("/health/") || path == "/metrics"
+}
+
+#[derive(Clone)]
+pub struct RateLimiter {
+    limit: u32,
+    trusted_proxies: Arc<Vec<IpAddr>>,
+    windows: Arc<Mutex<HashMap<IpAddr, Window>>>,
+}
+
+#[derive(Clone, Copy)]
+struct Window {
+    started: Instant,
+    count: u32,
+}
+
+/// What the limiter decided for one request.
+pub struct Decision {
+    pub allowed: bool,
+    pub remaining: u32,
+    pub reset_after: Duration,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32, trusted_proxies: Vec<IpAddr>) -> Self {
+        Self {
+            limit,
+            trusted_proxies: Arc::new(trusted_proxies),
+            windows: Arc::default(),
+        }
+    }
+
+    pub fn check(&self, ip: IpAddr, now: Instant) -> Decision {
+        let mut windows = self.windows.lock().expect("rate limiter lock poisoned");
+        if windows.len() > 10_000 {
+            windows.retain(|_, w| now.duration_since(w.started) < WINDOW);
+        }
+        let window = windows.entry(ip).or_insert(Window {
+            started: now,
+            count: 0,
+        });
+        if now.duration_since(window.started) >= WINDOW {
+            *window = Window {
+                started: now,
+                count: 0,
+            };
+        }
+        let reset_after = WINDOW.saturating_sub(now.duration_since(window.started));
+        if window.count >= self.limit {
+            return Decision {
+                allowed: false,
+                remaining: 0,
+                reset_after,
+            };
+        }
+        window.count += 1;
+        Decision {
+            allowed: true,
+            remaining: self.limit - window.count,
+            reset_after,
+        }
+    }
+}
+
+impl Step for RateLimiter {
+    async fn handle<E: Endpoint>(&self, next: &E, req: Request) -> Result<Response> {
+        if is_exempt(req.uri().path()) {
+            return next.call(req).await.map(IntoResponse::into_response);
+        }
+        let Some(ip) = client_ip(&req, &self.trusted_proxies) else {
+            return next.call(req).await.map(IntoResponse::into_response);
+        };
+        let decision = self.check(ip, Instant::now());
+        let limit = self.limit.to_string();
+        let remaining = decision.remaining.to_string();
+        let reset = decision.reset_after.as_secs().max(1).to_string();
+        let mut response = if decision.allowed {
+            next.call(req).await?.into_response()
+        } else {
+            let mut response = ProblemJson::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                format!(
+                    "More than {} requests a minute from this address; retry in {reset} s.",
+                    self.limit
+                ),
+            )
+            .into_response();
+            response.headers_mut().insert(
+                "retry-after",
+                reset.parse().expect("digits are a header value"),
+            );
+            response
+        };
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-limit", limit.parse().expect("digits"));
+        headers.insert("ratelimit-remaining", remaining.parse().expect("digits"));
+        headers.insert("ratelimit-reset", reset.parse().expect("digits"));
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_plus_one_is_refused_until_the_window_ends() {
+        let limiter = RateLimiter::new(3, vec![]);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let start = Instant::now();
+        for expected_remaining in [2, 1, 0] {
+            let d = limiter.check(ip, start);
+            assert!(d.allowed);
+            assert_eq!(d.remaining, expected_remaining);
+        }
+        assert!(!limiter.check(ip, start).allowed);
+        assert!(limiter.check("10.0.0.2".parse().unwrap(), start).allowed);
+        assert!(limiter.check(ip, start + WINDOW).allowed);
+    }
+}

@@ -1,0 +1,3 @@
+//! sea-orm entities, one module per table; data only, no business rules.
+
+pub mod tenants;

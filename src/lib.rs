@@ -1,0 +1,7 @@
+//! Cartwheel: the application the `cartwheel` binary and the integration tests run.
+
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod startup;
+pub mod telemetry;

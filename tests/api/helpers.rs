@@ -1,0 +1,193 @@
+//! `spawn_app()`: the real application on 127.0.0.1:0 against a fresh database per test.
+
+use cartwheel::config::Config;
+use cartwheel::startup::{Application, Mode};
+use sea_orm::{ConnectionTrait, Database};
+use tokio::sync::oneshot;
+
+pub fn admin_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+    stop: Option<oneshot::Sender<()>>,
+    pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A database made for one test and removed when the test ends.
+pub enum TestDatabase {
+    Postgres { name: String },
+    Sqlite { dir: std::path::PathBuf },
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend) -> (Self, String) {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        match backend {
+            Backend::Postgres => {
+                let name = format!("cw_test_{id}");
+                let admin = Database::connect(admin_database_url()).await.expect(
+                    "Postgres for tests: set TEST_DATABASE_URL or start one on 127.0.0.1:5432",
+                );
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                let url = database_url_for(&admin_database_url(), &name);
+                (TestDatabase::Postgres { name }, url)
+            }
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("cw_test_{id}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.join("cartwheel.db").display());
+                (TestDatabase::Sqlite { dir }, url)
+            }
+        }
+    }
+
+    /// Drops the Postgres database now, even with open connections (for "database gone" tests).
+    pub async fn drop_now(&self) {
+        if let TestDatabase::Postgres { name } = self {
+            let admin = Database::connect(admin_database_url()).await.unwrap();
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .unwrap();
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            TestDatabase::Postgres { name } => {
+                let name = name.clone();
+                // Drop runs outside async; a short-lived runtime on its own thread does the DROP.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(admin_database_url()).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .await;
+                        }
+                    })
+                })
+                .join();
+            }
+            TestDatabase::Sqlite { dir } => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+}
+
+fn database_url_for(admin_url: &str, name: &str) -> String {
+    let (base, query) = match admin_url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (admin_url, String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    format!("{base}/{name}{query}")
+}
+
+/// A config for tests: a random port, the given database, nothing read from the process.
+pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
+    let mut env = vec![
+        ("DATABASE_URL".to_string(), database_url.to_string()),
+        ("CARTWHEEL_BIND".to_string(), "127.0.0.1:0".to_string()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Config::from_sources(None, env).expect("valid test config")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Backend::Postgres, &[]).await
+}
+
+pub async fn spawn_app_sqlite() -> TestApp {
+    spawn_app_with(Backend::Sqlite, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        cartwheel::telemetry::init(cartwheel::config::LogFormat::Pretty);
+    }
+    let (database, url) = TestDatabase::create(backend).await;
+    let config = test_config(&url, extra);
+    let app = Application::build(config, Mode::Serve)
+        .await
+        .expect("application builds");
+    let address = format!("http://{}", app.address());
+    let (stop, stopped) = oneshot::channel();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        database,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Asks the server to stop gracefully and waits for it.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => server.await?,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Reads a response that must be problem+json with the given status.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_json::Value {
+    let response_status = response.status().as_u16();
+    if response_status != status {
+        panic!(
+            "status {response_status}, expected {status}: {}",
+            response.text().await.unwrap()
+        );
+    }
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    assert!(response.headers().contains_key("x-request-id"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().unwrap().starts_with("https://"));
+    assert!(!body["title"].as_str().unwrap().is_empty());
+    assert!(!body["detail"].as_str().unwrap().is_empty());
+    body
+}

@@ -1,0 +1,11 @@
+//! HTTP foundation tests: real server on a random port, fresh Postgres database (or SQLite file) per test.
+
+mod binary;
+mod errors;
+mod health;
+mod helpers;
+mod openapi;
+mod rate_limit;
+mod request_id;
+mod shutdown;
+mod tenant;
