@@ -34,6 +34,34 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
+    /// Measure throughput and latency against DATABASE_URL; prints one JSON line.
+    Bench {
+        #[command(subcommand)]
+        target: BenchTarget,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, Copy)]
+pub enum BenchTarget {
+    /// Enqueue `--jobs` no-op jobs, then work them off with `--concurrency` and time it.
+    Queue {
+        #[arg(long, default_value_t = 50_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// `batch`: enqueue in multi-row statements; `per-txn`: one job per transaction, as the API does.
+        #[arg(long, value_enum, default_value_t = EnqueueMode::Batch)]
+        mode: EnqueueMode,
+        /// Also measure pickup latency of single jobs on an idle queue, this many samples.
+        #[arg(long, default_value_t = 200)]
+        latency_samples: usize,
+    },
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnqueueMode {
+    Batch,
+    PerTxn,
 }
 
 #[derive(Subcommand, Debug, Clone, Copy)]

@@ -1,10 +1,12 @@
 //! Settings from defaults, an optional `cartwheel.toml` and the environment (highest wins).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
+
+use cartwheel_scheduler::CronSpec;
 
 /// Where the embedded default database lives.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://cartwheel.db?mode=rwc";
@@ -28,6 +30,14 @@ pub struct Config {
     pub log_format: LogFormat,
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
+    pub operator_token: Option<String>,
+    pub worker_concurrency: usize,
+    pub worker_queue_concurrency: HashMap<String, usize>,
+    pub worker_poll_interval: Duration,
+    pub job_recovery_bound: Duration,
+    pub scheduler_catch_up: bool,
+    /// `[cron.<name>]` tables of the settings file.
+    pub cron: Vec<CronSpec>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -69,6 +79,28 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         "CARTWHEEL_SHUTDOWN_TIMEOUT_SECS",
         Some("30"),
     ),
+    ("operator_token", "CARTWHEEL_OPERATOR_TOKEN", None),
+    (
+        "worker_concurrency",
+        "CARTWHEEL_WORKER_CONCURRENCY",
+        Some("8"),
+    ),
+    (
+        "worker_queue_concurrency",
+        "CARTWHEEL_WORKER_QUEUE_CONCURRENCY",
+        Some(""),
+    ),
+    ("worker_poll_ms", "CARTWHEEL_WORKER_POLL_MS", Some("500")),
+    (
+        "job_recovery_secs",
+        "CARTWHEEL_JOB_RECOVERY_SECS",
+        Some("60"),
+    ),
+    (
+        "scheduler_catch_up",
+        "CARTWHEEL_SCHEDULER_CATCH_UP",
+        Some("true"),
+    ),
 ];
 
 /// Variables that start with `CARTWHEEL_` but are read by the CLI, not by `Config`.
@@ -109,8 +141,11 @@ impl Config {
                 );
             }
         }
+        let mut cron = Vec::new();
         if let Some(path) = file {
-            for (key, value) in read_file(path)? {
+            let (settings, cron_specs) = read_file(path)?;
+            cron = cron_specs;
+            for (key, value) in settings {
                 let Some((name, _, _)) = SETTINGS.iter().find(|(k, _, _)| *k == key) else {
                     return Err(ConfigError::UnknownKey {
                         key,
@@ -142,10 +177,10 @@ impl Config {
                 });
             }
         }
-        Self::parse(&raw)
+        Self::parse(&raw, cron)
     }
 
-    fn parse(raw: &BTreeMap<&str, Raw>) -> Result<Self, ConfigError> {
+    fn parse(raw: &BTreeMap<&str, Raw>, cron: Vec<CronSpec>) -> Result<Self, ConfigError> {
         let trusted_proxies = optional(raw, "trusted_proxies")
             .map(|value| {
                 value
@@ -206,6 +241,17 @@ impl Config {
                 "shutdown_timeout_secs",
                 required(raw, "shutdown_timeout_secs"),
             )?),
+            operator_token: optional(raw, "operator_token").map(str::to_string),
+            worker_concurrency: positive(raw, "worker_concurrency")? as usize,
+            worker_queue_concurrency: queue_concurrency(raw)?,
+            worker_poll_interval: Duration::from_millis(positive(raw, "worker_poll_ms")?),
+            job_recovery_bound: Duration::from_secs(positive(raw, "job_recovery_secs")?),
+            scheduler_catch_up: parse_value(
+                raw,
+                "scheduler_catch_up",
+                required(raw, "scheduler_catch_up"),
+            )?,
+            cron,
         })
     }
 
@@ -214,16 +260,62 @@ impl Config {
     }
 }
 
-fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
+/// A whole number of at least 1.
+fn positive(raw: &BTreeMap<&str, Raw>, key: &str) -> Result<u64, ConfigError> {
+    let value: u64 = parse_value(raw, key, required(raw, key))?;
+    if value == 0 {
+        return Err(invalid(raw, key, "must be at least 1"));
+    }
+    Ok(value)
+}
+
+/// `queue=n,queue=n`: per-queue worker concurrency.
+fn queue_concurrency(raw: &BTreeMap<&str, Raw>) -> Result<HashMap<String, usize>, ConfigError> {
+    let key = "worker_queue_concurrency";
+    optional(raw, key)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (queue, n) = pair
+                .split_once('=')
+                .ok_or_else(|| invalid(raw, key, &format!("`{pair}`: expected queue=number")))?;
+            let n: usize = parse_value(raw, key, n)?;
+            if n == 0 {
+                return Err(invalid(raw, key, &format!("`{pair}`: must be at least 1")));
+            }
+            Ok((queue.trim().to_string(), n))
+        })
+        .collect()
+}
+
+type FileSettings = (Vec<(String, String)>, Vec<CronSpec>);
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
     let file_error = |message: String| ConfigError::File {
         path: path.display().to_string(),
         message,
     };
     let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-    let table: toml::Table = text
+    let mut table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| file_error(e.to_string()))?;
-    table
+    let cron = match table.remove("cron") {
+        Some(toml::Value::Table(entries)) => entries
+            .into_iter()
+            .map(|(name, entry)| {
+                cron_spec(&name, entry).map_err(|m| file_error(format!("[cron.{name}]: {m}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => {
+            return Err(file_error(
+                "`cron` must be a table of [cron.<name>] entries".into(),
+            ));
+        }
+        None => Vec::new(),
+    };
+    let settings = table
         .into_iter()
         .map(|(key, value)| {
             let value = match value {
@@ -248,7 +340,41 @@ fn read_file(path: &Path) -> Result<Vec<(String, String)>, ConfigError> {
             };
             Ok((key, value))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((settings, cron))
+}
+
+/// One `[cron.<name>]` table: `schedule`, `job`, optional `payload` (a table) and `enabled`.
+fn cron_spec(name: &str, entry: toml::Value) -> Result<CronSpec, String> {
+    let toml::Value::Table(mut entry) = entry else {
+        return Err("must be a table".into());
+    };
+    let mut text = |key: &str| match entry.remove(key) {
+        Some(toml::Value::String(s)) => Ok(s),
+        Some(other) => Err(format!("`{key}` must be a string, found {other}")),
+        None => Err(format!("`{key}` is required")),
+    };
+    let schedule = text("schedule")?;
+    let job = text("job")?;
+    let payload = match entry.remove("payload") {
+        Some(value) => serde_json::to_value(value).map_err(|e| format!("`payload`: {e}"))?,
+        None => serde_json::json!({}),
+    };
+    let enabled = match entry.remove("enabled") {
+        Some(toml::Value::Boolean(b)) => b,
+        Some(other) => return Err(format!("`enabled` must be true or false, found {other}")),
+        None => true,
+    };
+    if let Some(unknown) = entry.keys().next() {
+        return Err(format!("unknown key `{unknown}`"));
+    }
+    Ok(CronSpec {
+        name: name.to_string(),
+        schedule,
+        job,
+        payload,
+        enabled,
+    })
 }
 
 fn optional<'a>(raw: &'a BTreeMap<&str, Raw>, key: &str) -> Option<&'a str> {
@@ -333,6 +459,32 @@ mod tests {
     }
 
     #[test]
+    fn reads_cron_entries_and_names_their_mistakes() {
+        let dir = std::env::temp_dir().join(format!("cw-config-cron-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cartwheel.toml");
+        std::fs::write(
+            &path,
+            "[cron.ping]\nschedule = \"*/5 * * * * *\"\njob = \"noop\"\npayload = { label = \"hi\" }\n",
+        )
+        .unwrap();
+        let config = Config::from_sources(Some(&path), env(&[])).unwrap();
+        assert_eq!(config.cron.len(), 1);
+        assert_eq!(config.cron[0].name, "ping");
+        assert_eq!(config.cron[0].payload["label"], "hi");
+        std::fs::write(
+            &path,
+            "[cron.ping]\nschedule = \"* * * * * *\"\njob = \"noop\"\nwhen = 1\n",
+        )
+        .unwrap();
+        let err = Config::from_sources(Some(&path), env(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("[cron.ping]") && err.to_string().contains("`when`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_file_key_is_named() {
         let dir = std::env::temp_dir().join(format!("cw-config-unknown-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -369,6 +521,21 @@ mod tests {
                 "CARTWHEEL_TRUSTED_PROXIES",
             ),
             ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
+            (
+                "CARTWHEEL_WORKER_QUEUE_CONCURRENCY",
+                "noop:4",
+                "CARTWHEEL_WORKER_QUEUE_CONCURRENCY",
+            ),
+            (
+                "CARTWHEEL_WORKER_CONCURRENCY",
+                "0",
+                "CARTWHEEL_WORKER_CONCURRENCY",
+            ),
+            (
+                "CARTWHEEL_SCHEDULER_CATCH_UP",
+                "maybe",
+                "CARTWHEEL_SCHEDULER_CATCH_UP",
+            ),
         ] {
             let err = Config::from_sources(None, env(&[(var, value)])).unwrap_err();
             assert!(err.to_string().contains(named), "{var}={value}: {err}");

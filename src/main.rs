@@ -2,8 +2,8 @@ use clap::Parser;
 
 use cartwheel::cli::{Cli, Command, MigrateAction};
 use cartwheel::config::Config;
-use cartwheel::startup::{Application, Mode, shutdown_signal};
-use cartwheel::{database, telemetry};
+use cartwheel::startup::{Application, Role, shutdown_signal};
+use cartwheel::{bench, database, telemetry};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -27,26 +27,11 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
-    match command {
-        Command::Serve => {
-            let app = Application::build(config, Mode::Serve).await?;
-            println!("Cartwheel is listening on http://{}", app.address());
-            app.run_until_stopped(shutdown_signal()).await
-        }
-        Command::Api => {
-            let app = Application::build(config, Mode::Api).await?;
-            println!("Cartwheel API is listening on http://{}", app.address());
-            app.run_until_stopped(shutdown_signal()).await
-        }
-        Command::Worker | Command::Scheduler => {
-            if config.is_sqlite() {
-                anyhow::bail!(
-                    "separate worker and scheduler processes need a Postgres DATABASE_URL; \
-                     for the embedded SQLite database run `cartwheel serve`"
-                );
-            }
-            anyhow::bail!("not built yet")
-        }
+    let role = match command {
+        Command::Serve => Role::Serve,
+        Command::Api => Role::Api,
+        Command::Worker => Role::Worker,
+        Command::Scheduler => Role::Scheduler,
         Command::Migrate { action } => {
             let db = database::connect(&config.database_url).await?;
             match action.unwrap_or(MigrateAction::Up) {
@@ -56,7 +41,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 }
                 MigrateAction::Status => print!("{}", database::status(&db).await?),
             }
-            Ok(())
+            return Ok(());
         }
+        Command::Bench { target } => return bench::run(target, config).await,
+    };
+    let app = Application::build(config, role).await?;
+    match app.address() {
+        Some(address) => println!("Cartwheel is listening on http://{address}"),
+        None => println!("Cartwheel {} started", format!("{role:?}").to_lowercase()),
     }
+    app.run_until_stopped(shutdown_signal()).await
 }

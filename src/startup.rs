@@ -5,84 +5,161 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use cartwheel_api::{AppState, HttpSettings};
+use cartwheel_scheduler::SchedulerSettings;
+use cartwheel_worker::WorkerSettings;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::database;
+use crate::{database, telemetry};
 
-/// What a process runs: everything (`serve`) or only the HTTP API (`api`).
+/// What a process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub enum Role {
+    /// API, worker and scheduler together; migrates first.
     Serve,
     Api,
+    Worker,
+    Scheduler,
+}
+
+impl Role {
+    fn runs_http(self) -> bool {
+        matches!(self, Role::Serve | Role::Api)
+    }
+    fn runs_worker(self) -> bool {
+        matches!(self, Role::Serve | Role::Worker)
+    }
+    fn runs_scheduler(self) -> bool {
+        matches!(self, Role::Serve | Role::Scheduler)
+    }
 }
 
 pub struct Application {
     config: Config,
+    role: Role,
     db: DatabaseConnection,
-    acceptor: TcpAcceptor,
-    address: SocketAddr,
+    scheduler: SchedulerSettings,
+    http: Option<(TcpAcceptor, SocketAddr)>,
 }
 
 impl Application {
-    /// Connects to the database (migrating it in `serve`) and binds the listen address.
-    pub async fn build(config: Config, mode: Mode) -> anyhow::Result<Self> {
-        if mode == Mode::Api && config.is_sqlite() {
+    /// Checks the settings, connects to the database (migrating it in `serve`) and binds the
+    /// listen address when the role serves HTTP.
+    pub async fn build(config: Config, role: Role) -> anyhow::Result<Self> {
+        if role != Role::Serve && config.is_sqlite() {
             anyhow::bail!(
-                "`cartwheel api` needs a Postgres DATABASE_URL so it can share the queue with \
-                 separate workers; for the embedded SQLite database run `cartwheel serve`"
+                "`cartwheel {}` needs a Postgres DATABASE_URL so that separate processes can share \
+                 the queue; for the embedded SQLite database run `cartwheel serve`",
+                format!("{role:?}").to_lowercase()
             );
         }
+        let scheduler = SchedulerSettings {
+            entries: cartwheel_scheduler::build_table(config.cron.clone())?,
+            catch_up: config.scheduler_catch_up,
+        };
         let db = database::connect(&config.database_url).await?;
-        if mode == Mode::Serve {
+        if role == Role::Serve {
             database::migrate(&db).await?;
             ensure_demo_tenant(&db).await?;
         }
-        let acceptor = TcpListener::bind(config.bind)
-            .into_acceptor()
-            .await
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let address = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .context("the listener has no TCP address")?;
+        let http = if role.runs_http() {
+            let acceptor = TcpListener::bind(config.bind)
+                .into_acceptor()
+                .await
+                .with_context(|| format!("cannot listen on {}", config.bind))?;
+            let address = acceptor
+                .local_addr()
+                .first()
+                .and_then(|a| a.as_socket_addr().copied())
+                .context("the listener has no TCP address")?;
+            Some((acceptor, address))
+        } else {
+            None
+        };
         Ok(Self {
             config,
+            role,
             db,
-            acceptor,
-            address,
+            scheduler,
+            http,
         })
     }
 
-    pub fn address(&self) -> SocketAddr {
-        self.address
+    /// The HTTP address, for roles that serve HTTP.
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|(_, address)| *address)
     }
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded).
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-        let state = AppState { db: self.db };
-        let settings = HttpSettings {
-            base_domain: self.config.base_domain.clone(),
-            rate_limit_per_minute: self.config.rate_limit_per_minute,
-            trusted_proxies: self.config.trusted_proxies.clone(),
-            body_limit_bytes: self.config.body_limit_bytes,
+    /// Runs until `shutdown` resolves; then each part stops gracefully within the timeout.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let wait = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            }
         };
-        tracing::info!(address = %self.address, "listening on http://{}", self.address);
-        Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(
-                cartwheel_api::app(state, settings),
-                shutdown,
-                Some(self.config.shutdown_timeout),
-            )
-            .await
-            .context("HTTP server failed")?;
+        let config = self.config;
+        let http = async {
+            let Some((acceptor, address)) = self.http else {
+                return Ok(());
+            };
+            let state = AppState {
+                db: self.db.clone(),
+                operator_token: config.operator_token.clone(),
+                metrics: telemetry::metrics(),
+                worker_liveness: config.job_recovery_bound,
+            };
+            let settings = HttpSettings {
+                base_domain: config.base_domain.clone(),
+                rate_limit_per_minute: config.rate_limit_per_minute,
+                trusted_proxies: config.trusted_proxies.clone(),
+                body_limit_bytes: config.body_limit_bytes,
+            };
+            tracing::info!(%address, "listening on http://{address}");
+            Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    cartwheel_api::app(state, settings),
+                    wait(),
+                    Some(config.shutdown_timeout),
+                )
+                .await
+                .context("HTTP server failed")
+        };
+        let worker = async {
+            if !self.role.runs_worker() {
+                return Ok(());
+            }
+            let settings = WorkerSettings {
+                concurrency: config.worker_concurrency,
+                queue_concurrency: config.worker_queue_concurrency.clone(),
+                poll_interval: config.worker_poll_interval,
+                recovery_bound: config.job_recovery_bound,
+                shutdown_timeout: config.shutdown_timeout,
+            };
+            cartwheel_worker::run(self.db.clone(), settings, wait()).await
+        };
+        let scheduler = async {
+            if self.role.runs_scheduler() {
+                cartwheel_scheduler::run(self.db.clone(), self.scheduler, wait()).await;
+            }
+            Ok(())
+        };
+        tokio::try_join!(http, worker, scheduler)?;
         tracing::info!("stopped");
         Ok(())
     }

@@ -1,7 +1,9 @@
 //! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
 
 pub mod health;
+pub mod jobs;
 pub mod json_body;
+pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod state;
@@ -34,9 +36,22 @@ pub struct HttpSettings {
 }
 
 /// Every documented endpoint, listed once.
-pub fn openapi() -> OpenApiService<(health::HealthApi, tenant::TenantApi), ()> {
+pub fn openapi() -> OpenApiService<
+    (
+        health::HealthApi,
+        metrics::MetricsApi,
+        tenant::TenantApi,
+        jobs::JobsApi,
+    ),
+    (),
+> {
     OpenApiService::new(
-        (health::HealthApi, tenant::TenantApi),
+        (
+            health::HealthApi,
+            metrics::MetricsApi,
+            tenant::TenantApi,
+            jobs::JobsApi,
+        ),
         "Cartwheel",
         env!("CARGO_PKG_VERSION"),
     )

@@ -1,3 +1,23 @@
-//! The job queue's vocabulary: job families, transactional enqueue, and storage setup.
+//! The job queue's vocabulary: job families with their payloads, queues and retry policies;
+//! transactional enqueue; the apalis storage on Postgres and SQLite; and the queries admins use.
 
+mod dialect;
+pub mod enqueue;
+pub mod families;
+pub mod monitor;
+pub mod policy;
 pub mod storage;
+
+pub use enqueue::{EnqueueError, Enqueued, NewJob, enqueue, enqueue_batch};
+pub use policy::RetryPolicy;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A kind of job: its payload type names the queue it runs on and how failures are retried.
+pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
+    /// The queue (apalis `job_type`) this job is stored and fetched under.
+    const QUEUE: &'static str;
+    /// How often and how far apart failures are retried.
+    const RETRY: RetryPolicy;
+}

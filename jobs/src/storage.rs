@@ -1,8 +1,13 @@
-//! The apalis job tables: created by `migrate`, probed by readiness checks.
+//! The apalis job tables: created by `migrate`, probed by readiness checks, pruned by maintenance.
+
+use std::time::Duration;
 
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+
+use crate::dialect::{dialect, placeholder};
+use crate::monitor::JobState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -14,19 +19,42 @@ pub enum StorageError {
     UnsupportedBackend,
 }
 
-/// Creates or upgrades apalis's own tables (schema `apalis` on Postgres, `Jobs` on SQLite).
+/// Indexes the admin views and pruning need on top of apalis's own (which serve fetching).
+const POSTGRES_INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS cw_jobs_status_id ON apalis.jobs (status, id)",
+    "CREATE INDEX IF NOT EXISTS cw_jobs_queue_status_id ON apalis.jobs (job_type, status, id)",
+    "CREATE INDEX IF NOT EXISTS cw_jobs_done_at ON apalis.jobs (done_at) WHERE done_at IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS cw_jobs_tenant ON apalis.jobs ((metadata -> 'tenant_id'), id)",
+];
+const SQLITE_INDEXES: &[&str] = &[
+    "CREATE INDEX IF NOT EXISTS cw_jobs_status_id ON Jobs (status, id)",
+    "CREATE INDEX IF NOT EXISTS cw_jobs_queue_status_id ON Jobs (job_type, status, id)",
+    "CREATE INDEX IF NOT EXISTS cw_jobs_done_at ON Jobs (done_at)",
+    "CREATE INDEX IF NOT EXISTS cw_jobs_tenant ON Jobs (json_extract(metadata, '$.tenant_id'), id)",
+];
+
+/// Creates or upgrades apalis's own tables (schema `apalis` on Postgres, `Jobs` on SQLite),
+/// then Cartwheel's indexes on them.
 pub async fn setup(db: &DatabaseConnection) -> Result<(), StorageError> {
-    match db.get_database_backend() {
+    let indexes = match db.get_database_backend() {
         DatabaseBackend::Postgres => {
             PostgresStorage::<()>::setup(db.get_postgres_connection_pool())
                 .await
-                .map_err(|e| StorageError::Migrate(e.to_string()))
+                .map_err(|e| StorageError::Migrate(e.to_string()))?;
+            POSTGRES_INDEXES
         }
-        DatabaseBackend::Sqlite => SqliteStorage::<()>::setup(db.get_sqlite_connection_pool())
-            .await
-            .map_err(|e| StorageError::Migrate(e.to_string())),
-        _ => Err(StorageError::UnsupportedBackend),
+        DatabaseBackend::Sqlite => {
+            SqliteStorage::<()>::setup(db.get_sqlite_connection_pool())
+                .await
+                .map_err(|e| StorageError::Migrate(e.to_string()))?;
+            SQLITE_INDEXES
+        }
+        _ => return Err(StorageError::UnsupportedBackend),
+    };
+    for sql in indexes {
+        db.execute_unprepared(sql).await?;
     }
+    Ok(())
 }
 
 /// Succeeds when the jobs table answers a query.
@@ -37,5 +65,75 @@ pub async fn check<C: ConnectionTrait>(db: &C) -> Result<(), StorageError> {
         _ => return Err(StorageError::UnsupportedBackend),
     };
     db.execute_unprepared(sql).await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    pub finished: u64,
+    pub dead: u64,
+}
+
+/// Rows deleted per statement: each batch is its own short transaction.
+pub const PRUNE_BATCH: u64 = 1_000;
+
+/// Deletes succeeded and cancelled jobs finished before `finished_age` ago, and dead jobs
+/// finished before `dead_age` ago, `PRUNE_BATCH` rows at a time.
+pub async fn prune(
+    db: &DatabaseConnection,
+    finished_age: Duration,
+    dead_age: Duration,
+) -> Result<PruneReport, StorageError> {
+    let d = dialect(db.get_database_backend())?;
+    let finished = format!(
+        "(({}) OR ({}))",
+        d.state_condition(JobState::Succeeded),
+        d.state_condition(JobState::Cancelled)
+    );
+    let dead = d.state_condition(JobState::Dead);
+    let mut report = PruneReport::default();
+    for (condition, age, count) in [
+        (finished, finished_age, &mut report.finished),
+        (dead, dead_age, &mut report.dead),
+    ] {
+        let table = d.table;
+        let sql = format!(
+            "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE done_at < {} AND {condition} LIMIT {PRUNE_BATCH})",
+            d.seconds_ago(age.as_secs())
+        );
+        loop {
+            let deleted = db
+                .execute_raw(Statement::from_string(d.backend, sql.clone()))
+                .await?
+                .rows_affected();
+            *count += deleted;
+            if deleted < PRUNE_BATCH {
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Pushes a failed job's `run_at` out by `delay`: apalis fetches failed jobs whose `run_at` has passed.
+pub async fn delay_retry(
+    db: &DatabaseConnection,
+    id: &str,
+    delay: Duration,
+) -> Result<(), StorageError> {
+    let d = dialect(db.get_database_backend())?;
+    let run_at = match d.backend {
+        DatabaseBackend::Postgres => {
+            format!("now() + interval '{} milliseconds'", delay.as_millis())
+        }
+        _ => format!("{} + {}", d.now, delay.as_secs_f64().ceil() as u64),
+    };
+    let sql = format!(
+        "UPDATE {} SET run_at = {run_at} WHERE id = {}",
+        d.table,
+        placeholder(d.backend, 1)
+    );
+    db.execute_raw(Statement::from_sql_and_values(d.backend, sql, [id.into()]))
+        .await?;
     Ok(())
 }

@@ -93,7 +93,12 @@ async fn spawn_probe() -> String {
     let routes = Route::new().nest("/", OpenApiService::new(ProbeApi, "probe", "1"));
     let endpoint = with_middleware(
         routes,
-        AppState { db },
+        AppState {
+            db,
+            operator_token: None,
+            metrics: cartwheel::telemetry::metrics(),
+            worker_liveness: std::time::Duration::from_secs(60),
+        },
         HttpSettings {
             base_domain: "localhost".into(),
             rate_limit_per_minute: 1000,

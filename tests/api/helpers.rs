@@ -1,7 +1,7 @@
 //! `spawn_app()`: the real application on 127.0.0.1:0 against a fresh database per test.
 
 use cartwheel::config::Config;
-use cartwheel::startup::{Application, Mode};
+use cartwheel::startup::{Application, Role};
 use sea_orm::{ConnectionTrait, Database};
 use tokio::sync::oneshot;
 
@@ -129,10 +129,10 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     }
     let (database, url) = TestDatabase::create(backend).await;
     let config = test_config(&url, extra);
-    let app = Application::build(config, Mode::Serve)
+    let app = Application::build(config, Role::Serve)
         .await
         .expect("application builds");
-    let address = format!("http://{}", app.address());
+    let address = format!("http://{}", app.address().expect("serve has HTTP"));
     let (stop, stopped) = oneshot::channel();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;

@@ -1,1 +1,8 @@
-//! placeholder
+//! The job worker: apalis workers for every queue, and the handlers they run.
+
+pub mod handler;
+pub mod handlers;
+pub mod runtime;
+
+pub use handler::{Handler, JobContext, JobError};
+pub use runtime::{WorkerSettings, run};

@@ -27,14 +27,14 @@ struct TenantView {
     status: String,
 }
 
-/// Listed for the OpenAPI document; the `CurrentTenant` extractor and the rate limiter build these.
-#[allow(dead_code)]
 #[derive(ApiResponse)]
 enum TenantError {
-    /// No tenant was named, or the named tenant does not exist.
+    /// No tenant was named, or the named tenant does not exist (answered by `CurrentTenant`).
+    #[allow(dead_code)]
     #[oai(status = 404)]
     NotFound(ProblemJson),
-    /// Too many requests from this client; see `Retry-After`.
+    /// Too many requests from this client; see `Retry-After` (answered by the rate limiter).
+    #[allow(dead_code)]
     #[oai(status = 429)]
     TooManyRequests(ProblemJson),
 }

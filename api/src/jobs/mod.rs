@@ -1,0 +1,316 @@
+//! Job monitoring for operators: queues, jobs, retry and cancel, live workers.
+
+mod auth;
+
+use cartwheel_jobs::monitor::{self, ChangeError, JobFilter, JobRecord, JobState, QueueStats};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::problem::{FieldError, ProblemJson};
+use crate::state::AppState;
+use auth::OperatorToken;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Watching and steering background jobs (operator token).
+    Jobs,
+}
+
+pub struct JobsApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct QueueView {
+    queue: String,
+    pending: u64,
+    scheduled: u64,
+    running: u64,
+    retrying: u64,
+    dead: u64,
+    succeeded_last_minute: u64,
+    failed_last_minute: u64,
+    /// Age of the oldest job waiting to run, in seconds.
+    oldest_pending_secs: Option<f64>,
+}
+
+#[derive(Object)]
+struct QueueList {
+    items: Vec<QueueView>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct JobView {
+    id: String,
+    queue: String,
+    /// pending, scheduled, running, retrying, succeeded, dead or cancelled.
+    state: String,
+    attempts: i32,
+    max_attempts: i32,
+    priority: i32,
+    run_at: chrono::DateTime<chrono::Utc>,
+    locked_at: Option<chrono::DateTime<chrono::Utc>>,
+    locked_by: Option<String>,
+    done_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_error: Option<String>,
+    tenant_id: Option<uuid::Uuid>,
+    idempotency_key: Option<String>,
+    payload: serde_json::Value,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct JobList {
+    items: Vec<JobView>,
+    page: u64,
+    limit: u64,
+    /// Exact up to 10,000; beyond that `totalCapped` is true and the count stops there.
+    total: u64,
+    total_capped: bool,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct WorkerView {
+    id: String,
+    queue: String,
+    last_heartbeat: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Object)]
+struct WorkerList {
+    items: Vec<WorkerView>,
+}
+
+#[derive(ApiResponse)]
+enum JobsError {
+    /// A filter or paging parameter is invalid; `errors` names it.
+    #[oai(status = 400)]
+    BadRequest(ProblemJson),
+    /// No operator token, or the wrong one (answered by the `OperatorToken` check).
+    #[allow(dead_code)]
+    #[oai(status = 401)]
+    Unauthorized(ProblemJson),
+    /// No such job.
+    #[oai(status = 404)]
+    NotFound(ProblemJson),
+    /// The job is not in a state that allows this.
+    #[oai(status = 409)]
+    Conflict(ProblemJson),
+    /// Too many requests from this client; see `Retry-After` (answered by the rate limiter).
+    #[allow(dead_code)]
+    #[oai(status = 429)]
+    TooManyRequests(ProblemJson),
+    /// An unexpected error; the log has the details under the request id.
+    #[oai(status = 500)]
+    Internal(ProblemJson),
+}
+
+impl JobsError {
+    fn internal(error: &dyn std::error::Error) -> Self {
+        Self::Internal(ProblemJson::internal(error))
+    }
+
+    fn bad_parameter(field: &str, message: String) -> Self {
+        Self::BadRequest(
+            ProblemJson::new(StatusCode::BAD_REQUEST, "bad-parameter", message.clone())
+                .with_errors(vec![FieldError {
+                    field: field.into(),
+                    message,
+                }]),
+        )
+    }
+
+    fn from_change(error: ChangeError, id: &str) -> Self {
+        match error {
+            ChangeError::NotFound => Self::NotFound(not_found(id)),
+            ChangeError::WrongState { .. } => Self::Conflict(ProblemJson::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("Job `{id}`: {error}."),
+            )),
+            ChangeError::Database(e) => Self::internal(&e),
+        }
+    }
+}
+
+fn not_found(id: &str) -> ProblemJson {
+    ProblemJson::not_found(format!("No job `{id}`."))
+}
+
+impl From<QueueStats> for QueueView {
+    fn from(s: QueueStats) -> Self {
+        QueueView {
+            queue: s.queue,
+            pending: s.pending,
+            scheduled: s.scheduled,
+            running: s.running,
+            retrying: s.retrying,
+            dead: s.dead,
+            succeeded_last_minute: s.succeeded_last_minute,
+            failed_last_minute: s.failed_last_minute,
+            oldest_pending_secs: s.oldest_pending_secs,
+        }
+    }
+}
+
+impl From<JobRecord> for JobView {
+    fn from(j: JobRecord) -> Self {
+        JobView {
+            id: j.id,
+            queue: j.queue,
+            state: j.state.as_str().into(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            priority: j.priority,
+            run_at: j.run_at,
+            locked_at: j.locked_at,
+            locked_by: j.locked_by,
+            done_at: j.done_at,
+            last_error: j.last_error,
+            tenant_id: j.tenant_id,
+            idempotency_key: j.idempotency_key,
+            payload: j.payload,
+        }
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Jobs")]
+impl JobsApi {
+    /// Every queue with its job counts by state, oldest pending age and last-minute throughput.
+    #[oai(path = "/queues", method = "get")]
+    async fn queues(
+        &self,
+        _auth: OperatorToken,
+        state: Data<&AppState>,
+    ) -> Result<Json<QueueList>, JobsError> {
+        let stats = monitor::queue_stats(&state.db, None)
+            .await
+            .map_err(|e| JobsError::internal(&e))?;
+        Ok(Json(QueueList {
+            items: stats.into_iter().map(QueueView::from).collect(),
+        }))
+    }
+
+    /// Jobs, newest first, filtered by queue, state and tenant.
+    #[oai(path = "/jobs", method = "get")]
+    async fn jobs(
+        &self,
+        _auth: OperatorToken,
+        state: Data<&AppState>,
+        /// Queue name, e.g. `email.send`.
+        queue: Query<Option<String>>,
+        /// pending, scheduled, running, retrying, succeeded, dead or cancelled.
+        #[oai(name = "state")]
+        job_state: Query<Option<String>>,
+        tenant: Query<Option<uuid::Uuid>>,
+        #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<u64>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u64>,
+    ) -> Result<Json<JobList>, JobsError> {
+        let job_state = match job_state.0.as_deref() {
+            None => None,
+            Some(s) => Some(JobState::parse(s).ok_or_else(|| {
+                let known: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+                JobsError::bad_parameter(
+                    "state",
+                    format!("Unknown state `{s}`; use one of {}.", known.join(", ")),
+                )
+            })?),
+        };
+        let filter = JobFilter {
+            queue: queue.0,
+            state: job_state,
+            tenant_id: tenant.0,
+        };
+        let found = monitor::list_jobs(&state.db, &filter, page.0, limit.0)
+            .await
+            .map_err(|e| JobsError::internal(&e))?;
+        Ok(Json(JobList {
+            items: found.items.into_iter().map(JobView::from).collect(),
+            page: page.0,
+            limit: limit.0,
+            total: found.total,
+            total_capped: found.total_capped,
+        }))
+    }
+
+    /// One job with its payload, attempts, schedule and last error.
+    #[oai(path = "/jobs/:id", method = "get")]
+    async fn job(
+        &self,
+        _auth: OperatorToken,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<Json<JobView>, JobsError> {
+        match monitor::get_job(&state.db, &id, None).await {
+            Ok(Some(job)) => Ok(Json(job.into())),
+            Ok(None) => Err(JobsError::NotFound(not_found(&id))),
+            Err(e) => Err(JobsError::internal(&e)),
+        }
+    }
+
+    /// Runs a dead or retrying job again now, with a fresh set of attempts.
+    #[oai(path = "/jobs/:id/retry", method = "post")]
+    async fn retry(
+        &self,
+        _auth: OperatorToken,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<Json<JobView>, JobsError> {
+        monitor::retry_job(&state.db, &id, None)
+            .await
+            .map(|job| Json(job.into()))
+            .map_err(|e| JobsError::from_change(e, &id))
+    }
+
+    /// Cancels a job that has not started (pending, scheduled or waiting to retry).
+    #[oai(path = "/jobs/:id/cancel", method = "post")]
+    async fn cancel(
+        &self,
+        _auth: OperatorToken,
+        state: Data<&AppState>,
+        id: Path<String>,
+    ) -> Result<Json<JobView>, JobsError> {
+        monitor::cancel_job(&state.db, &id, None)
+            .await
+            .map(|job| Json(job.into()))
+            .map_err(|e| JobsError::from_change(e, &id))
+    }
+
+    /// Workers whose heartbeat is recent, with the queue each serves.
+    #[oai(path = "/workers", method = "get")]
+    async fn workers(
+        &self,
+        _auth: OperatorToken,
+        state: Data<&AppState>,
+    ) -> Result<Json<WorkerList>, JobsError> {
+        let workers = monitor::live_workers(&state.db, state.worker_liveness.as_secs().max(1))
+            .await
+            .map_err(|e| JobsError::internal(&e))?;
+        Ok(Json(WorkerList {
+            items: workers
+                .into_iter()
+                .map(|w| WorkerView {
+                    id: w.id,
+                    queue: w.queue,
+                    last_heartbeat: w.last_seen,
+                })
+                .collect(),
+        }))
+    }
+}
+
+fn default_page() -> u64 {
+    1
+}
+
+fn default_limit() -> u64 {
+    20
+}

@@ -1,0 +1,49 @@
+//! Prometheus metrics: this process's counters, plus queue depth and age read from the database.
+
+use poem::web::Data;
+use poem_openapi::payload::PlainText;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+
+use crate::problem::ProblemJson;
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Prometheus scrape endpoint; never rate limited.
+    Metrics,
+}
+
+pub struct MetricsApi;
+
+#[derive(ApiResponse)]
+enum MetricsResponse {
+    /// Prometheus text exposition format.
+    #[oai(status = 200, content_type = "text/plain; version=0.0.4")]
+    Ok(PlainText<String>),
+    /// The queue gauges could not be read.
+    #[oai(status = 500)]
+    Internal(ProblemJson),
+}
+
+#[OpenApi(tag = "ApiTags::Metrics")]
+impl MetricsApi {
+    /// HTTP and job counters of this process, queue depth and oldest pending age per queue.
+    #[oai(path = "/metrics", method = "get")]
+    async fn metrics(&self, state: Data<&AppState>) -> MetricsResponse {
+        let stats = match cartwheel_jobs::monitor::queue_stats(&state.db, None).await {
+            Ok(stats) => stats,
+            Err(e) => return MetricsResponse::Internal(ProblemJson::internal(&e)),
+        };
+        for queue in stats {
+            let depth = (queue.pending + queue.scheduled + queue.retrying) as f64;
+            metrics::gauge!("cartwheel_queue_depth", "queue" => queue.queue.clone()).set(depth);
+            metrics::gauge!("cartwheel_queue_running", "queue" => queue.queue.clone())
+                .set(queue.running as f64);
+            metrics::gauge!("cartwheel_queue_dead", "queue" => queue.queue.clone())
+                .set(queue.dead as f64);
+            metrics::gauge!("cartwheel_queue_oldest_pending_seconds", "queue" => queue.queue)
+                .set(queue.oldest_pending_secs.unwrap_or(0.0));
+        }
+        MetricsResponse::Ok(PlainText(state.metrics.render()))
+    }
+}

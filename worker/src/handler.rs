@@ -1,0 +1,107 @@
+//! The contract every job handler meets, and the wrapper that gives apalis retries with backoff,
+//! dead jobs, panic safety and metrics.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
+use cartwheel_jobs::Job;
+use futures::FutureExt;
+use sea_orm::DatabaseConnection;
+
+/// What a handler gets besides its payload.
+#[derive(Clone)]
+pub struct JobContext {
+    pub db: DatabaseConnection,
+    /// The job's id (a ULID), stable across attempts: handlers key their side effects on it.
+    pub job_id: String,
+    /// 1 on the first run.
+    pub attempt: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another attempt (after backoff): a timeout, an unreachable server.
+    #[error("{0:#}")]
+    Retryable(anyhow::Error),
+    /// Never worth retrying: the job is dead at once.
+    #[error("{0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl JobError {
+    pub fn retryable(error: impl Into<anyhow::Error>) -> Self {
+        Self::Retryable(error.into())
+    }
+
+    pub fn permanent(error: impl Into<anyhow::Error>) -> Self {
+        Self::Permanent(error.into())
+    }
+}
+
+/// A job type the worker can run. Handlers must be idempotent: delivery is at least once.
+pub trait Handler: Job {
+    fn handle(self, ctx: &JobContext) -> impl Future<Output = Result<(), JobError>> + Send;
+}
+
+/// What every apalis worker shares.
+#[derive(Clone)]
+pub struct Deps {
+    pub db: DatabaseConnection,
+}
+
+/// The apalis handler for job type `J`.
+pub async fn execute<J: Handler>(
+    job: J,
+    id: TaskId,
+    attempt: Attempt,
+    deps: Data<Deps>,
+) -> Result<(), BoxDynError> {
+    let queue = J::QUEUE;
+    let ctx = JobContext {
+        db: deps.db.clone(),
+        job_id: id.to_string(),
+        attempt: attempt.current().max(1) as u32,
+    };
+    let started = Instant::now();
+    metrics::counter!("cartwheel_jobs_started_total", "queue" => queue).increment(1);
+    let outcome = AssertUnwindSafe(job.handle(&ctx)).catch_unwind().await;
+    metrics::histogram!("cartwheel_job_duration_seconds", "queue" => queue)
+        .record(started.elapsed().as_secs_f64());
+    let error = match outcome {
+        Ok(Ok(())) => {
+            metrics::counter!("cartwheel_jobs_succeeded_total", "queue" => queue).increment(1);
+            return Ok(());
+        }
+        Ok(Err(JobError::Permanent(e))) => {
+            tracing::warn!(queue, job_id = %ctx.job_id, error = %format!("{e:#}"), "job failed permanently; it is dead");
+            metrics::counter!("cartwheel_jobs_failed_total", "queue" => queue).increment(1);
+            metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
+            return Err(AbortError::new(format!("{e:#}")).into());
+        }
+        Ok(Err(JobError::Retryable(e))) => format!("{e:#}"),
+        Err(panic) => format!("handler panicked: {}", panic_message(&panic)),
+    };
+    metrics::counter!("cartwheel_jobs_failed_total", "queue" => queue).increment(1);
+    if J::RETRY.has_attempts_left(ctx.attempt) {
+        let delay = J::RETRY.backoff(ctx.attempt, rand::random::<f64>());
+        // apalis would fetch a failed job again at once; pushing run_at out is the backoff.
+        if let Err(e) = cartwheel_jobs::storage::delay_retry(&ctx.db, &ctx.job_id, delay).await {
+            tracing::error!(queue, job_id = %ctx.job_id, error = %e, "could not schedule the retry");
+        }
+        metrics::counter!("cartwheel_jobs_retried_total", "queue" => queue).increment(1);
+        tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "job failed; will retry");
+    } else {
+        metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
+        tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, error = %error, "job failed on its last attempt; it is dead");
+    }
+    Err(error.into())
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

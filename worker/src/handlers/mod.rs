@@ -1,0 +1,4 @@
+//! Handlers, one module per job family.
+
+pub mod maintenance;
+pub mod noop;

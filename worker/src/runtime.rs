@@ -1,0 +1,142 @@
+//! Runs an apalis worker per queue, with per-queue concurrency, until shutdown.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use apalis::prelude::{BackendExt, Monitor, Strategy, WorkerBuilder, WorkerBuilderExt};
+use apalis_postgres::{PostgresStorage, Pubsub};
+use apalis_sqlite::SqliteStorage;
+use cartwheel_jobs::Job;
+use cartwheel_jobs::families::{maintenance::PruneJobs, noop::Noop};
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+
+use crate::handler::{Deps, Handler, execute};
+
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Jobs run at once per queue, unless `queue_concurrency` names the queue.
+    pub concurrency: usize,
+    pub queue_concurrency: HashMap<String, usize>,
+    /// How often an idle queue looks for due jobs (Postgres also wakes on NOTIFY at once).
+    pub poll_interval: Duration,
+    /// A job held by a worker that died runs again within this long.
+    pub recovery_bound: Duration,
+    /// How long running jobs may finish after shutdown begins.
+    pub shutdown_timeout: Duration,
+}
+
+impl WorkerSettings {
+    fn concurrency_for(&self, queue: &str) -> usize {
+        self.queue_concurrency
+            .get(queue)
+            .copied()
+            .unwrap_or(self.concurrency)
+            .max(1)
+    }
+
+    /// Heartbeats come 4 times per recovery bound; 3 missed ones mark a worker dead, and the
+    /// next heartbeat of a live worker re-enqueues its jobs: 3/4 + 1/4 of the bound at most.
+    fn heartbeat(&self) -> Duration {
+        (self.recovery_bound / 4).max(Duration::from_millis(250))
+    }
+}
+
+/// Every queue the worker runs; a job type is added here when its handler exists.
+pub const QUEUES: &[&str] = &[Noop::QUEUE, PruneJobs::QUEUE];
+
+/// Runs workers for every queue until `shutdown` resolves, then stops fetching, lets running
+/// jobs finish (up to the shutdown timeout) and hands fetched-but-unstarted jobs back at once.
+pub async fn run(
+    db: DatabaseConnection,
+    settings: WorkerSettings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let process = process_name();
+    tracing::info!(worker = %process, queues = ?QUEUES, "worker starting");
+    let deps = Deps { db: db.clone() };
+    let monitor = Monitor::new();
+    let monitor = register::<Noop>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<PruneJobs>(monitor, &db, &deps, &settings, &process);
+    monitor
+        .should_restart(|worker, error| {
+            // A worker stops on a storage error (say the database restarted); back off, then retry.
+            let wait = Duration::from_millis(100 << worker.restarts().min(6)).min(Duration::from_secs(5));
+            tracing::warn!(worker = %worker.name(), %error, restart_in_ms = wait.as_millis() as u64, "worker stopped; restarting");
+            tokio::task::block_in_place(|| std::thread::sleep(wait));
+            true
+        })
+        .shutdown_timeout(settings.shutdown_timeout)
+        .run_with_signal(async {
+            shutdown.await;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(worker = %process, "worker stopped");
+    Ok(())
+}
+
+fn register<J: Handler>(
+    monitor: Monitor,
+    db: &DatabaseConnection,
+    deps: &Deps,
+    settings: &WorkerSettings,
+    process: &str,
+) -> Monitor {
+    let concurrency = settings.concurrency_for(J::QUEUE);
+    let name = format!("{process}:{}", J::QUEUE);
+    let deps = deps.clone();
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool().clone();
+            let config = apalis_postgres::Config::default()
+                .queue(J::QUEUE)
+                .batch_size(concurrency)
+                .heartbeat_interval(settings.heartbeat())
+                .missed_heartbeats(3);
+            let backend = PostgresStorage::<J>::new(&pool)
+                .with_config(config)
+                .poll_with_strategy(
+                    Strategy::new()
+                        .stream(Pubsub::new(pool.clone(), J::QUEUE.to_string()))
+                        .interval(settings.poll_interval),
+                );
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(format!("{name}:{restarts}"))
+                    .backend(backend.clone())
+                    .data(deps.clone())
+                    .concurrency(concurrency)
+                    .build(execute::<J>)
+            })
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool().clone();
+            let config = apalis_sqlite::Config::default()
+                .queue(J::QUEUE)
+                .batch_size(concurrency)
+                .heartbeat_interval(settings.heartbeat())
+                .missed_heartbeats(3);
+            let backend = SqliteStorage::<J>::new(&pool)
+                .with_config(config)
+                .poll_with_interval(settings.poll_interval);
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(format!("{name}:{restarts}"))
+                    .backend(backend.clone())
+                    .data(deps.clone())
+                    .concurrency(concurrency)
+                    .build(execute::<J>)
+            })
+        }
+    }
+}
+
+/// `host-pid-random`: unique per process, readable in the workers list.
+fn process_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "worker".into());
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
+}
