@@ -65,6 +65,7 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
     let settings = WorkerSettings {
         concurrency: 1,
         queue_concurrency: HashMap::from([(Noop::QUEUE.to_string(), concurrency)]),
+        batch_size: config.worker_batch_size,
         poll_interval: Duration::from_millis(100),
         recovery_bound: Duration::from_secs(60),
         shutdown_timeout: Duration::from_secs(10),

@@ -33,6 +33,8 @@ pub struct Config {
     pub operator_token: Option<String>,
     pub worker_concurrency: usize,
     pub worker_queue_concurrency: HashMap<String, usize>,
+    /// Jobs claimed per fetch; unset means the queue's concurrency.
+    pub worker_batch_size: Option<usize>,
     pub worker_poll_interval: Duration,
     pub job_recovery_bound: Duration,
     pub scheduler_catch_up: bool,
@@ -90,6 +92,7 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         "CARTWHEEL_WORKER_QUEUE_CONCURRENCY",
         Some(""),
     ),
+    ("worker_batch_size", "CARTWHEEL_WORKER_BATCH_SIZE", None),
     ("worker_poll_ms", "CARTWHEEL_WORKER_POLL_MS", Some("500")),
     (
         "job_recovery_secs",
@@ -244,6 +247,10 @@ impl Config {
             operator_token: optional(raw, "operator_token").map(str::to_string),
             worker_concurrency: positive(raw, "worker_concurrency")? as usize,
             worker_queue_concurrency: queue_concurrency(raw)?,
+            worker_batch_size: match optional(raw, "worker_batch_size") {
+                Some(_) => Some(positive(raw, "worker_batch_size")? as usize),
+                None => None,
+            },
             worker_poll_interval: Duration::from_millis(positive(raw, "worker_poll_ms")?),
             job_recovery_bound: Duration::from_secs(positive(raw, "job_recovery_secs")?),
             scheduler_catch_up: parse_value(

@@ -147,6 +147,7 @@ impl Application {
             let settings = WorkerSettings {
                 concurrency: config.worker_concurrency,
                 queue_concurrency: config.worker_queue_concurrency.clone(),
+                batch_size: config.worker_batch_size,
                 poll_interval: config.worker_poll_interval,
                 recovery_bound: config.job_recovery_bound,
                 shutdown_timeout: config.shutdown_timeout,

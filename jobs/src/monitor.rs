@@ -156,6 +156,12 @@ fn record(row: &QueryResult) -> Result<JobRecord, DbErr> {
         .and_then(|v| {
             v.get("Err")
                 .map(|e| e.as_str().map(str::to_string).unwrap_or(e.to_string()))
+        })
+        // apalis marks permanent failures with its error type's name; admins need the message.
+        .map(|e| {
+            e.strip_prefix("AbortError: ")
+                .map(str::to_string)
+                .unwrap_or(e)
         });
     let payload: Vec<u8> = row.try_get("", "job")?;
     let tenant: Option<String> = row.try_get("", "tenant_id")?;
@@ -265,7 +271,7 @@ pub async fn get_job<C: ConnectionTrait>(
         .transpose()
 }
 
-/// Runs a dead or retrying job again now, with a fresh set of attempts.
+/// Runs a dead or retrying job again now, with as many attempts again as it had at first.
 pub async fn retry_job<C: ConnectionTrait>(
     db: &C,
     id: &str,
@@ -279,8 +285,8 @@ pub async fn retry_job<C: ConnectionTrait>(
         &[JobState::Dead, JobState::Retrying],
         |d| {
             format!(
-                "status = 'Pending', attempts = 0, run_at = {}, lock_by = NULL, lock_at = NULL, \
-             done_at = NULL",
+                "status = 'Pending', max_attempts = attempts + max_attempts, run_at = {}, \
+             lock_by = NULL, lock_at = NULL, done_at = NULL",
                 d.now
             )
         },
@@ -375,7 +381,7 @@ pub async fn queue_stats<C: ConnectionTrait>(
         .iter()
         .map(|state| {
             format!(
-                "SELECT job_type, '{}' AS metric, COUNT(*) AS n, NULL AS oldest FROM {} WHERE {}{tenant_condition} GROUP BY job_type",
+                "SELECT job_type, '{}' AS metric, COUNT(*) AS n, CAST(NULL AS REAL) AS oldest FROM {} WHERE {}{tenant_condition} GROUP BY job_type",
                 state.as_str(),
                 d.table,
                 d.state_condition(*state)
@@ -391,7 +397,7 @@ pub async fn queue_stats<C: ConnectionTrait>(
         ),
     ] {
         parts.push(format!(
-            "SELECT job_type, '{metric}' AS metric, COUNT(*) AS n, NULL AS oldest FROM {} \
+            "SELECT job_type, '{metric}' AS metric, COUNT(*) AS n, CAST(NULL AS REAL) AS oldest FROM {} \
              WHERE done_at > {minute_ago} AND {condition}{tenant_condition} GROUP BY job_type",
             d.table
         ));

@@ -32,11 +32,6 @@ impl RetryPolicy {
         let half = full / 2;
         half + half.mul_f64(random.clamp(0.0, 1.0))
     }
-
-    /// Whether a failure on attempt `attempt` leaves another attempt.
-    pub fn has_attempts_left(&self, attempt: u32) -> bool {
-        attempt < self.max_attempts
-    }
 }
 
 #[cfg(test)]
@@ -55,11 +50,5 @@ mod tests {
         }
         assert_eq!(POLICY.backoff(20, 1.0), Duration::from_secs(60));
         assert_eq!(POLICY.backoff(u32::MAX, 1.0), Duration::from_secs(60));
-    }
-
-    #[test]
-    fn counts_attempts_left() {
-        assert!(POLICY.has_attempts_left(4));
-        assert!(!POLICY.has_attempts_left(5));
     }
 }

@@ -115,12 +115,15 @@ pub async fn prune(
     Ok(report)
 }
 
-/// Pushes a failed job's `run_at` out by `delay`: apalis fetches failed jobs whose `run_at` has passed.
-pub async fn delay_retry(
+/// After failed attempt number `attempt`: when the job's row allows more attempts, pushes its
+/// `run_at` out by `delay` (apalis fetches failed jobs as soon as `run_at` has passed) and
+/// returns true; otherwise the job is dead and this returns false.
+pub async fn schedule_retry(
     db: &DatabaseConnection,
     id: &str,
+    attempt: u32,
     delay: Duration,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let d = dialect(db.get_database_backend())?;
     let run_at = match d.backend {
         DatabaseBackend::Postgres => {
@@ -129,11 +132,17 @@ pub async fn delay_retry(
         _ => format!("{} + {}", d.now, delay.as_secs_f64().ceil() as u64),
     };
     let sql = format!(
-        "UPDATE {} SET run_at = {run_at} WHERE id = {}",
+        "UPDATE {} SET run_at = {run_at} WHERE id = {} AND max_attempts > {}",
         d.table,
-        placeholder(d.backend, 1)
+        placeholder(d.backend, 1),
+        placeholder(d.backend, 2)
     );
-    db.execute_raw(Statement::from_sql_and_values(d.backend, sql, [id.into()]))
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            d.backend,
+            sql,
+            [id.into(), (attempt as i32).into()],
+        ))
         .await?;
-    Ok(())
+    Ok(result.rows_affected() > 0)
 }

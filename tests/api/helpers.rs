@@ -1,8 +1,13 @@
-//! `spawn_app()`: the real application on 127.0.0.1:0 against a fresh database per test.
+//! `spawn_app()`: the real application on 127.0.0.1:0 against a fresh database per test, and
+//! helpers to run the `cartwheel` binary itself. Shared by several test binaries, each of which
+//! uses a part of it.
+#![allow(dead_code)]
 
 use cartwheel::config::Config;
 use cartwheel::startup::{Application, Role};
-use sea_orm::{ConnectionTrait, Database};
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tokio::sync::oneshot;
 
 pub fn admin_database_url() -> String {
@@ -18,6 +23,7 @@ pub enum Backend {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    pub db: DatabaseConnection,
     pub database: TestDatabase,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -133,6 +139,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         .await
         .expect("application builds");
     let address = format!("http://{}", app.address().expect("serve has HTTP"));
+    let db = app.db().clone();
     let (stop, stopped) = oneshot::channel();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
@@ -143,6 +150,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        db,
         database,
         stop: Some(stop),
         server: Some(server),
@@ -190,4 +198,112 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_j
     assert!(!body["title"].as_str().unwrap().is_empty());
     assert!(!body["detail"].as_str().unwrap().is_empty());
     body
+}
+
+/// A fresh, migrated database with no application running on it.
+pub async fn migrated_database(backend: Backend) -> (TestDatabase, String, DatabaseConnection) {
+    let (database, url) = TestDatabase::create(backend).await;
+    let db = cartwheel::database::connect(&url).await.unwrap();
+    cartwheel::database::migrate(&db).await.unwrap();
+    (database, url, db)
+}
+
+/// A running `cartwheel` process, killed if the test ends first.
+pub struct Process(pub std::process::Child);
+
+impl Process {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &self.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal}");
+    }
+
+    /// Waits for the process to exit, at most `timeout`.
+    pub async fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process did not exit within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cartwheel <args>` with only the given environment (plus PATH), output discarded
+/// unless TEST_LOG is set.
+pub fn cartwheel_process(args: &[&str], env: &[(&str, &str)]) -> Process {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cartwheel"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "RUST_LOG",
+            if std::env::var_os("TEST_LOG").is_some() {
+                "info"
+            } else {
+                "warn"
+            },
+        )
+        .envs(env.iter().copied());
+    if std::env::var_os("TEST_LOG").is_none() {
+        command.stdout(std::process::Stdio::null());
+        command.stderr(std::process::Stdio::null());
+    }
+    Process(command.spawn().expect("start cartwheel"))
+}
+
+/// Polls `check` until it is true, failing the test after `timeout`.
+pub async fn eventually<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The first column of the first row of `sql`, as an integer.
+pub async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .unwrap()
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).unwrap()
+}
+
+/// The job table's name on this database.
+pub fn jobs_table(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "apalis.jobs",
+        _ => "Jobs",
+    }
 }

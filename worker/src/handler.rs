@@ -83,17 +83,19 @@ pub async fn execute<J: Handler>(
         Err(panic) => format!("handler panicked: {}", panic_message(&panic)),
     };
     metrics::counter!("cartwheel_jobs_failed_total", "queue" => queue).increment(1);
-    if J::RETRY.has_attempts_left(ctx.attempt) {
-        let delay = J::RETRY.backoff(ctx.attempt, rand::random::<f64>());
-        // apalis would fetch a failed job again at once; pushing run_at out is the backoff.
-        if let Err(e) = cartwheel_jobs::storage::delay_retry(&ctx.db, &ctx.job_id, delay).await {
+    let delay = J::RETRY.backoff(ctx.attempt, rand::random::<f64>());
+    match cartwheel_jobs::storage::schedule_retry(&ctx.db, &ctx.job_id, ctx.attempt, delay).await {
+        Ok(true) => {
+            metrics::counter!("cartwheel_jobs_retried_total", "queue" => queue).increment(1);
+            tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "job failed; will retry");
+        }
+        Ok(false) => {
+            metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
+            tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, error = %error, "job failed on its last attempt; it is dead");
+        }
+        Err(e) => {
             tracing::error!(queue, job_id = %ctx.job_id, error = %e, "could not schedule the retry");
         }
-        metrics::counter!("cartwheel_jobs_retried_total", "queue" => queue).increment(1);
-        tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "job failed; will retry");
-    } else {
-        metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
-        tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, error = %error, "job failed on its last attempt; it is dead");
     }
     Err(error.into())
 }

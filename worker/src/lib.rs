@@ -2,6 +2,7 @@
 
 pub mod handler;
 pub mod handlers;
+mod poll;
 pub mod runtime;
 
 pub use handler::{Handler, JobContext, JobError};

@@ -11,12 +11,16 @@ use cartwheel_jobs::families::{maintenance::PruneJobs, noop::Noop};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use crate::handler::{Deps, Handler, execute};
+use crate::poll::Ticker;
 
 #[derive(Clone, Debug)]
 pub struct WorkerSettings {
     /// Jobs run at once per queue, unless `queue_concurrency` names the queue.
     pub concurrency: usize,
     pub queue_concurrency: HashMap<String, usize>,
+    /// Jobs claimed per fetch; `None` means the queue's concurrency. A larger batch saves
+    /// round trips; its extra jobs wait in this worker (and go back at once on shutdown).
+    pub batch_size: Option<usize>,
     /// How often an idle queue looks for due jobs (Postgres also wakes on NOTIFY at once).
     pub poll_interval: Duration,
     /// A job held by a worker that died runs again within this long.
@@ -83,6 +87,7 @@ fn register<J: Handler>(
     process: &str,
 ) -> Monitor {
     let concurrency = settings.concurrency_for(J::QUEUE);
+    let batch_size = settings.batch_size.unwrap_or(concurrency).max(1);
     let name = format!("{process}:{}", J::QUEUE);
     let deps = deps.clone();
     match db.get_database_backend() {
@@ -90,7 +95,7 @@ fn register<J: Handler>(
             let pool = db.get_postgres_connection_pool().clone();
             let config = apalis_postgres::Config::default()
                 .queue(J::QUEUE)
-                .batch_size(concurrency)
+                .batch_size(batch_size)
                 .heartbeat_interval(settings.heartbeat())
                 .missed_heartbeats(3);
             let backend = PostgresStorage::<J>::new(&pool)
@@ -98,7 +103,7 @@ fn register<J: Handler>(
                 .poll_with_strategy(
                     Strategy::new()
                         .stream(Pubsub::new(pool.clone(), J::QUEUE.to_string()))
-                        .interval(settings.poll_interval),
+                        .apply(Ticker::new(settings.poll_interval)),
                 );
             monitor.register(move |restarts| {
                 WorkerBuilder::new(format!("{name}:{restarts}"))
@@ -112,12 +117,12 @@ fn register<J: Handler>(
             let pool = db.get_sqlite_connection_pool().clone();
             let config = apalis_sqlite::Config::default()
                 .queue(J::QUEUE)
-                .batch_size(concurrency)
+                .batch_size(batch_size)
                 .heartbeat_interval(settings.heartbeat())
                 .missed_heartbeats(3);
             let backend = SqliteStorage::<J>::new(&pool)
                 .with_config(config)
-                .poll_with_interval(settings.poll_interval);
+                .poll_with_strategy(Strategy::new().apply(Ticker::new(settings.poll_interval)));
             monitor.register(move |restarts| {
                 WorkerBuilder::new(format!("{name}:{restarts}"))
                     .backend(backend.clone())

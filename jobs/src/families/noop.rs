@@ -17,6 +17,9 @@ pub struct Noop {
     /// Sleep this long while running; tests use it to catch a job in flight.
     #[serde(default)]
     pub sleep_ms: u64,
+    /// Sleep only on attempts up to this one (0: on every attempt).
+    #[serde(default)]
+    pub sleep_until_attempt: u32,
     /// A label tests use to tell jobs apart.
     #[serde(default)]
     pub label: String,

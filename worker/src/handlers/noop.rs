@@ -7,7 +7,9 @@ use crate::handler::{Handler, JobContext, JobError};
 
 impl Handler for Noop {
     async fn handle(self, ctx: &JobContext) -> Result<(), JobError> {
-        if self.sleep_ms > 0 {
+        if self.sleep_ms > 0
+            && (self.sleep_until_attempt == 0 || ctx.attempt <= self.sleep_until_attempt)
+        {
             tokio::time::sleep(std::time::Duration::from_millis(self.sleep_ms)).await;
         }
         if self.fail_permanently {

@@ -1,0 +1,136 @@
+use std::time::Duration;
+
+use cartwheel_jobs::families::noop::Noop;
+use cartwheel_jobs::monitor::{JobState, get_job};
+use cartwheel_jobs::{NewJob, enqueue, enqueue_batch};
+
+use crate::helpers::{Backend, cartwheel_process, eventually, migrated_database, scalar};
+
+#[tokio::test]
+async fn two_worker_processes_run_each_of_2000_jobs_exactly_once() {
+    let (_database, url, db) = migrated_database(Backend::Postgres).await;
+    let jobs = (0..2000)
+        .map(|i| {
+            NewJob::new(Noop {
+                label: i.to_string(),
+                ..Default::default()
+            })
+        })
+        .collect();
+    enqueue_batch(&db, jobs).await.unwrap();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CARTWHEEL_WORKER_CONCURRENCY", "8"),
+    ];
+    let _a = cartwheel_process(&["worker"], &env);
+    let _b = cartwheel_process(&["worker"], &env);
+    let done = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'";
+    eventually(Duration::from_secs(60), "2000 jobs done", || async {
+        scalar(&db, done).await == 2000
+    })
+    .await;
+    // `attempts` counts starts: a job that ran twice would show 2.
+    let rerun = "SELECT COUNT(*) FROM apalis.jobs WHERE attempts <> 1";
+    assert_eq!(scalar(&db, rerun).await, 0);
+    let workers = "SELECT COUNT(DISTINCT split_part(lock_by, ':', 1)) FROM apalis.jobs";
+    assert_eq!(scalar(&db, workers).await, 2, "both processes took jobs");
+}
+
+#[tokio::test]
+async fn a_sigkilled_workers_job_runs_again_on_another_worker_within_the_bound() {
+    let (_database, url, db) = migrated_database(Backend::Postgres).await;
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CARTWHEEL_JOB_RECOVERY_SECS", "4"),
+        ("CARTWHEEL_WORKER_POLL_MS", "100"),
+    ];
+    let mut first = cartwheel_process(&["worker"], &env);
+    let job = NewJob::new(Noop {
+        sleep_ms: 60_000,
+        sleep_until_attempt: 1,
+        ..Default::default()
+    });
+    let id = enqueue(&db, job).await.unwrap().id;
+    eventually(
+        Duration::from_secs(10),
+        "the first worker to start the job",
+        || async { get_job(&db, &id, None).await.unwrap().unwrap().state == JobState::Running },
+    )
+    .await;
+    let held_by = get_job(&db, &id, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .locked_by
+        .unwrap();
+    first.signal("KILL");
+    first.wait(Duration::from_secs(5)).await;
+
+    let started = std::time::Instant::now();
+    let _second = cartwheel_process(&["worker"], &env);
+    eventually(
+        Duration::from_secs(15),
+        "the job to run again and succeed",
+        || async { get_job(&db, &id, None).await.unwrap().unwrap().state == JobState::Succeeded },
+    )
+    .await;
+    let job = get_job(&db, &id, None).await.unwrap().unwrap();
+    assert_ne!(job.locked_by.unwrap(), held_by);
+    assert_eq!(job.attempts, 2);
+    // The configured bound is 4 s; allow start-up time on a busy machine.
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_running_job_and_leaves_the_rest_for_others() {
+    let (_database, url, db) = migrated_database(Backend::Postgres).await;
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CARTWHEEL_WORKER_QUEUE_CONCURRENCY", "noop=1"),
+        ("CARTWHEEL_WORKER_POLL_MS", "100"),
+        ("CARTWHEEL_SHUTDOWN_TIMEOUT_SECS", "20"),
+    ];
+    let mut worker = cartwheel_process(&["worker"], &env);
+    let jobs = (0..4)
+        .map(|_| {
+            NewJob::new(Noop {
+                sleep_ms: 1_500,
+                ..Default::default()
+            })
+        })
+        .collect();
+    enqueue_batch(&db, jobs).await.unwrap();
+    eventually(Duration::from_secs(10), "one job running", || async {
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Running'",
+        )
+        .await
+            == 1
+    })
+    .await;
+    let stopping = std::time::Instant::now();
+    worker.signal("TERM");
+    let status = worker.wait(Duration::from_secs(10)).await;
+    assert!(status.success(), "exit status {status:?}");
+    // It waited for the running job only, not for the queue.
+    assert!(
+        stopping.elapsed() < Duration::from_millis(2_900),
+        "took {:?}",
+        stopping.elapsed()
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'"
+        )
+        .await,
+        1
+    );
+    let untouched = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending' AND lock_by IS NULL";
+    assert_eq!(scalar(&db, untouched).await, 3);
+}
