@@ -60,6 +60,8 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
         }
     }
     let enqueue_secs = started.elapsed().as_secs_f64();
+    // Fresh planner statistics for the new backlog, as autovacuum would keep them.
+    execute(&db, &format!("ANALYZE {table}")).await?;
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let settings = WorkerSettings {
