@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 use uuid::Uuid;
 
 use crate::Job;
-use crate::dialect::placeholder;
+use crate::dialect::{dialect, placeholder};
 
 /// A job about to be enqueued, with the options that travel with it.
 #[derive(Clone, Debug)]
@@ -222,4 +222,25 @@ fn numbered(template: &str, backend: DatabaseBackend, offset: usize) -> String {
         }
     }
     out
+}
+
+/// The newest job's idempotency key on `queue` that starts with `prefix` (newest by id, which
+/// sorts by creation time); the scheduler finds its last enqueued tick this way.
+pub async fn newest_idempotency_key<C: ConnectionTrait>(
+    db: &C,
+    queue: &str,
+    prefix: &str,
+) -> Result<Option<String>, DbErr> {
+    let d = dialect(db.get_database_backend())?;
+    let sql = format!(
+        "SELECT idempotency_key FROM {} WHERE job_type = {} AND idempotency_key LIKE {} \
+         ORDER BY id DESC LIMIT 1",
+        d.table,
+        placeholder(d.backend, 1),
+        placeholder(d.backend, 2)
+    );
+    db.query_one_raw(d.statement(sql, vec![queue.into(), format!("{prefix}%").into()]))
+        .await?
+        .map(|row| row.try_get::<String>("", "idempotency_key"))
+        .transpose()
 }

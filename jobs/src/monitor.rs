@@ -137,10 +137,11 @@ fn record(row: &QueryResult) -> Result<JobRecord, DbErr> {
     let max_attempts: i32 = row.try_get("", "max_attempts")?;
     let last_result: Option<String> = row.try_get("", "last_result")?;
     let due: i32 = row.try_get("", "due")?;
-    let cancelled = last_result
+    let last_result: Option<serde_json::Value> = last_result
         .as_deref()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
-        == serde_json::from_str(CANCELLED_RESULT).ok();
+        .and_then(|r| serde_json::from_str(r).ok());
+    let cancelled =
+        last_result.is_some() && last_result == serde_json::from_str(CANCELLED_RESULT).ok();
     let state = match status.as_str() {
         "Pending" if due == 1 => JobState::Pending,
         "Pending" => JobState::Scheduled,
@@ -151,8 +152,6 @@ fn record(row: &QueryResult) -> Result<JobRecord, DbErr> {
         _ => JobState::Dead,
     };
     let last_error = last_result
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
         .and_then(|v| {
             v.get("Err")
                 .map(|e| e.as_str().map(str::to_string).unwrap_or(e.to_string()))

@@ -7,7 +7,7 @@ pub use table::{CronEntry, CronSpec, build_table, builtin_entries};
 
 use cartwheel_jobs::enqueue::{RawJob, enqueue_raw};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm::{DatabaseConnection, DbErr};
 
 #[derive(Clone, Debug)]
 pub struct SchedulerSettings {
@@ -130,26 +130,9 @@ async fn last_tick(
     db: &DatabaseConnection,
     entry: &CronEntry,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
-    let backend = db.get_database_backend();
-    let (table, p1, p2) = match backend {
-        sea_orm::DatabaseBackend::Postgres => ("apalis.jobs", "$1", "$2"),
-        _ => ("Jobs", "?1", "?2"),
-    };
     let prefix = format!("cron:{}:", entry.name);
-    let sql = format!(
-        "SELECT idempotency_key FROM {table} WHERE job_type = {p1} AND idempotency_key LIKE {p2} \
-         ORDER BY id DESC LIMIT 1"
-    );
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [entry.queue.clone().into(), format!("{prefix}%").into()],
-        ))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<String>("", "idempotency_key"))
-        .transpose()?
+    let key = cartwheel_jobs::enqueue::newest_idempotency_key(db, &entry.queue, &prefix).await?;
+    Ok(key
         .and_then(|key| key.strip_prefix(&prefix)?.parse::<i64>().ok())
         .and_then(|secs| DateTime::from_timestamp(secs, 0)))
 }

@@ -26,17 +26,11 @@ async fn problems<E: Endpoint>(next: &E, req: Request) -> Result<Response> {
         Ok(response) => response.into_response(),
         Err(error) => return Ok(error_to_problem(error, &method).into_response()),
     };
-    if response.status().is_client_error() || response.status().is_server_error() {
-        let is_problem = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(problem::CONTENT_TYPE.as_bytes()));
-        if !is_problem {
-            let status = response.status();
-            return Ok(
-                ProblemJson::new(status, kind_for(status), default_detail(status)).into_response(),
-            );
-        }
+    let status = response.status();
+    if (status.is_client_error() || status.is_server_error()) && !is_problem(&response) {
+        return Ok(
+            ProblemJson::new(status, kind_for(status), default_detail(status)).into_response(),
+        );
     }
     Ok(response)
 }
@@ -81,11 +75,7 @@ fn error_to_problem(error: poem::Error, method: &poem::http::Method) -> Response
     let status = error.status();
     let message = error.to_string();
     let response = error.into_response();
-    let already_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(problem::CONTENT_TYPE.as_bytes()));
-    if already_problem {
+    if is_problem(&response) {
         return response;
     }
     if status.is_server_error() {
@@ -93,6 +83,14 @@ fn error_to_problem(error: poem::Error, method: &poem::http::Method) -> Response
         return ProblemJson::new(status, kind_for(status), default_detail(status)).into_response();
     }
     ProblemJson::new(status, kind_for(status), message).into_response()
+}
+
+/// Already problem+json (built by a handler or extractor), so it passes through unchanged.
+fn is_problem(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(problem::CONTENT_TYPE.as_bytes()))
 }
 
 fn kind_for(status: StatusCode) -> &'static str {
