@@ -71,6 +71,7 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
         poll_interval: Duration::from_millis(100),
         recovery_bound: Duration::from_secs(60),
         shutdown_timeout: Duration::from_secs(10),
+        mail: config.mail(),
     };
     let worker = tokio::spawn(cartwheel_worker::run(db.clone(), settings, async {
         let _ = stopped.await;

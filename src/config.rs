@@ -25,6 +25,14 @@ pub struct Config {
     pub rate_limit_per_minute: u32,
     pub trusted_proxies: Vec<IpAddr>,
     pub jwt_secret: Option<String>,
+    /// How long an admin login token is valid.
+    pub admin_token_ttl: Duration,
+    /// Signups per client IP per minute (`POST /api/v1/provision`).
+    pub provision_rate_limit_per_minute: u32,
+    /// The From header of every email.
+    pub mail_from: String,
+    /// Scheme, host and port of links in emails; a tenant's links put `<slug>.` before the host.
+    pub public_url: String,
     pub smtp_url: Option<String>,
     pub outbox_dir: PathBuf,
     pub log_format: LogFormat,
@@ -68,6 +76,26 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
     ),
     ("trusted_proxies", "CARTWHEEL_TRUSTED_PROXIES", Some("")),
     ("jwt_secret", "CARTWHEEL_JWT_SECRET", None),
+    (
+        "admin_token_ttl_secs",
+        "CARTWHEEL_ADMIN_TOKEN_TTL_SECS",
+        Some("3600"),
+    ),
+    (
+        "provision_rate_limit_per_minute",
+        "CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE",
+        Some("10"),
+    ),
+    (
+        "mail_from",
+        "CARTWHEEL_MAIL_FROM",
+        Some("Cartwheel <no-reply@localhost>"),
+    ),
+    (
+        "public_url",
+        "CARTWHEEL_PUBLIC_URL",
+        Some("http://localhost:8080"),
+    ),
     ("smtp_url", "CARTWHEEL_SMTP_URL", None),
     ("outbox_dir", "CARTWHEEL_OUTBOX_DIR", Some("./outbox")),
     ("log_format", "CARTWHEEL_LOG_FORMAT", Some("pretty")),
@@ -228,13 +256,32 @@ impl Config {
         if base_domain.is_empty() {
             return Err(invalid(raw, "base_domain", "must not be empty"));
         }
+        let jwt_secret = optional(raw, "jwt_secret").map(str::to_string);
+        if jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(invalid(raw, "jwt_secret", "must be at least 32 characters"));
+        }
+        let public_url = required(raw, "public_url")
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(invalid(
+                raw,
+                "public_url",
+                "expected an http:// or https:// URL",
+            ));
+        }
         Ok(Config {
             database_url,
             bind: parse_value(raw, "bind", required(raw, "bind"))?,
             base_domain,
             rate_limit_per_minute,
             trusted_proxies,
-            jwt_secret: optional(raw, "jwt_secret").map(str::to_string),
+            jwt_secret,
+            admin_token_ttl: Duration::from_secs(positive(raw, "admin_token_ttl_secs")?),
+            provision_rate_limit_per_minute: positive(raw, "provision_rate_limit_per_minute")?
+                as u32,
+            mail_from: required(raw, "mail_from").to_string(),
+            public_url,
             smtp_url: optional(raw, "smtp_url").map(str::to_string),
             outbox_dir: PathBuf::from(required(raw, "outbox_dir")),
             log_format,
@@ -260,6 +307,16 @@ impl Config {
             )?,
             cron,
         })
+    }
+
+    /// What the worker needs to send mail.
+    pub fn mail(&self) -> cartwheel_worker::MailSettings {
+        cartwheel_worker::MailSettings {
+            smtp_url: self.smtp_url.clone(),
+            outbox_dir: self.outbox_dir.clone(),
+            from: self.mail_from.clone(),
+            public_url: self.public_url.clone(),
+        }
     }
 
     pub fn is_sqlite(&self) -> bool {

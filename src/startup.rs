@@ -4,7 +4,9 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use cartwheel_api::auth::jwt::Jwt;
 use cartwheel_api::{AppState, HttpSettings};
+use cartwheel_domain::provisioning::Signup;
 use cartwheel_scheduler::SchedulerSettings;
 use cartwheel_worker::WorkerSettings;
 use poem::Server;
@@ -43,6 +45,8 @@ pub struct Application {
     db: DatabaseConnection,
     scheduler: SchedulerSettings,
     http: Option<(TcpAcceptor, SocketAddr)>,
+    /// Set for roles that serve HTTP.
+    jwt_secret: Option<Vec<u8>>,
 }
 
 impl Application {
@@ -56,6 +60,21 @@ impl Application {
                 format!("{role:?}").to_lowercase()
             );
         }
+        let jwt_secret = match (&config.jwt_secret, role) {
+            (Some(secret), _) => Some(secret.clone().into_bytes()),
+            // The embedded setup needs no secret: tokens last until the next start.
+            (None, Role::Serve) if config.is_sqlite() => {
+                tracing::info!(
+                    "no CARTWHEEL_JWT_SECRET: admin tokens are signed with a random key valid until restart"
+                );
+                Some(rand::random::<[u8; 32]>().to_vec())
+            }
+            (None, _) if role.runs_http() => anyhow::bail!(
+                "CARTWHEEL_JWT_SECRET must be set (at least 32 characters) when serving the API \
+                 on Postgres, so that every API process signs and checks tokens alike"
+            ),
+            (None, _) => None,
+        };
         let scheduler = SchedulerSettings {
             entries: cartwheel_scheduler::build_table(config.cron.clone())?,
             catch_up: config.scheduler_catch_up,
@@ -63,7 +82,7 @@ impl Application {
         let db = database::connect(&config.database_url).await?;
         if role == Role::Serve {
             database::migrate(&db).await?;
-            ensure_demo_tenant(&db).await?;
+            ensure_demo_tenant(&db, &config).await?;
         }
         let http = if role.runs_http() {
             let acceptor = TcpListener::bind(config.bind)
@@ -85,6 +104,7 @@ impl Application {
             db,
             scheduler,
             http,
+            jwt_secret,
         })
     }
 
@@ -121,12 +141,19 @@ impl Application {
             let state = AppState {
                 db: self.db.clone(),
                 operator_token: config.operator_token.clone(),
+                jwt: Jwt::new(
+                    self.jwt_secret
+                        .as_deref()
+                        .expect("HTTP roles have a JWT secret"),
+                    config.admin_token_ttl,
+                ),
                 metrics: telemetry::metrics(),
                 worker_liveness: config.job_recovery_bound,
             };
             let settings = HttpSettings {
                 base_domain: config.base_domain.clone(),
                 rate_limit_per_minute: config.rate_limit_per_minute,
+                provision_rate_limit_per_minute: config.provision_rate_limit_per_minute,
                 trusted_proxies: config.trusted_proxies.clone(),
                 body_limit_bytes: config.body_limit_bytes,
             };
@@ -151,6 +178,7 @@ impl Application {
                 poll_interval: config.worker_poll_interval,
                 recovery_bound: config.job_recovery_bound,
                 shutdown_timeout: config.shutdown_timeout,
+                mail: config.mail(),
             };
             cartwheel_worker::run(self.db.clone(), settings, wait()).await
         };
@@ -166,22 +194,44 @@ impl Application {
     }
 }
 
-/// A first run gets a `demo` tenant so the API has a shop to answer for.
-async fn ensure_demo_tenant(db: &DatabaseConnection) -> anyhow::Result<()> {
+/// A first run signs up a `demo` shop through the same provisioning queue as everyone else,
+/// and prints its owner login once.
+async fn ensure_demo_tenant(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
     if cartwheel_entity::tenants::Entity::find().count(db).await? > 0 {
         return Ok(());
     }
-    cartwheel_domain::tenants::create(
+    let email = "owner@demo.example";
+    let password: String = {
+        use rand::Rng;
+        let mut rng = rand::rng();
+        (0..16)
+            .map(|_| rng.sample(rand::distr::Alphanumeric) as char)
+            .collect()
+    };
+    cartwheel_domain::provisioning::sign_up(
         db,
-        cartwheel_domain::tenants::NewTenant {
-            slug: "demo",
-            name: "Demo Shop",
-            currency: "USD",
-            status: cartwheel_domain::tenants::STATUS_READY,
+        Signup {
+            business_name: "Demo Shop".into(),
+            owner_email: email.into(),
+            owner_password: password.clone(),
+            domain: "demo".into(),
+            currency: None,
+            timezone: None,
+            idempotency_key: None,
         },
     )
-    .await?;
-    tracing::info!("created the `demo` tenant: send `X-Tenant: demo` or use demo.<base domain>");
+    .await
+    .context("could not sign up the demo shop")?;
+    let admin = format!(
+        "{}/admin/login",
+        cartwheel_worker::mail::tenant_url(&config.public_url, "demo")
+    );
+    // Printed, not logged: this is the one time the password is shown.
+    println!(
+        "\nA demo shop is being set up (tenant `demo`). Its owner login, shown only now:\n  \
+         email:    {email}\n  password: {password}\n  admin:    {admin}\n  API:      \
+         POST /api/v1/auth/login with header `X-Tenant: demo`\n"
+    );
     Ok(())
 }
 

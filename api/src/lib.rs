@@ -1,17 +1,21 @@
 //! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
 
+pub mod auth;
+pub mod defaults;
 pub mod health;
 pub mod jobs;
 pub mod json_body;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;
+pub mod provisioning;
 pub mod state;
 pub mod tenant;
+pub mod users;
 
 use std::net::IpAddr;
 
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
@@ -31,25 +35,35 @@ use crate::tenant::resolve::TenantSlugs;
 pub struct HttpSettings {
     pub base_domain: String,
     pub rate_limit_per_minute: u32,
+    /// The stricter budget for signups (`POST /api/v1/provision`).
+    pub provision_rate_limit_per_minute: u32,
     pub trusted_proxies: Vec<IpAddr>,
     pub body_limit_bytes: usize,
 }
 
-/// Every documented endpoint, listed once.
-pub fn openapi() -> OpenApiService<
-    (
-        health::HealthApi,
-        metrics::MetricsApi,
-        tenant::TenantApi,
-        jobs::JobsApi,
-    ),
-    (),
-> {
+/// Every documented API, listed once.
+pub type Apis = (
+    health::HealthApi,
+    metrics::MetricsApi,
+    tenant::TenantApi,
+    provisioning::ProvisioningApi,
+    auth::AuthApi,
+    users::UsersApi,
+    defaults::StoreSetupApi,
+    jobs::JobsApi,
+);
+
+/// The OpenAPI service over every documented endpoint.
+pub fn openapi() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
             health::HealthApi,
             metrics::MetricsApi,
             tenant::TenantApi,
+            provisioning::ProvisioningApi,
+            auth::AuthApi,
+            users::UsersApi,
+            defaults::StoreSetupApi,
             jobs::JobsApi,
         ),
         "Cartwheel",
@@ -69,16 +83,26 @@ pub fn app(state: AppState, settings: HttpSettings) -> impl Endpoint {
 }
 
 /// Wraps routes in Cartwheel's middleware, outermost first:
-/// request id → tenant slug → access log → problem+json → panic → rate limit → body limit.
+/// request id → tenant slug → access log → problem+json → panic → signup rate limit →
+/// rate limit → body limit.
 pub fn with_middleware<E: Endpoint + 'static>(
     routes: E,
     state: AppState,
     settings: HttpSettings,
 ) -> impl Endpoint {
-    let limiter = RateLimiter::new(settings.rate_limit_per_minute, settings.trusted_proxies);
+    let limiter = RateLimiter::new(
+        settings.rate_limit_per_minute,
+        settings.trusted_proxies.clone(),
+    );
+    let signup_limiter = RateLimiter::new(
+        settings.provision_rate_limit_per_minute,
+        settings.trusted_proxies,
+    )
+    .only(Method::POST, "/api/v1/provision");
     routes
         .with(Layer(BodyLimit(settings.body_limit_bytes)))
         .with(Layer(limiter))
+        .with(Layer(signup_limiter))
         .with(CatchPanic::new().with_handler(|_| {
             ProblemJson::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

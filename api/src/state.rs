@@ -5,11 +5,15 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 
+use crate::auth::jwt::Jwt;
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    /// Bearer token for the job-monitoring endpoints; unset disables them (401).
+    /// The platform operator's bearer token for job monitoring; unset means no operator.
     pub operator_token: Option<String>,
+    /// Signs and checks login tokens.
+    pub jwt: Jwt,
     pub metrics: PrometheusHandle,
     /// A worker whose heartbeat is older than this counts as gone.
     pub worker_liveness: Duration,

@@ -1,3 +1,15 @@
-//! sea-orm entities, one module per table; data only, no business rules.
+//! sea-orm entities, one file per table; data only, no business rules.
 
+pub mod emails;
+pub mod invitations;
+pub mod ledger_accounts;
+pub mod password_resets;
+pub mod roles;
+pub mod store_settings;
+pub mod tax_rates;
+pub mod tenant_signups;
 pub mod tenants;
+pub mod units;
+pub mod users;
+pub mod warehouse_locations;
+pub mod warehouses;

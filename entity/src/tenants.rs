@@ -11,7 +11,10 @@ pub struct Model {
     pub slug: String,
     pub name: String,
     pub status: String,
-    pub currency: String,
+    /// 0–100 while provisioning; 100 when READY.
+    pub progress: i32,
+    /// Why the last provisioning attempt failed, readable by the person who signed up.
+    pub failure: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

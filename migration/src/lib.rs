@@ -2,13 +2,24 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod common;
 mod m20261126_000001_create_tenants;
+mod m20261126_000002_tenant_provisioning;
+mod m20261126_000003_admin_accounts;
+mod m20261126_000004_business_defaults;
+mod m20261126_000005_emails;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261126_000001_create_tenants::Migration)]
+        vec![
+            Box::new(m20261126_000001_create_tenants::Migration),
+            Box::new(m20261126_000002_tenant_provisioning::Migration),
+            Box::new(m20261126_000003_admin_accounts::Migration),
+            Box::new(m20261126_000004_business_defaults::Migration),
+            Box::new(m20261126_000005_emails::Migration),
+        ]
     }
 }

@@ -96,12 +96,17 @@ async fn spawn_probe() -> String {
         AppState {
             db,
             operator_token: None,
+            jwt: cartwheel_api::auth::jwt::Jwt::new(
+                crate::helpers::JWT_SECRET.as_bytes(),
+                std::time::Duration::from_secs(60),
+            ),
             metrics: cartwheel::telemetry::metrics(),
             worker_liveness: std::time::Duration::from_secs(60),
         },
         HttpSettings {
             base_domain: "localhost".into(),
             rate_limit_per_minute: 1000,
+            provision_rate_limit_per_minute: 1000,
             trusted_proxies: vec![],
             body_limit_bytes: 1024,
         },

@@ -111,11 +111,20 @@ fn database_url_for(admin_url: &str, name: &str) -> String {
     format!("{base}/{name}{query}")
 }
 
+/// The signing key test apps use, so tests can mint tokens of their own.
+pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789";
+
 /// A config for tests: a random port, the given database, nothing read from the process.
 pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
+    let outbox = std::env::temp_dir().join(format!("cw_outbox_{}", uuid::Uuid::new_v4().simple()));
     let mut env = vec![
         ("DATABASE_URL".to_string(), database_url.to_string()),
         ("CARTWHEEL_BIND".to_string(), "127.0.0.1:0".to_string()),
+        ("CARTWHEEL_JWT_SECRET".to_string(), JWT_SECRET.to_string()),
+        (
+            "CARTWHEEL_OUTBOX_DIR".to_string(),
+            outbox.display().to_string(),
+        ),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_sources(None, env).expect("valid test config")
@@ -306,4 +315,15 @@ pub fn jobs_table(db: &DatabaseConnection) -> &'static str {
         sea_orm::DatabaseBackend::Postgres => "apalis.jobs",
         _ => "Jobs",
     }
+}
+
+/// Waits (up to 20 s) until the tenant `slug` is READY.
+pub async fn wait_until_ready(app: &TestApp, slug: &str) {
+    let sql = format!("SELECT COUNT(*) FROM tenants WHERE slug = '{slug}' AND status = 'READY'");
+    eventually(
+        Duration::from_secs(20),
+        &format!("tenant {slug} READY"),
+        || async { scalar(&app.db, &sql).await == 1 },
+    )
+    .await;
 }

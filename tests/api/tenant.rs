@@ -1,8 +1,10 @@
-use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with, wait_until_ready};
 
 #[tokio::test]
 async fn resolves_the_tenant_from_the_header() {
     let app = spawn_app().await;
+    // The demo shop of a first run is provisioned through the queue; its currency comes with it.
+    wait_until_ready(&app, "demo").await;
     let response = app
         .client
         .get(app.url("/api/v1/tenant"))

@@ -2,12 +2,15 @@
 //! dead jobs, panic safety and metrics.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
 use cartwheel_jobs::Job;
 use futures::FutureExt;
 use sea_orm::DatabaseConnection;
+
+use crate::mail::{MailSettings, Mailer};
 
 /// What a handler gets besides its payload.
 #[derive(Clone)]
@@ -17,6 +20,13 @@ pub struct JobContext {
     pub job_id: String,
     /// 1 on the first run.
     pub attempt: u32,
+    pub mail: Arc<Mail>,
+}
+
+/// The mail transport and the settings templates need.
+pub struct Mail {
+    pub mailer: Mailer,
+    pub settings: MailSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +58,7 @@ pub trait Handler: Job {
 #[derive(Clone)]
 pub struct Deps {
     pub db: DatabaseConnection,
+    pub mail: Arc<Mail>,
 }
 
 /// The apalis handler for job type `J`.
@@ -62,6 +73,7 @@ pub async fn execute<J: Handler>(
         db: deps.db.clone(),
         job_id: id.to_string(),
         attempt: attempt.current().max(1) as u32,
+        mail: deps.mail.clone(),
     };
     let started = Instant::now();
     metrics::counter!("cartwheel_jobs_started_total", "queue" => queue).increment(1);

@@ -2,8 +2,10 @@
 
 pub mod handler;
 pub mod handlers;
+pub mod mail;
 mod poll;
 pub mod runtime;
 
 pub use handler::{Handler, JobContext, JobError};
+pub use mail::MailSettings;
 pub use runtime::{WorkerSettings, run};

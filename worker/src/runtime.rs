@@ -1,16 +1,20 @@
 //! Runs an apalis worker per queue, with per-queue concurrency, until shutdown.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BackendExt, Monitor, Strategy, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{PostgresStorage, Pubsub};
 use apalis_sqlite::SqliteStorage;
 use cartwheel_jobs::Job;
-use cartwheel_jobs::families::{maintenance::PruneJobs, noop::Noop};
+use cartwheel_jobs::families::{
+    email::SendEmail, maintenance::PruneJobs, noop::Noop, provisioning::ProvisionTenant,
+};
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
-use crate::handler::{Deps, Handler, execute};
+use crate::handler::{Deps, Handler, Mail, execute};
+use crate::mail::{MailSettings, Mailer};
 use crate::poll::Ticker;
 
 #[derive(Clone, Debug)]
@@ -27,6 +31,7 @@ pub struct WorkerSettings {
     pub recovery_bound: Duration,
     /// How long running jobs may finish after shutdown begins.
     pub shutdown_timeout: Duration,
+    pub mail: MailSettings,
 }
 
 impl WorkerSettings {
@@ -46,7 +51,12 @@ impl WorkerSettings {
 }
 
 /// Every queue the worker runs; a job type is added here when its handler exists.
-pub const QUEUES: &[&str] = &[Noop::QUEUE, PruneJobs::QUEUE];
+pub const QUEUES: &[&str] = &[
+    Noop::QUEUE,
+    PruneJobs::QUEUE,
+    ProvisionTenant::QUEUE,
+    SendEmail::QUEUE,
+];
 
 /// Runs workers for every queue until `shutdown` resolves, then stops fetching, lets running
 /// jobs finish (up to the shutdown timeout) and hands fetched-but-unstarted jobs back at once.
@@ -57,10 +67,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let process = process_name();
     tracing::info!(worker = %process, queues = ?QUEUES, "worker starting");
-    let deps = Deps { db: db.clone() };
+    let deps = Deps {
+        db: db.clone(),
+        mail: Arc::new(Mail {
+            mailer: Mailer::new(&settings.mail)?,
+            settings: settings.mail.clone(),
+        }),
+    };
     let monitor = Monitor::new();
     let monitor = register::<Noop>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<PruneJobs>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<ProvisionTenant>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<SendEmail>(monitor, &db, &deps, &settings, &process);
     monitor
         .should_restart(|worker, error| {
             // A worker stops on a storage error (say the database restarted); back off, then retry.

@@ -1,19 +1,78 @@
-//! The platform operator's bearer token (`CARTWHEEL_OPERATOR_TOKEN`).
+//! Who may watch and steer jobs: the platform operator (`CARTWHEEL_OPERATOR_TOKEN`) sees every
+//! tenant's jobs; a tenant's admins (admin token with `jobs:read`) see only their tenant's.
 
+use cartwheel_domain::accounts::roles::Permission;
 use poem::Request;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
+use crate::auth::AdminSession;
+use crate::auth::session::{authenticate, unauthorized};
+use crate::problem::ProblemJson;
 use crate::state::AppState;
+use crate::tenant::TenantSlug;
 
-/// `Authorization: Bearer <CARTWHEEL_OPERATOR_TOKEN>`.
+/// `Authorization: Bearer <CARTWHEEL_OPERATOR_TOKEN>`, or a tenant admin's token with
+/// `X-Tenant` naming their shop.
 #[derive(SecurityScheme)]
-#[oai(ty = "bearer", checker = "check_operator")]
-pub struct OperatorToken(());
+#[oai(ty = "bearer", checker = "check_jobs_viewer")]
+pub struct JobsAuth(pub JobsViewer);
 
-async fn check_operator(req: &Request, bearer: Bearer) -> Option<()> {
-    let expected = req.data::<AppState>()?.operator_token.as_deref()?;
-    constant_time_eq(expected.as_bytes(), bearer.token.as_bytes()).then_some(())
+pub enum JobsViewer {
+    Operator,
+    TenantAdmin(Box<AdminSession>),
+}
+
+impl JobsViewer {
+    /// The tenant this viewer is limited to; `None` for the operator.
+    pub fn tenant_scope(&self) -> Option<uuid::Uuid> {
+        match self {
+            JobsViewer::Operator => None,
+            JobsViewer::TenantAdmin(session) => Some(session.tenant.id),
+        }
+    }
+
+    /// Retrying and cancelling need `jobs:manage` (the operator may always).
+    pub fn require_manage(&self) -> Result<(), ProblemJson> {
+        match self {
+            JobsViewer::Operator => Ok(()),
+            JobsViewer::TenantAdmin(session) => session.require(Permission::JobsManage),
+        }
+    }
+
+    /// Platform-wide views (workers) are the operator's only.
+    pub fn require_operator(&self) -> Result<(), ProblemJson> {
+        match self {
+            JobsViewer::Operator => Ok(()),
+            JobsViewer::TenantAdmin(_) => Err(crate::auth::session::forbidden(
+                "Only the platform operator sees the workers.",
+            )),
+        }
+    }
+}
+
+async fn check_jobs_viewer(req: &Request, bearer: Bearer) -> poem::Result<JobsViewer> {
+    let state = req
+        .data::<AppState>()
+        .expect("AppState is attached to every route");
+    if let Some(expected) = state.operator_token.as_deref()
+        && constant_time_eq(expected.as_bytes(), bearer.token.as_bytes())
+    {
+        return Ok(JobsViewer::Operator);
+    }
+    if req.extensions().get::<TenantSlug>().is_none() {
+        return Err(unauthorized(
+            "Not the operator token. Tenant admins send their token with `X-Tenant` naming their shop.",
+        )
+        .into_error());
+    }
+    let session = authenticate(req, &bearer.token)
+        .await
+        .map_err(ProblemJson::into_error)?;
+    session
+        .require(Permission::JobsRead)
+        .map_err(ProblemJson::into_error)?;
+    Ok(JobsViewer::TenantAdmin(Box::new(session)))
 }
 
 /// Compares without stopping at the first difference, so timing does not leak the token.

@@ -1,4 +1,5 @@
-//! Job monitoring for operators: queues, jobs, retry and cancel, live workers.
+//! Job monitoring: queues, jobs, retry and cancel, live workers. The operator sees every
+//! tenant; a tenant's admins see their own tenant's jobs.
 
 mod auth;
 
@@ -11,11 +12,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::problem::{FieldError, ProblemJson};
 use crate::state::AppState;
-use auth::OperatorToken;
+use auth::JobsAuth;
 
 #[derive(Tags)]
 enum ApiTags {
-    /// Watching and steering background jobs (operator token).
+    /// Watching and steering background jobs (operator token, or a tenant admin's token).
     Jobs,
 }
 
@@ -90,10 +91,13 @@ enum JobsError {
     /// A filter or paging parameter is invalid; `errors` names it.
     #[oai(status = 400)]
     BadRequest(ProblemJson),
-    /// No operator token, or the wrong one (answered by the `OperatorToken` check).
+    /// No valid operator or admin token (answered by the `JobsAuth` check).
     #[allow(dead_code)]
     #[oai(status = 401)]
     Unauthorized(ProblemJson),
+    /// The admin's role does not allow this.
+    #[oai(status = 403)]
+    Forbidden(ProblemJson),
     /// No such job.
     #[oai(status = 404)]
     NotFound(ProblemJson),
@@ -184,10 +188,10 @@ impl JobsApi {
     #[oai(path = "/queues", method = "get")]
     async fn queues(
         &self,
-        _auth: OperatorToken,
+        auth: JobsAuth,
         state: Data<&AppState>,
     ) -> Result<Json<QueueList>, JobsError> {
-        let stats = monitor::queue_stats(&state.db, None)
+        let stats = monitor::queue_stats(&state.db, auth.0.tenant_scope())
             .await
             .map_err(|e| JobsError::internal(&e))?;
         Ok(Json(QueueList {
@@ -199,7 +203,7 @@ impl JobsApi {
     #[oai(path = "/jobs", method = "get")]
     async fn jobs(
         &self,
-        _auth: OperatorToken,
+        auth: JobsAuth,
         state: Data<&AppState>,
         /// Queue name, e.g. `email.send`.
         queue: Query<Option<String>>,
@@ -227,7 +231,8 @@ impl JobsApi {
         let filter = JobFilter {
             queue: queue.0,
             state: job_state,
-            tenant_id: tenant.0,
+            // A tenant admin sees only their own tenant's jobs, whatever they ask for.
+            tenant_id: auth.0.tenant_scope().or(tenant.0),
         };
         let found = monitor::list_jobs(&state.db, &filter, page.0, limit.0)
             .await
@@ -245,11 +250,11 @@ impl JobsApi {
     #[oai(path = "/jobs/:id", method = "get")]
     async fn job(
         &self,
-        _auth: OperatorToken,
+        auth: JobsAuth,
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<Json<JobView>, JobsError> {
-        match monitor::get_job(&state.db, &id, None).await {
+        match monitor::get_job(&state.db, &id, auth.0.tenant_scope()).await {
             Ok(Some(job)) => Ok(Json(job.into())),
             Ok(None) => Err(JobsError::NotFound(not_found(&id))),
             Err(e) => Err(JobsError::internal(&e)),
@@ -260,11 +265,12 @@ impl JobsApi {
     #[oai(path = "/jobs/:id/retry", method = "post")]
     async fn retry(
         &self,
-        _auth: OperatorToken,
+        auth: JobsAuth,
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<Json<JobView>, JobsError> {
-        monitor::retry_job(&state.db, &id, None)
+        auth.0.require_manage().map_err(JobsError::Forbidden)?;
+        monitor::retry_job(&state.db, &id, auth.0.tenant_scope())
             .await
             .map(|job| Json(job.into()))
             .map_err(|e| JobsError::from_change(e, &id))
@@ -274,11 +280,12 @@ impl JobsApi {
     #[oai(path = "/jobs/:id/cancel", method = "post")]
     async fn cancel(
         &self,
-        _auth: OperatorToken,
+        auth: JobsAuth,
         state: Data<&AppState>,
         id: Path<String>,
     ) -> Result<Json<JobView>, JobsError> {
-        monitor::cancel_job(&state.db, &id, None)
+        auth.0.require_manage().map_err(JobsError::Forbidden)?;
+        monitor::cancel_job(&state.db, &id, auth.0.tenant_scope())
             .await
             .map(|job| Json(job.into()))
             .map_err(|e| JobsError::from_change(e, &id))
@@ -288,9 +295,10 @@ impl JobsApi {
     #[oai(path = "/workers", method = "get")]
     async fn workers(
         &self,
-        _auth: OperatorToken,
+        auth: JobsAuth,
         state: Data<&AppState>,
     ) -> Result<Json<WorkerList>, JobsError> {
+        auth.0.require_operator().map_err(JobsError::Forbidden)?;
         let workers = monitor::live_workers(&state.db, state.worker_liveness.as_secs().max(1))
             .await
             .map_err(|e| JobsError::internal(&e))?;

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use super::Step;
@@ -22,6 +22,8 @@ fn is_exempt(path: &str) -> bool {
 #[derive(Clone)]
 pub struct RateLimiter {
     limit: u32,
+    /// Limits only this method and path when set (a stricter budget for one endpoint).
+    only: Option<(Method, &'static str)>,
     trusted_proxies: Arc<Vec<IpAddr>>,
     windows: Arc<Mutex<HashMap<IpAddr, Window>>>,
 }
@@ -43,8 +45,23 @@ impl RateLimiter {
     pub fn new(limit: u32, trusted_proxies: Vec<IpAddr>) -> Self {
         Self {
             limit,
+            only: None,
             trusted_proxies: Arc::new(trusted_proxies),
             windows: Arc::default(),
+        }
+    }
+
+    /// Limits only requests with this method to this path (with or without a trailing `/`).
+    pub fn only(mut self, method: Method, path: &'static str) -> Self {
+        self.only = Some((method, path));
+        self
+    }
+
+    fn applies_to(&self, req: &Request) -> bool {
+        let path = req.uri().path();
+        match &self.only {
+            Some((method, only)) => req.method() == method && path.trim_end_matches('/') == *only,
+            None => !is_exempt(path),
         }
     }
 
@@ -82,7 +99,7 @@ impl RateLimiter {
 
 impl Step for RateLimiter {
     async fn handle<E: Endpoint>(&self, next: &E, req: Request) -> Result<Response> {
-        if is_exempt(req.uri().path()) {
+        if !self.applies_to(&req) {
             return next.call(req).await.map(IntoResponse::into_response);
         }
         let Some(ip) = client_ip(&req, &self.trusted_proxies) else {

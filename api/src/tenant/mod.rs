@@ -8,6 +8,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::problem::ProblemJson;
+use crate::state::AppState;
+use poem::web::Data;
 
 #[derive(Tags)]
 enum ApiTags {
@@ -23,7 +25,9 @@ pub struct TenantApi;
 struct TenantView {
     slug: String,
     name: String,
-    currency: String,
+    /// Absent until the shop is provisioned.
+    currency: Option<String>,
+    /// PENDING … READY while provisioning; see `/api/v1/provision/{tenantId}/status`.
     status: String,
 }
 
@@ -37,18 +41,28 @@ enum TenantError {
     #[allow(dead_code)]
     #[oai(status = 429)]
     TooManyRequests(ProblemJson),
+    /// An unexpected error; the log has the details under the request id.
+    #[oai(status = 500)]
+    Internal(ProblemJson),
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Tenant")]
 impl TenantApi {
     /// The current tenant, from `X-Tenant` or the Host subdomain.
     #[oai(path = "/tenant", method = "get")]
-    async fn current(&self, tenant: CurrentTenant) -> Result<Json<TenantView>, TenantError> {
+    async fn current(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+    ) -> Result<Json<TenantView>, TenantError> {
         let t = tenant.0;
+        let settings = cartwheel_domain::defaults::store_settings(&state.db, t.id)
+            .await
+            .map_err(|e| TenantError::Internal(ProblemJson::internal(&e)))?;
         Ok(Json(TenantView {
             slug: t.slug,
             name: t.name,
-            currency: t.currency,
+            currency: settings.map(|s| s.currency),
             status: t.status,
         }))
     }

@@ -1,11 +1,70 @@
-//! Tenants: looking a shop up by slug, and creating one.
+//! Tenants: a shop's row, its provisioning status, and looking it up.
 
 use cartwheel_entity::tenants;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
-pub const STATUS_READY: &str = "READY";
+/// Where a tenant is on its way from signup to open shop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    CreatingTenant,
+    SeedingData,
+    Configuring,
+    Ready,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "PENDING",
+            Status::CreatingTenant => "CREATING_TENANT",
+            Status::SeedingData => "SEEDING_DATA",
+            Status::Configuring => "CONFIGURING",
+            Status::Ready => "READY",
+            Status::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Status::Pending,
+            Status::CreatingTenant,
+            Status::SeedingData,
+            Status::Configuring,
+            Status::Ready,
+            Status::Failed,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+
+    /// Percent done when a step begins.
+    pub fn progress(self) -> i32 {
+        match self {
+            Status::Pending => 0,
+            Status::CreatingTenant => 10,
+            Status::SeedingData => 30,
+            Status::Configuring => 80,
+            Status::Ready => 100,
+            Status::Failed => 0,
+        }
+    }
+
+    /// A rough wait from this step to READY, in seconds (measured runs take well under a
+    /// second once a worker picks the job up; the queue wait dominates). None once it has failed.
+    pub fn estimated_seconds_remaining(self) -> Option<u32> {
+        match self {
+            Status::Pending => Some(5),
+            Status::CreatingTenant => Some(3),
+            Status::SeedingData => Some(2),
+            Status::Configuring => Some(1),
+            Status::Ready => Some(0),
+            Status::Failed => None,
+        }
+    }
+}
 
 /// Finds a tenant by its slug (the subdomain or `X-Tenant` value).
 pub async fn find_by_slug<C: ConnectionTrait>(
@@ -18,27 +77,6 @@ pub async fn find_by_slug<C: ConnectionTrait>(
         .await
 }
 
-pub struct NewTenant<'a> {
-    pub slug: &'a str,
-    pub name: &'a str,
-    pub currency: &'a str,
-    pub status: &'a str,
-}
-
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    new: NewTenant<'_>,
-) -> Result<tenants::Model, DbErr> {
-    let now = chrono::Utc::now();
-    tenants::ActiveModel {
-        id: Set(uuid::Uuid::now_v7()),
-        slug: Set(new.slug.to_string()),
-        name: Set(new.name.to_string()),
-        status: Set(new.status.to_string()),
-        currency: Set(new.currency.to_string()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
+pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<tenants::Model>, DbErr> {
+    tenants::Entity::find_by_id(id).one(db).await
 }

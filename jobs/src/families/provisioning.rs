@@ -1,12 +1,19 @@
-//! Building a new tenant: owner account and default business data.
-//!
-//! The queue and retry policy are fixed here; the payload type and its handler arrive with the
-//! feature that enqueues them (the tenants issue).
+//! Building a new tenant: owner account and default business data, then the store-ready email.
 
 use std::time::Duration;
 
-use crate::RetryPolicy;
+use serde::{Deserialize, Serialize};
 
-pub const QUEUE: &str = "provisioning.tenant";
-pub const RETRY: RetryPolicy =
-    RetryPolicy::new(5, Duration::from_secs(5), Duration::from_secs(300));
+use crate::{Job, RetryPolicy};
+
+/// Builds the tenant from its signup; safe to run again after a crash at any step.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProvisionTenant {
+    pub tenant_id: uuid::Uuid,
+}
+
+impl Job for ProvisionTenant {
+    const QUEUE: &'static str = "provisioning.tenant";
+    const RETRY: RetryPolicy =
+        RetryPolicy::new(5, Duration::from_secs(5), Duration::from_secs(300));
+}

@@ -1,0 +1,329 @@
+//! Admin accounts' own endpoints: login, me, forgotten passwords and accepting invitations.
+
+pub mod jwt;
+pub mod session;
+
+pub use session::{AdminAuth, AdminSession};
+
+use cartwheel_domain::accounts::users::UserWithRole;
+use cartwheel_domain::accounts::{AccountError, invitations, resets, users};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::json_body::JsonBody;
+use crate::problem::{FieldError, ProblemJson};
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+use jwt::ADMIN_AUDIENCE;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Admin login, password resets and invitations.
+    Auth,
+}
+
+pub struct AuthApi;
+
+#[derive(Object)]
+struct LoginRequest {
+    #[oai(validator(max_length = 254))]
+    email: String,
+    #[oai(validator(max_length = 256))]
+    password: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct LoginResponse {
+    token: String,
+    /// Always `Bearer`.
+    token_type: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    user: UserView,
+}
+
+/// An admin user as other admins see them.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+    pub active: bool,
+    pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<UserWithRole> for UserView {
+    fn from(u: UserWithRole) -> Self {
+        UserView {
+            id: u.user.id,
+            email: u.user.email,
+            name: u.user.name,
+            role: u.role.name,
+            permissions: permission_list(&u.role.permissions),
+            active: u.user.active,
+            last_login_at: u.user.last_login_at,
+            created_at: u.user.created_at,
+        }
+    }
+}
+
+pub fn permission_list(permissions: &serde_json::Value) -> Vec<String> {
+    permissions
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|p| p.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct MeView {
+    user: UserView,
+    tenant_id: uuid::Uuid,
+    tenant_slug: String,
+    tenant_name: String,
+}
+
+#[derive(Object)]
+struct ForgotPasswordRequest {
+    #[oai(validator(max_length = 254))]
+    email: String,
+}
+
+#[derive(Object)]
+struct ResetPasswordRequest {
+    #[oai(validator(max_length = 128))]
+    token: String,
+    #[oai(validator(max_length = 256))]
+    password: String,
+}
+
+#[derive(Object)]
+struct AcceptInviteRequest {
+    #[oai(validator(max_length = 128))]
+    token: String,
+    #[oai(validator(max_length = 200))]
+    name: String,
+    #[oai(validator(max_length = 256))]
+    password: String,
+}
+
+#[derive(ApiResponse)]
+enum Accepted {
+    /// Accepted: if an active account has this email, a reset link is on its way.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+#[derive(ApiResponse)]
+enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+enum Created {
+    /// The account exists and is logged in.
+    #[oai(status = 201)]
+    Created(Json<LoginResponse>),
+}
+
+/// The errors admin endpoints answer with.
+#[derive(ApiResponse, Debug)]
+pub enum AdminError {
+    /// A parameter, or a one-time token, is invalid; `errors` names the field.
+    #[oai(status = 400)]
+    BadRequest(ProblemJson),
+    /// No valid admin token, or wrong credentials.
+    #[oai(status = 401)]
+    Unauthorized(ProblemJson),
+    /// The role does not allow this.
+    #[oai(status = 403)]
+    Forbidden(ProblemJson),
+    /// No such tenant, or no such record in this tenant.
+    #[oai(status = 404)]
+    NotFound(ProblemJson),
+    /// The change conflicts with the current state.
+    #[oai(status = 409)]
+    Conflict(ProblemJson),
+    /// A field was rejected; `errors` names it.
+    #[oai(status = 422)]
+    Unprocessable(ProblemJson),
+    /// Too many requests from this client; see `Retry-After` (answered by the rate limiter).
+    #[oai(status = 429)]
+    TooManyRequests(ProblemJson),
+    /// An unexpected error; the log has the details under the request id.
+    #[oai(status = 500)]
+    Internal(ProblemJson),
+}
+
+impl From<ProblemJson> for AdminError {
+    fn from(problem: ProblemJson) -> Self {
+        match problem.status() {
+            StatusCode::BAD_REQUEST => AdminError::BadRequest(problem),
+            StatusCode::UNAUTHORIZED => AdminError::Unauthorized(problem),
+            StatusCode::FORBIDDEN => AdminError::Forbidden(problem),
+            StatusCode::NOT_FOUND => AdminError::NotFound(problem),
+            StatusCode::CONFLICT => AdminError::Conflict(problem),
+            StatusCode::UNPROCESSABLE_ENTITY => AdminError::Unprocessable(problem),
+            StatusCode::TOO_MANY_REQUESTS => AdminError::TooManyRequests(problem),
+            _ => AdminError::Internal(problem),
+        }
+    }
+}
+
+impl From<AccountError> for AdminError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid(problems) => AdminError::Unprocessable(validation(problems)),
+            AccountError::BadCredentials => {
+                AdminError::Unauthorized(session::unauthorized("Wrong email or password."))
+            }
+            AccountError::BadToken => AdminError::BadRequest(
+                ProblemJson::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-token",
+                    "This link is invalid, used or expired; ask for a new one.",
+                )
+                .with_errors(vec![FieldError {
+                    field: "token".into(),
+                    message: "is invalid, used or expired".into(),
+                }]),
+            ),
+            AccountError::NotFound => {
+                AdminError::NotFound(ProblemJson::not_found("No such user in this shop."))
+            }
+            AccountError::Conflict(detail) => {
+                AdminError::Conflict(ProblemJson::new(StatusCode::CONFLICT, "conflict", detail))
+            }
+            AccountError::Forbidden(detail) => AdminError::Forbidden(session::forbidden(detail)),
+            AccountError::Enqueue(e) => AdminError::Internal(ProblemJson::internal(&e)),
+            AccountError::Database(e) => AdminError::Internal(ProblemJson::internal(&e)),
+        }
+    }
+}
+
+impl AdminError {
+    pub fn internal(error: &dyn std::error::Error) -> Self {
+        AdminError::Internal(ProblemJson::internal(error))
+    }
+}
+
+/// A 422 naming each rejected field.
+pub fn validation(problems: Vec<cartwheel_domain::validation::FieldProblem>) -> ProblemJson {
+    let detail = problems
+        .iter()
+        .map(|p| format!("`{}` {}", p.field, p.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    ProblemJson::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail).with_errors(
+        problems
+            .into_iter()
+            .map(|p| FieldError {
+                field: p.field.to_string(),
+                message: p.message,
+            })
+            .collect(),
+    )
+}
+
+fn login_response(state: &AppState, user: UserWithRole) -> LoginResponse {
+    let (token, expires_at) = state.jwt.issue(
+        user.user.id,
+        user.user.tenant_id,
+        &user.role.name,
+        ADMIN_AUDIENCE,
+        state.jwt.admin_ttl,
+    );
+    LoginResponse {
+        token,
+        token_type: "Bearer".into(),
+        expires_at,
+        user: user.into(),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
+impl AuthApi {
+    /// Logs an admin in; a wrong email and a wrong password get the same 401.
+    #[oai(path = "/login", method = "post")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<LoginRequest>,
+    ) -> Result<Json<LoginResponse>, AdminError> {
+        let body = body.0;
+        let user = users::login(&state.db, tenant.0.id, &body.email, body.password).await?;
+        Ok(Json(login_response(&state, user)))
+    }
+
+    /// The logged-in admin, their role and permissions, and their shop.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, auth: AdminAuth) -> Result<Json<MeView>, AdminError> {
+        let session = auth.0;
+        Ok(Json(MeView {
+            tenant_id: session.tenant.id,
+            tenant_slug: session.tenant.slug,
+            tenant_name: session.tenant.name,
+            user: session.user.into(),
+        }))
+    }
+
+    /// Emails a one-hour, single-use reset link if an active admin has this address. The answer
+    /// is 202 either way, so it tells nobody which addresses have accounts.
+    #[oai(path = "/forgot-password", method = "post")]
+    async fn forgot_password(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<ForgotPasswordRequest>,
+    ) -> Result<Accepted, AdminError> {
+        resets::request(&state.db, tenant.0.id, &body.0.email).await?;
+        Ok(Accepted::Accepted)
+    }
+
+    /// Sets a new password with the token from the reset email.
+    #[oai(path = "/reset-password", method = "post")]
+    async fn reset_password(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<ResetPasswordRequest>,
+    ) -> Result<Done, AdminError> {
+        let body = body.0;
+        resets::reset(&state.db, tenant.0.id, &body.token, body.password).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Creates the invited admin's account with the token from the invitation email, and logs
+    /// them in.
+    #[oai(path = "/accept-invite", method = "post")]
+    async fn accept_invite(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<AcceptInviteRequest>,
+    ) -> Result<Created, AdminError> {
+        let body = body.0;
+        let user = invitations::accept(
+            &state.db,
+            tenant.0.id,
+            &body.token,
+            &body.name,
+            body.password,
+        )
+        .await?;
+        Ok(Created::Created(Json(login_response(&state, user))))
+    }
+}

@@ -1,0 +1,88 @@
+//! `AdminAuth`: a bearer admin token for the request's tenant, belonging to an active user.
+
+use cartwheel_domain::accounts::roles::{Permission, grants};
+use cartwheel_domain::accounts::users::{self, UserWithRole};
+use cartwheel_entity::tenants;
+use poem::Request;
+use poem::http::StatusCode;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
+
+use super::jwt::ADMIN_AUDIENCE;
+use crate::problem::ProblemJson;
+use crate::state::AppState;
+use crate::tenant::TenantSlug;
+
+/// `Authorization: Bearer <token from POST /api/v1/auth/login>`, for the tenant named by
+/// `X-Tenant` or the Host subdomain.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_admin")]
+pub struct AdminAuth(pub AdminSession);
+
+/// Who is calling: the tenant and the user with their current role.
+#[derive(Clone, Debug)]
+pub struct AdminSession {
+    pub tenant: tenants::Model,
+    pub user: UserWithRole,
+}
+
+impl AdminSession {
+    /// 403 unless the user's role grants `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ProblemJson> {
+        if grants(&self.user.role.permissions, permission) {
+            Ok(())
+        } else {
+            Err(forbidden(format!(
+                "Your role ({}) does not allow this; it needs `{}`.",
+                self.user.role.name,
+                permission.as_str()
+            )))
+        }
+    }
+}
+
+pub fn forbidden(detail: impl Into<String>) -> ProblemJson {
+    ProblemJson::new(StatusCode::FORBIDDEN, "forbidden", detail)
+}
+
+pub fn unauthorized(detail: impl Into<String>) -> ProblemJson {
+    ProblemJson::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+}
+
+async fn check_admin(req: &Request, bearer: Bearer) -> poem::Result<AdminSession> {
+    authenticate(req, &bearer.token)
+        .await
+        .map_err(ProblemJson::into_error)
+}
+
+/// Checks an admin token against the request's tenant and the user's current state.
+pub async fn authenticate(req: &Request, token: &str) -> Result<AdminSession, ProblemJson> {
+    let state = req
+        .data::<AppState>()
+        .expect("AppState is attached to every route");
+    let Some(TenantSlug(slug)) = req.extensions().get::<TenantSlug>() else {
+        return Err(ProblemJson::not_found(
+            "No tenant given: send an `X-Tenant` header or use the shop's subdomain.",
+        ));
+    };
+    let tenant = match cartwheel_domain::tenants::find_by_slug(&state.db, slug).await {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => return Err(ProblemJson::not_found(format!("No tenant named `{slug}`."))),
+        Err(e) => return Err(ProblemJson::internal(&e)),
+    };
+    let Some(claims) = state.jwt.verify(token, ADMIN_AUDIENCE) else {
+        return Err(unauthorized(
+            "The token is invalid or expired, or is not an admin token; log in again.",
+        ));
+    };
+    if claims.tid != tenant.id {
+        return Err(unauthorized("The token belongs to another shop."));
+    }
+    match users::find_active(&state.db, tenant.id, claims.sub).await {
+        Ok(Some(user)) => Ok(AdminSession { tenant, user }),
+        Ok(None) => Err(unauthorized(
+            "This account no longer exists or is deactivated.",
+        )),
+        Err(e) => Err(ProblemJson::internal(&e)),
+    }
+}

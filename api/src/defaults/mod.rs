@@ -1,0 +1,224 @@
+//! Reading a shop's default business data: settings, chart of accounts, warehouses, units
+//! and tax rates.
+
+use cartwheel_domain::accounts::roles::Permission;
+use cartwheel_domain::defaults;
+use cartwheel_entity::ledger_accounts;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+
+use crate::auth::{AdminAuth, AdminError};
+use crate::problem::ProblemJson;
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// A shop's settings and reference data (seeded when it was provisioned).
+    StoreSetup,
+}
+
+pub struct StoreSetupApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct SettingsView {
+    currency: String,
+    timezone: String,
+    prices_include_tax: bool,
+}
+
+/// An account in the chart, with its children.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct AccountNode {
+    code: String,
+    name: String,
+    /// Asset, Liability, Equity, Income or Expense.
+    root_type: String,
+    account_type: Option<String>,
+    is_group: bool,
+    children: Vec<AccountNode>,
+}
+
+#[derive(Object)]
+struct AccountTree {
+    items: Vec<AccountNode>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct LocationView {
+    code: String,
+    name: String,
+    parent_code: Option<String>,
+}
+
+#[derive(Object)]
+struct WarehouseView {
+    code: String,
+    name: String,
+    locations: Vec<LocationView>,
+}
+
+#[derive(Object)]
+struct WarehouseList {
+    items: Vec<WarehouseView>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct UnitView {
+    code: String,
+    name: String,
+    whole_number: bool,
+}
+
+#[derive(Object)]
+struct UnitList {
+    items: Vec<UnitView>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct TaxRateView {
+    name: String,
+    /// 1 basis point = 0.01 %: 825 is 8.25 %.
+    rate_basis_points: i32,
+    is_default: bool,
+}
+
+#[derive(Object)]
+struct TaxRateList {
+    items: Vec<TaxRateView>,
+}
+
+#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::StoreSetup")]
+impl StoreSetupApi {
+    /// Currency, timezone and tax display.
+    #[oai(path = "/settings", method = "get")]
+    async fn settings(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<SettingsView>, AdminError> {
+        auth.0.require(Permission::SettingsRead)?;
+        let settings = defaults::store_settings(&state.db, auth.0.tenant.id)
+            .await
+            .map_err(|e| AdminError::internal(&e))?
+            .ok_or_else(|| ProblemJson::not_found("This shop is not set up yet."))?;
+        Ok(Json(SettingsView {
+            currency: settings.currency,
+            timezone: settings.timezone,
+            prices_include_tax: settings.prices_include_tax,
+        }))
+    }
+
+    /// The chart of accounts as a tree under the five root types.
+    #[oai(path = "/ledger-accounts", method = "get")]
+    async fn ledger_accounts(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<AccountTree>, AdminError> {
+        auth.0.require(Permission::SettingsRead)?;
+        let accounts = defaults::ledger_accounts(&state.db, auth.0.tenant.id)
+            .await
+            .map_err(|e| AdminError::internal(&e))?;
+        Ok(Json(AccountTree {
+            items: children_of(None, &accounts),
+        }))
+    }
+
+    /// Warehouses with their locations.
+    #[oai(path = "/warehouses", method = "get")]
+    async fn warehouses(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<WarehouseList>, AdminError> {
+        auth.0.require(Permission::SettingsRead)?;
+        let warehouses = defaults::warehouses(&state.db, auth.0.tenant.id)
+            .await
+            .map_err(|e| AdminError::internal(&e))?;
+        Ok(Json(WarehouseList {
+            items: warehouses
+                .into_iter()
+                .map(|(w, locations)| WarehouseView {
+                    code: w.code,
+                    name: w.name,
+                    locations: locations
+                        .iter()
+                        .map(|l| LocationView {
+                            code: l.code.clone(),
+                            name: l.name.clone(),
+                            parent_code: l.parent_id.and_then(|p| {
+                                locations.iter().find(|x| x.id == p).map(|x| x.code.clone())
+                            }),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    /// Units of measure.
+    #[oai(path = "/units", method = "get")]
+    async fn units(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<UnitList>, AdminError> {
+        auth.0.require(Permission::SettingsRead)?;
+        let units = defaults::units(&state.db, auth.0.tenant.id)
+            .await
+            .map_err(|e| AdminError::internal(&e))?;
+        Ok(Json(UnitList {
+            items: units
+                .into_iter()
+                .map(|u| UnitView {
+                    code: u.code,
+                    name: u.name,
+                    whole_number: u.whole_number,
+                })
+                .collect(),
+        }))
+    }
+
+    /// Tax rates, the default first.
+    #[oai(path = "/tax-rates", method = "get")]
+    async fn tax_rates(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<TaxRateList>, AdminError> {
+        auth.0.require(Permission::SettingsRead)?;
+        let rates = defaults::tax_rates(&state.db, auth.0.tenant.id)
+            .await
+            .map_err(|e| AdminError::internal(&e))?;
+        Ok(Json(TaxRateList {
+            items: rates
+                .into_iter()
+                .map(|r| TaxRateView {
+                    name: r.name,
+                    rate_basis_points: r.rate_basis_points,
+                    is_default: r.is_default,
+                })
+                .collect(),
+        }))
+    }
+}
+
+fn children_of(parent: Option<uuid::Uuid>, all: &[ledger_accounts::Model]) -> Vec<AccountNode> {
+    all.iter()
+        .filter(|a| a.parent_id == parent)
+        .map(|a| AccountNode {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            root_type: a.root_type.clone(),
+            account_type: a.account_type.clone(),
+            is_group: a.is_group,
+            children: children_of(Some(a.id), all),
+        })
+        .collect()
+}

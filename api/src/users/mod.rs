@@ -1,0 +1,192 @@
+//! Managing a shop's admins: list, invite, change roles, deactivate; and the roles themselves.
+
+use cartwheel_domain::accounts::roles::Permission;
+use cartwheel_domain::accounts::{invitations, users};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::auth::{AdminAuth, AdminError, UserView, permission_list};
+use crate::json_body::JsonBody;
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// A shop's admin users and roles.
+    Users,
+}
+
+pub struct UsersApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct UserList {
+    items: Vec<UserView>,
+    page: u64,
+    limit: u64,
+    total: u64,
+}
+
+#[derive(Object)]
+struct InviteRequest {
+    #[oai(validator(max_length = 254))]
+    email: String,
+    /// Owner, Admin, Staff or Viewer.
+    #[oai(validator(max_length = 64))]
+    role: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct InvitationView {
+    id: uuid::Uuid,
+    email: String,
+    role: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Object)]
+struct RoleRequest {
+    /// Owner, Admin, Staff or Viewer.
+    #[oai(validator(max_length = 64))]
+    role: String,
+}
+
+#[derive(Object)]
+struct RoleView {
+    name: String,
+    permissions: Vec<String>,
+}
+
+#[derive(Object)]
+struct RoleList {
+    items: Vec<RoleView>,
+}
+
+#[derive(ApiResponse)]
+enum InviteResponse {
+    /// The invitation is stored and its email queued.
+    #[oai(status = 201)]
+    Created(Json<InvitationView>),
+}
+
+#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Users")]
+impl UsersApi {
+    /// The shop's admin users, by email.
+    #[oai(path = "/users", method = "get")]
+    async fn list(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<u64>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u64>,
+    ) -> Result<Json<UserList>, AdminError> {
+        auth.0.require(Permission::UsersRead)?;
+        let (items, total) = users::list(&state.db, auth.0.tenant.id, page.0, limit.0)
+            .await
+            .map_err(|e| AdminError::internal(&e))?;
+        Ok(Json(UserList {
+            items: items.into_iter().map(UserView::from).collect(),
+            page: page.0,
+            limit: limit.0,
+            total,
+        }))
+    }
+
+    /// Invites someone by email with a role; they get a link valid for 7 days. Only an Owner
+    /// may invite an Owner.
+    #[oai(path = "/invitations", method = "post")]
+    async fn invite(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<InviteRequest>,
+    ) -> Result<InviteResponse, AdminError> {
+        auth.0.require(Permission::UsersManage)?;
+        let body = body.0;
+        let invitation =
+            invitations::invite(&state.db, &auth.0.user, &body.email, &body.role).await?;
+        Ok(InviteResponse::Created(Json(InvitationView {
+            id: invitation.id,
+            email: invitation.email,
+            role: body.role,
+            expires_at: invitation.expires_at,
+        })))
+    }
+
+    /// Changes a user's role. Only an Owner makes or unmakes Owners; the last Owner stays one.
+    #[oai(path = "/users/:id/role", method = "put")]
+    async fn change_role(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+        body: JsonBody<RoleRequest>,
+    ) -> Result<Json<UserView>, AdminError> {
+        auth.0.require(Permission::UsersManage)?;
+        let user = users::change_role(&state.db, &auth.0.user, id.0, &body.0.role).await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Deactivates a user: their tokens stop working at once. The last Owner cannot be
+    /// deactivated.
+    #[oai(path = "/users/:id/deactivate", method = "post")]
+    async fn deactivate(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Json<UserView>, AdminError> {
+        auth.0.require(Permission::UsersManage)?;
+        let user = users::set_active(&state.db, &auth.0.user, id.0, false).await?;
+        Ok(Json(user.into()))
+    }
+
+    /// Lets a deactivated user log in again.
+    #[oai(path = "/users/:id/activate", method = "post")]
+    async fn activate(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Json<UserView>, AdminError> {
+        auth.0.require(Permission::UsersManage)?;
+        let user = users::set_active(&state.db, &auth.0.user, id.0, true).await?;
+        Ok(Json(user.into()))
+    }
+
+    /// The shop's roles and what each may do.
+    #[oai(path = "/roles", method = "get")]
+    async fn roles(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<RoleList>, AdminError> {
+        auth.0.require(Permission::UsersRead)?;
+        let roles = cartwheel_domain::defaults::roles(&state.db, auth.0.tenant.id)
+            .await
+            .map_err(|e| AdminError::internal(&e))?;
+        Ok(Json(RoleList {
+            items: roles
+                .into_iter()
+                .map(|r| RoleView {
+                    permissions: permission_list(&r.permissions),
+                    name: r.name,
+                })
+                .collect(),
+        }))
+    }
+}
+
+fn default_page() -> u64 {
+    1
+}
+
+fn default_limit() -> u64 {
+    20
+}

@@ -1,0 +1,284 @@
+//! Admin users: creating, logging in, listing, changing roles, deactivating.
+
+use cartwheel_entity::{roles, users};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::roles::OWNER;
+use super::{AccountError, password};
+
+pub struct NewUser {
+    pub tenant_id: Uuid,
+    /// Lowercased already.
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role_id: Uuid,
+}
+
+pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<users::Model, DbErr> {
+    let now = chrono::Utc::now();
+    users::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(new.tenant_id),
+        email: Set(new.email),
+        name: Set(new.name),
+        password_hash: Set(new.password_hash),
+        role_id: Set(new.role_id),
+        active: Set(true),
+        last_login_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
+/// A user with their role.
+#[derive(Clone, Debug)]
+pub struct UserWithRole {
+    pub user: users::Model,
+    pub role: roles::Model,
+}
+
+/// Checks the email and password of an active user of the tenant.
+pub async fn login<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    email: &str,
+    password_given: String,
+) -> Result<UserWithRole, AccountError> {
+    let email = email.trim().to_ascii_lowercase();
+    let found = users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant_id))
+        .filter(users::Column::Email.eq(email))
+        .find_also_related_role(db)
+        .await?;
+    let stored = found.as_ref().map(|u| u.user.password_hash.clone());
+    if !password::verify(password_given, stored).await {
+        return Err(AccountError::BadCredentials);
+    }
+    let found = found.ok_or(AccountError::BadCredentials)?;
+    if !found.user.active {
+        return Err(AccountError::BadCredentials);
+    }
+    users::Entity::update_many()
+        .col_expr(users::Column::LastLoginAt, Expr::value(chrono::Utc::now()))
+        .filter(users::Column::Id.eq(found.user.id))
+        .exec(db)
+        .await?;
+    Ok(found)
+}
+
+/// The active user behind a token, with their current role (so role changes and
+/// deactivation take effect at once).
+pub async fn find_active<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<UserWithRole>, DbErr> {
+    let found = users::Entity::find_by_id(user_id)
+        .filter(users::Column::TenantId.eq(tenant_id))
+        .find_also_related_role(db)
+        .await?;
+    Ok(found.filter(|u| u.user.active))
+}
+
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<UserWithRole>, DbErr> {
+    users::Entity::find_by_id(user_id)
+        .filter(users::Column::TenantId.eq(tenant_id))
+        .find_also_related_role(db)
+        .await
+}
+
+/// A page of the tenant's users by email, and the total.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    page: u64,
+    limit: u64,
+) -> Result<(Vec<UserWithRole>, u64), DbErr> {
+    let query = users::Entity::find().filter(users::Column::TenantId.eq(tenant_id));
+    let total = query.clone().count(db).await?;
+    let page_rows = query
+        .order_by_asc(users::Column::Email)
+        .paginate(db, limit)
+        .fetch_page(page.saturating_sub(1))
+        .await?;
+    let roles = super::super::defaults::roles(db, tenant_id).await?;
+    let items = page_rows
+        .into_iter()
+        .filter_map(|user| {
+            let role = roles.iter().find(|r| r.id == user.role_id)?.clone();
+            Some(UserWithRole { user, role })
+        })
+        .collect();
+    Ok((items, total))
+}
+
+pub async fn find_role<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    name: &str,
+) -> Result<Option<roles::Model>, DbErr> {
+    roles::Entity::find()
+        .filter(roles::Column::TenantId.eq(tenant_id))
+        .filter(roles::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+/// Gives `user_id` the role `role_name`. Only an Owner makes or unmakes Owners, and the last
+/// active Owner keeps the role.
+pub async fn change_role(
+    db: &DatabaseConnection,
+    actor: &UserWithRole,
+    user_id: Uuid,
+    role_name: &str,
+) -> Result<UserWithRole, AccountError> {
+    let tenant_id = actor.user.tenant_id;
+    let txn = db.begin().await?;
+    let target = find(&txn, tenant_id, user_id)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    let role = find_role(&txn, tenant_id, role_name)
+        .await?
+        .ok_or_else(|| unknown_role(role_name))?;
+    if (role.name == OWNER || target.role.name == OWNER) && actor.role.name != OWNER {
+        return Err(AccountError::Forbidden(
+            "Only an Owner can make or unmake Owners.".into(),
+        ));
+    }
+    if target.role.name == OWNER && role.name != OWNER {
+        ensure_another_owner(&txn, tenant_id, user_id).await?;
+    }
+    users::Entity::update_many()
+        .col_expr(users::Column::RoleId, Expr::value(role.id))
+        .col_expr(users::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(UserWithRole {
+        user: target.user,
+        role,
+    })
+}
+
+/// Activates or deactivates `user_id`. The last active Owner cannot be deactivated; only an
+/// Owner may deactivate an Owner.
+pub async fn set_active(
+    db: &DatabaseConnection,
+    actor: &UserWithRole,
+    user_id: Uuid,
+    active: bool,
+) -> Result<UserWithRole, AccountError> {
+    let tenant_id = actor.user.tenant_id;
+    let txn = db.begin().await?;
+    let mut target = find(&txn, tenant_id, user_id)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    if target.role.name == OWNER && actor.role.name != OWNER {
+        return Err(AccountError::Forbidden(
+            "Only an Owner can change an Owner's account.".into(),
+        ));
+    }
+    if !active && target.role.name == OWNER {
+        ensure_another_owner(&txn, tenant_id, user_id).await?;
+    }
+    users::Entity::update_many()
+        .col_expr(users::Column::Active, Expr::value(active))
+        .col_expr(users::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    target.user.active = active;
+    Ok(target)
+}
+
+/// Fails unless an active Owner other than `user_id` exists. On Postgres the Owner rows are
+/// locked, so two concurrent demotions cannot both pass.
+async fn ensure_another_owner<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), AccountError> {
+    let owner_role = find_role(db, tenant_id, OWNER)
+        .await?
+        .ok_or(AccountError::NotFound)?;
+    let mut query = users::Entity::find()
+        .filter(users::Column::TenantId.eq(tenant_id))
+        .filter(users::Column::RoleId.eq(owner_role.id))
+        .filter(users::Column::Active.eq(true));
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        use sea_orm::QuerySelect;
+        query = query.lock_exclusive();
+    }
+    let others = query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|u| u.id != user_id)
+        .count();
+    if others == 0 {
+        return Err(AccountError::Conflict(
+            "This is the tenant's last active Owner; make someone else an Owner first.".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn unknown_role(name: &str) -> AccountError {
+    AccountError::Invalid(vec![crate::validation::FieldProblem::new(
+        "role",
+        format!("`{name}` is not a role; roles are Owner, Admin, Staff and Viewer"),
+    )])
+}
+
+/// Sets a new password hash.
+pub async fn set_password<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    password_hash: String,
+) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(users::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(users::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `find_also_related` without a declared relation: users and their role in two queries.
+trait FindWithRole {
+    async fn find_also_related_role<C: ConnectionTrait>(
+        self,
+        db: &C,
+    ) -> Result<Option<UserWithRole>, DbErr>;
+}
+
+impl FindWithRole for sea_orm::Select<users::Entity> {
+    async fn find_also_related_role<C: ConnectionTrait>(
+        self,
+        db: &C,
+    ) -> Result<Option<UserWithRole>, DbErr> {
+        let Some(user) = self.one(db).await? else {
+            return Ok(None);
+        };
+        let role = roles::Entity::find_by_id(user.role_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound(format!("role {}", user.role_id)))?;
+        Ok(Some(UserWithRole { user, role }))
+    }
+}

@@ -1,0 +1,97 @@
+//! A tenant's default business data: seeding it, and reading it back for admins.
+
+pub mod seed;
+
+use cartwheel_entity::{
+    ledger_accounts, roles, store_settings, tax_rates, units, warehouse_locations, warehouses,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+/// Whether the tenant's defaults are in place (they are written in one transaction, the store
+/// settings with them).
+pub async fn seeded<C: ConnectionTrait>(db: &C, tenant_id: Uuid) -> Result<bool, DbErr> {
+    Ok(store_settings(db, tenant_id).await?.is_some())
+}
+
+pub async fn store_settings<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Option<store_settings::Model>, DbErr> {
+    store_settings::Entity::find_by_id(tenant_id).one(db).await
+}
+
+/// The chart of accounts, ordered by code (parents before children).
+pub async fn ledger_accounts<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<ledger_accounts::Model>, DbErr> {
+    ledger_accounts::Entity::find()
+        .filter(ledger_accounts::Column::TenantId.eq(tenant_id))
+        .order_by_asc(ledger_accounts::Column::Code)
+        .all(db)
+        .await
+}
+
+/// Warehouses by code, each with its locations (ROOT first, then by code).
+pub async fn warehouses<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<(warehouses::Model, Vec<warehouse_locations::Model>)>, DbErr> {
+    let list = warehouses::Entity::find()
+        .filter(warehouses::Column::TenantId.eq(tenant_id))
+        .order_by_asc(warehouses::Column::Code)
+        .all(db)
+        .await?;
+    let mut locations = warehouse_locations::Entity::find()
+        .filter(warehouse_locations::Column::TenantId.eq(tenant_id))
+        .order_by_asc(warehouse_locations::Column::Code)
+        .all(db)
+        .await?;
+    locations.sort_by_key(|l| (l.parent_id.is_some(), l.code.clone()));
+    Ok(list
+        .into_iter()
+        .map(|w| {
+            let own = locations
+                .iter()
+                .filter(|l| l.warehouse_id == w.id)
+                .cloned()
+                .collect();
+            (w, own)
+        })
+        .collect())
+}
+
+pub async fn units<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<units::Model>, DbErr> {
+    units::Entity::find()
+        .filter(units::Column::TenantId.eq(tenant_id))
+        .order_by_asc(units::Column::Code)
+        .all(db)
+        .await
+}
+
+pub async fn tax_rates<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<tax_rates::Model>, DbErr> {
+    tax_rates::Entity::find()
+        .filter(tax_rates::Column::TenantId.eq(tenant_id))
+        .order_by_desc(tax_rates::Column::IsDefault)
+        .order_by_asc(tax_rates::Column::Name)
+        .all(db)
+        .await
+}
+
+pub async fn roles<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<roles::Model>, DbErr> {
+    roles::Entity::find()
+        .filter(roles::Column::TenantId.eq(tenant_id))
+        .order_by_asc(roles::Column::Name)
+        .all(db)
+        .await
+}

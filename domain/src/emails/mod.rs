@@ -1,0 +1,69 @@
+//! Outgoing email: a row saying what to send, and a `SendEmail` job in the same transaction.
+//! The worker renders and sends it; the row records when it went, so it never goes twice.
+
+use cartwheel_entity::emails;
+use cartwheel_jobs::families::email::SendEmail;
+use cartwheel_jobs::{EnqueueError, NewJob};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use uuid::Uuid;
+
+/// The emails Cartwheel sends; each has an HTML and a text template in the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Template {
+    StoreReady,
+    AdminPasswordReset,
+    UserInvitation,
+}
+
+impl Template {
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::StoreReady => "store_ready",
+            Template::AdminPasswordReset => "admin_password_reset",
+            Template::UserInvitation => "user_invitation",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Template::StoreReady,
+            Template::AdminPasswordReset,
+            Template::UserInvitation,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+}
+
+pub struct NewEmail {
+    pub tenant_id: Option<Uuid>,
+    pub to: String,
+    pub template: Template,
+    /// The template's variables; the worker adds the tenant's name and links.
+    pub context: serde_json::Value,
+}
+
+/// Stores the email and enqueues its `SendEmail` job on `db` (the caller's transaction).
+pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, EnqueueError> {
+    let id = Uuid::now_v7();
+    emails::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(email.tenant_id),
+        to_address: Set(email.to),
+        template: Set(email.template.name().to_string()),
+        context: Set(email.context),
+        message_id: Set(format!("<{}@cartwheel>", id.simple())),
+        subject: Set(None),
+        sent_at: Set(None),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    let job = NewJob::new(SendEmail { email_id: id });
+    let job = match email.tenant_id {
+        Some(tenant) => job.tenant(tenant),
+        None => job,
+    };
+    cartwheel_jobs::enqueue(db, job).await?;
+    Ok(id)
+}

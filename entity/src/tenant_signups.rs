@@ -1,0 +1,23 @@
+//! The signup a provisioning job builds a tenant from.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "tenant_signups")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    pub owner_email: String,
+    pub owner_password_hash: Option<String>,
+    pub currency: String,
+    pub timezone: String,
+    #[sea_orm(unique)]
+    pub idempotency_key: Option<String>,
+    pub request_hash: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,492 @@
+//! Admin accounts end to end: login, me, resets and invitations by real mail, roles, tokens.
+
+use std::time::Duration;
+
+use cartwheel_api::auth::jwt::Jwt;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, JWT_SECRET, assert_problem, scalar};
+use crate::smtp::MailServer;
+use crate::support::*;
+
+#[tokio::test]
+async fn the_owner_logs_in_and_wrong_credentials_all_look_alike() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    let (tenant_id, token) = ready_shop(&app, "login-shop").await;
+
+    let me: Value = admin(&app, Method::GET, "/api/v1/auth/me", "login-shop", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["email"], "owner@login-shop.example");
+    assert_eq!(me["user"]["role"], "Owner");
+    assert_eq!(me["tenantId"], tenant_id.as_str());
+    assert!(
+        me["user"]["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("users:manage"))
+    );
+    assert!(!me["user"]["lastLoginAt"].is_null());
+
+    let wrong_password = try_login(
+        &app,
+        "login-shop",
+        "owner@login-shop.example",
+        "not-the-password",
+    )
+    .await;
+    let wrong_password = assert_problem(wrong_password, 401).await;
+    let unknown_email = try_login(&app, "login-shop", "nobody@login-shop.example", PASSWORD).await;
+    let unknown_email = assert_problem(unknown_email, 401).await;
+    assert_eq!(wrong_password["detail"], unknown_email["detail"]);
+    // The owner of one shop is nobody in another.
+    assert_problem(
+        try_login(&app, "demo", "owner@login-shop.example", PASSWORD).await,
+        401,
+    )
+    .await;
+    // Logging in names the shop.
+    let no_tenant = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"email": "owner@login-shop.example", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(no_tenant, 404).await;
+    // No token at all.
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("X-Tenant", "login-shop")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(anonymous, 401).await;
+}
+
+#[tokio::test]
+async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    let (a_id, a_token) = ready_shop(&app, "shop-a").await;
+    let (_, b_token) = ready_shop(&app, "shop-b").await;
+
+    for (slug, token) in [("shop-b", &a_token), ("shop-a", &b_token)] {
+        let response = admin(&app, Method::GET, "/api/v1/admin/settings", slug, token)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 401).await;
+    }
+    let owner_id: String = {
+        let me: Value = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &a_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        me["user"]["id"].as_str().unwrap().to_string()
+    };
+    let jwt = Jwt::new(JWT_SECRET.as_bytes(), Duration::from_secs(3600));
+    let (user, tenant) = (owner_id.parse().unwrap(), a_id.parse().unwrap());
+    let (storefront, _) = jwt.issue(
+        user,
+        tenant,
+        "Owner",
+        "storefront",
+        Duration::from_secs(3600),
+    );
+    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &storefront)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 401).await;
+    let (expired, _) = jwt.issue(user, tenant, "Owner", "admin", Duration::ZERO);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &expired)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 401).await;
+    let forged = Jwt::new(
+        b"some-other-secret-0123456789abcdef",
+        Duration::from_secs(60),
+    );
+    let (forged, _) = forged.issue(user, tenant, "Owner", "admin", Duration::from_secs(60));
+    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &forged)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 401).await;
+    // A well-made token for the right shop still works.
+    let (fresh, _) = jwt.issue(user, tenant, "Owner", "admin", Duration::from_secs(60));
+    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Job monitoring: an admin sees their own shop's jobs only; the workers are the operator's.
+    let jobs: Value = admin(
+        &app,
+        Method::GET,
+        "/api/v1/admin/jobs?limit=100",
+        "shop-a",
+        &a_token,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let items = jobs["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items.iter().all(|j| j["tenantId"] == a_id.as_str()),
+        "{jobs}"
+    );
+    let b_job: Value = admin(
+        &app,
+        Method::GET,
+        "/api/v1/admin/jobs?limit=1",
+        "shop-b",
+        &b_token,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let b_job_id = b_job["items"][0]["id"].as_str().unwrap();
+    let response = admin(
+        &app,
+        Method::GET,
+        &format!("/api/v1/admin/jobs/{b_job_id}"),
+        "shop-a",
+        &a_token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_problem(response, 404).await;
+    let response = admin(
+        &app,
+        Method::GET,
+        "/api/v1/admin/workers",
+        "shop-a",
+        &a_token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_problem(response, 403).await;
+    let operator = app
+        .client
+        .get(app.url("/api/v1/admin/jobs?limit=100"))
+        .bearer_auth("operator-secret")
+        .send()
+        .await
+        .unwrap();
+    let all: Value = operator.json().await.unwrap();
+    let tenants: std::collections::HashSet<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["tenantId"].as_str())
+        .collect();
+    assert!(
+        tenants.len() >= 3,
+        "the operator sees every shop: {tenants:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_works_once_within_the_hour() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(backend, &mail, &[]).await;
+        ready_shop(&app, "reset-shop").await;
+        let owner = "owner@reset-shop.example";
+        let forgot = |email: &'static str| {
+            let request = app
+                .client
+                .post(app.url("/api/v1/auth/forgot-password"))
+                .header("X-Tenant", "reset-shop")
+                .json(&json!({ "email": email }));
+            async move { request.send().await.unwrap().status() }
+        };
+        assert_eq!(forgot("owner@reset-shop.example").await, 202);
+        assert_eq!(
+            forgot("stranger@reset-shop.example").await,
+            202,
+            "no account enumeration"
+        );
+
+        let mails = wait_for_mails(&mail, owner, 2).await; // store-ready, then the reset
+        let reset_mail = &mails[1];
+        assert_eq!(
+            reset_mail.subject,
+            "Reset your reset-shop Supplies admin password"
+        );
+        assert!(
+            reset_mail
+                .html
+                .contains("http://reset-shop.shops.test:8080/admin/reset-password?token=")
+        );
+        let token = token_from(reset_mail, "/admin/reset-password");
+        assert_eq!(token.len(), 64);
+        assert_eq!(
+            scalar(
+                &app.db,
+                &format!("SELECT COUNT(*) FROM password_resets WHERE token_hash = '{token}'")
+            )
+            .await,
+            0,
+            "only the token's hash is stored"
+        );
+
+        let reset = |token: String, password: &'static str| {
+            let request = app
+                .client
+                .post(app.url("/api/v1/auth/reset-password"))
+                .header("X-Tenant", "reset-shop")
+                .json(&json!({ "token": token, "password": password }));
+            async move { request.send().await.unwrap() }
+        };
+        let weak = reset(token.clone(), "1234567890").await;
+        let weak = assert_problem(weak, 422).await;
+        assert_eq!(weak["errors"][0]["field"], "password");
+        assert_eq!(
+            reset(token.clone(), "marmalade-harbour-77").await.status(),
+            204
+        );
+        login(&app, "reset-shop", owner, "marmalade-harbour-77").await;
+        assert_problem(try_login(&app, "reset-shop", owner, PASSWORD).await, 401).await;
+        let reused = assert_problem(reset(token.clone(), "another-password-99").await, 400).await;
+        assert_eq!(reused["errors"][0]["field"], "token");
+
+        // An expired token is refused too.
+        assert_eq!(forgot("owner@reset-shop.example").await, 202);
+        let mails = wait_for_mails(&mail, owner, 3).await;
+        let late = token_from(&mails[2], "/admin/reset-password");
+        use cartwheel_entity::password_resets;
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        password_resets::Entity::update_many()
+            .col_expr(
+                password_resets::Column::ExpiresAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        assert_problem(reset(late, "another-password-99").await, 400).await;
+        // Nobody else got a mail.
+        assert!(mails_to(&mail, "stranger@reset-shop.example").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_invited_admin_joins_and_roles_are_enforced() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    let (_, owner_token) = ready_shop(&app, "team-shop").await;
+    let slug = "team-shop";
+    let invite = |token: &str, email: &str, role: &str| {
+        admin(&app, Method::POST, "/api/v1/admin/invitations", slug, token)
+            .json(&json!({ "email": email, "role": role }))
+            .send()
+    };
+
+    let bad_role = assert_problem(
+        invite(&owner_token, "sam@example.com", "Boss")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(bad_role["errors"][0]["field"], "role");
+    let taken = assert_problem(
+        invite(&owner_token, "owner@team-shop.example", "Staff")
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    assert!(taken["detail"].as_str().unwrap().contains("already"));
+    let created = invite(&owner_token, "Sam@Example.com", "Staff")
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let mails = wait_for_mails(&mail, "sam@example.com", 1).await;
+    let invitation = &mails[0];
+    assert_eq!(
+        invitation.subject,
+        "owner invited you to team-shop Supplies"
+    );
+    assert!(invitation.text.contains("as Staff"));
+    let token = token_from(invitation, "/admin/accept-invite");
+    assert!(invitation.html.contains(&format!(
+        "http://team-shop.shops.test:8080/admin/accept-invite?token={token}"
+    )));
+
+    let accept = |token: String| {
+        app.client
+            .post(app.url("/api/v1/auth/accept-invite"))
+            .header("X-Tenant", slug)
+            .json(
+                &json!({ "token": token, "name": "Sam Staff", "password": "lighthouse-pickle-8" }),
+            )
+            .send()
+    };
+    let joined = accept(token.clone()).await.unwrap();
+    assert_eq!(joined.status(), 201);
+    let joined: Value = joined.json().await.unwrap();
+    assert_eq!(joined["user"]["role"], "Staff");
+    assert_eq!(joined["user"]["name"], "Sam Staff");
+    let staff_token = joined["token"].as_str().unwrap().to_string();
+    assert_problem(accept(token).await.unwrap(), 400).await;
+    // The invitation is for this shop only.
+    let sam_id = joined["user"]["id"].as_str().unwrap().to_string();
+
+    // Staff may read settings but not manage users or see other admins' jobs controls.
+    let settings = admin(
+        &app,
+        Method::GET,
+        "/api/v1/admin/settings",
+        slug,
+        &staff_token,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(settings.status(), 200);
+    assert_problem(
+        invite(&staff_token, "eve@example.com", "Admin")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+
+    // Role changes: an Admin cannot make Owners; the last Owner stays one.
+    let set_role = |token: &str, id: &str, role: &str| {
+        admin(
+            &app,
+            Method::PUT,
+            &format!("/api/v1/admin/users/{id}/role"),
+            slug,
+            token,
+        )
+        .json(&json!({ "role": role }))
+        .send()
+    };
+    let promoted = set_role(&owner_token, &sam_id, "Admin").await.unwrap();
+    assert_eq!(promoted.status(), 200);
+    let promoted: Value = promoted.json().await.unwrap();
+    assert_eq!(promoted["role"], "Admin");
+    // The same token now carries the new role's rights: roles are read per request.
+    assert_eq!(
+        invite(&staff_token, "vic@example.com", "Viewer")
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    assert_problem(
+        invite(&staff_token, "olga@example.com", "Owner")
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+    assert_problem(set_role(&staff_token, &sam_id, "Owner").await.unwrap(), 403).await;
+
+    let users: Value = admin(&app, Method::GET, "/api/v1/admin/users", slug, &owner_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users["total"], 2);
+    let owner_id = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["role"] == "Owner")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let last_owner = assert_problem(
+        set_role(&owner_token, &owner_id, "Admin").await.unwrap(),
+        409,
+    )
+    .await;
+    assert!(
+        last_owner["detail"]
+            .as_str()
+            .unwrap()
+            .contains("last active Owner")
+    );
+    let deactivate = |token: &str, id: &str| {
+        admin(
+            &app,
+            Method::POST,
+            &format!("/api/v1/admin/users/{id}/deactivate"),
+            slug,
+            token,
+        )
+        .send()
+    };
+    assert_problem(deactivate(&owner_token, &owner_id).await.unwrap(), 409).await;
+    assert_problem(deactivate(&staff_token, &owner_id).await.unwrap(), 403).await;
+
+    // Deactivating Sam stops Sam's token at once and refuses Sam's login.
+    assert_eq!(
+        deactivate(&owner_token, &sam_id).await.unwrap().status(),
+        200
+    );
+    let me = admin(&app, Method::GET, "/api/v1/auth/me", slug, &staff_token)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(me, 401).await;
+    assert_problem(
+        try_login(&app, slug, "sam@example.com", "lighthouse-pickle-8").await,
+        401,
+    )
+    .await;
+    // A user of another shop is a 404 here.
+    let (_, other_token) = ready_shop(&app, "other-team").await;
+    let other_users: Value = admin(
+        &app,
+        Method::GET,
+        "/api/v1/admin/users",
+        "other-team",
+        &other_token,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let other_owner = other_users["items"][0]["id"].as_str().unwrap().to_string();
+    assert_problem(deactivate(&owner_token, &other_owner).await.unwrap(), 404).await;
+    // One invitation mail each, never two.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mails_to(&mail, "sam@example.com").len(), 1);
+    assert_eq!(mails_to(&mail, "vic@example.com").len(), 1);
+}

@@ -1,0 +1,151 @@
+//! Signing shops up, waiting for them, logging in, and reading tokens out of mails.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, eventually, spawn_app_with};
+use crate::smtp::{MailServer, ReceivedMail};
+
+pub const PASSWORD: &str = "tangerine-bicycle-42";
+pub const PUBLIC_URL: &str = "http://shops.test:8080";
+
+/// An app that sends mail to `mail` and links to `PUBLIC_URL`.
+pub async fn app_with_mail(backend: Backend, mail: &MailServer, extra: &[(&str, &str)]) -> TestApp {
+    let url = mail.url();
+    let mut env = vec![
+        ("CARTWHEEL_SMTP_URL", url.as_str()),
+        ("CARTWHEEL_PUBLIC_URL", PUBLIC_URL),
+        ("CARTWHEEL_WORKER_POLL_MS", "100"),
+        ("CARTWHEEL_OPERATOR_TOKEN", "operator-secret"),
+    ];
+    env.extend_from_slice(extra);
+    spawn_app_with(backend, &env).await
+}
+
+pub fn signup(domain: &str) -> Value {
+    json!({
+        "businessName": format!("{domain} Supplies"),
+        "ownerEmail": format!("owner@{domain}.example"),
+        "ownerPassword": PASSWORD,
+        "domain": domain,
+    })
+}
+
+pub async fn post_signup(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/provision"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs `domain` up and returns its tenant id.
+pub async fn provision(app: &TestApp, domain: &str) -> String {
+    let response = post_signup(app, &signup(domain)).await;
+    assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "PENDING");
+    body["tenantId"].as_str().unwrap().to_string()
+}
+
+pub async fn status(app: &TestApp, tenant_id: &str) -> Value {
+    app.get(&format!("/api/v1/provision/{tenant_id}/status"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Polls the status endpoint until it says `want`; returns that status.
+pub async fn wait_for_status(app: &TestApp, tenant_id: &str, want: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let last = status(app, tenant_id).await;
+        if last["status"] == want {
+            return last;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tenant {tenant_id} not {want} after 30 s: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Provisions `domain`, waits for READY and logs its owner in.
+pub async fn ready_shop(app: &TestApp, domain: &str) -> (String, String) {
+    let tenant_id = provision(app, domain).await;
+    wait_for_status(app, &tenant_id, "READY").await;
+    let token = login(app, domain, &format!("owner@{domain}.example"), PASSWORD).await;
+    (tenant_id, token)
+}
+
+pub async fn try_login(
+    app: &TestApp,
+    slug: &str,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/auth/login"))
+        .header("X-Tenant", slug)
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn login(app: &TestApp, slug: &str, email: &str, password: &str) -> String {
+    let response = try_login(app, slug, email, password).await;
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["tokenType"], "Bearer");
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// A request to `path` as an admin of `slug`.
+pub fn admin(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    slug: &str,
+    token: &str,
+) -> reqwest::RequestBuilder {
+    app.client
+        .request(method, app.url(path))
+        .header("X-Tenant", slug)
+        .bearer_auth(token)
+}
+
+/// Mails to `address` received so far.
+pub fn mails_to(server: &MailServer, address: &str) -> Vec<ReceivedMail> {
+    server
+        .messages()
+        .into_iter()
+        .filter(|m| m.to.iter().any(|to| to == address))
+        .collect()
+}
+
+/// Waits until `count` mails to `address` arrived and returns them.
+pub async fn wait_for_mails(server: &MailServer, address: &str, count: usize) -> Vec<ReceivedMail> {
+    eventually(
+        Duration::from_secs(20),
+        &format!("{count} mail(s) to {address}"),
+        || async { mails_to(server, address).len() >= count },
+    )
+    .await;
+    mails_to(server, address)
+}
+
+/// The `token` query parameter of the first link in the mail's text that contains `path`.
+pub fn token_from(mail: &ReceivedMail, path: &str) -> String {
+    let line = mail
+        .text
+        .lines()
+        .find(|l| l.contains(path))
+        .unwrap_or_else(|| panic!("no {path} link in: {}", mail.text));
+    let (_, token) = line.trim().split_once("token=").expect("a token parameter");
+    token.to_string()
+}
