@@ -503,6 +503,21 @@ mod tests {
     }
 
     #[test]
+    fn a_short_jwt_secret_or_a_bad_public_url_is_refused() {
+        let short = Config::from_sources(None, env(&[("CARTWHEEL_JWT_SECRET", "too-short")]));
+        assert!(matches!(short, Err(ConfigError::Invalid { key, .. }) if key.starts_with("jwt_secret")));
+        let url = Config::from_sources(None, env(&[("CARTWHEEL_PUBLIC_URL", "shops.example")]));
+        assert!(matches!(url, Err(ConfigError::Invalid { key, .. }) if key.starts_with("public_url")));
+        let ok = Config::from_sources(
+            None,
+            env(&[("CARTWHEEL_PUBLIC_URL", "https://shops.example.com/")]),
+        )
+        .unwrap();
+        assert_eq!(ok.public_url, "https://shops.example.com");
+        assert_eq!(ok.provision_rate_limit_per_minute, 10);
+    }
+
+    #[test]
     fn environment_overrides_file() {
         let dir = std::env::temp_dir().join(format!("cw-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -86,17 +86,24 @@ impl ReceivedMail {
     }
 }
 
+/// A free port: bind to :0, read it, release it (tiny race with other processes; fine for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("cannot find a free port")
+        .port()
+}
+
 impl MailServer {
     /// Starts a fresh server with its own temp dir and port; waits until it accepts connections.
     pub async fn start() -> MailServer {
+        Self::start_on(free_port()).await
+    }
+
+    /// Starts a server on `port` (for tests where the mail server comes up late).
+    pub async fn start_on(port: u16) -> MailServer {
         let dir = std::env::temp_dir().join(format!("smtp-test-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("cannot create temp dir for the SMTP server");
-
-        // Free port: bind to :0, read it, release it (tiny race with other processes; fine for tests).
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("cannot find a free port")
-            .port();
 
         let output = || match std::env::var_os("TEST_LOG") {
             Some(_) => Stdio::inherit(),

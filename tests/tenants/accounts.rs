@@ -490,3 +490,50 @@ async fn an_invited_admin_joins_and_roles_are_enforced() {
     assert_eq!(mails_to(&mail, "sam@example.com").len(), 1);
     assert_eq!(mails_to(&mail, "vic@example.com").len(), 1);
 }
+
+#[tokio::test]
+async fn a_mail_that_cannot_be_sent_is_retried_with_backoff_and_sent_once() {
+    use crate::helpers::{spawn_app_with, wait_until_ready};
+    use crate::smtp::free_port;
+    // The SMTP server is down at first: the port is closed.
+    let port = free_port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("CARTWHEEL_SMTP_URL", url.as_str()),
+            ("CARTWHEEL_WORKER_POLL_MS", "100"),
+        ],
+    )
+    .await;
+    wait_until_ready(&app, "demo").await;
+    let retrying = "SELECT COUNT(*) FROM apalis.jobs WHERE job_type = 'email.send' \
+                    AND status = 'Failed' AND attempts = 1 AND run_at > now()";
+    crate::helpers::eventually(
+        Duration::from_secs(20),
+        "the store-ready mail waiting to retry",
+        || async { scalar(&app.db, retrying).await == 1 },
+    )
+    .await;
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM emails WHERE sent_at IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    let mail = MailServer::start_on(port).await;
+    // The first retry comes 5–10 s after the failure (equal jitter on a 10 s base).
+    let mails = wait_for_mails(&mail, "owner@demo.example", 1).await;
+    assert_eq!(mails[0].subject, "Your store Demo Shop is ready");
+    mail.assert_no_more(1, Duration::from_secs(1)).await;
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM emails WHERE sent_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
