@@ -49,6 +49,10 @@ pub enum BenchTarget {
         jobs: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Jobs the worker claims per fetch (default: the worker's batch-size settings, else
+        /// `--concurrency`).
+        #[arg(long)]
+        batch_size: Option<usize>,
         /// `batch`: enqueue in multi-row statements; `per-txn`: one job per transaction, as the API does.
         #[arg(long, value_enum, default_value_t = EnqueueMode::Batch)]
         mode: EnqueueMode,

@@ -43,6 +43,8 @@ pub struct Config {
     pub worker_queue_concurrency: HashMap<String, usize>,
     /// Jobs claimed per fetch; unset means the queue's concurrency.
     pub worker_batch_size: Option<usize>,
+    /// Per-queue override of `worker_batch_size`.
+    pub worker_queue_batch_size: HashMap<String, usize>,
     pub worker_poll_interval: Duration,
     pub job_recovery_bound: Duration,
     pub scheduler_catch_up: bool,
@@ -121,6 +123,11 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         Some(""),
     ),
     ("worker_batch_size", "CARTWHEEL_WORKER_BATCH_SIZE", None),
+    (
+        "worker_queue_batch_size",
+        "CARTWHEEL_WORKER_QUEUE_BATCH_SIZE",
+        Some(""),
+    ),
     ("worker_poll_ms", "CARTWHEEL_WORKER_POLL_MS", Some("500")),
     (
         "job_recovery_secs",
@@ -293,7 +300,8 @@ impl Config {
             )?),
             operator_token: optional(raw, "operator_token").map(str::to_string),
             worker_concurrency: positive(raw, "worker_concurrency")? as usize,
-            worker_queue_concurrency: queue_concurrency(raw)?,
+            worker_queue_concurrency: per_queue(raw, "worker_queue_concurrency")?,
+            worker_queue_batch_size: per_queue(raw, "worker_queue_batch_size")?,
             worker_batch_size: match optional(raw, "worker_batch_size") {
                 Some(_) => Some(positive(raw, "worker_batch_size")? as usize),
                 None => None,
@@ -333,9 +341,8 @@ fn positive(raw: &BTreeMap<&str, Raw>, key: &str) -> Result<u64, ConfigError> {
     Ok(value)
 }
 
-/// `queue=n,queue=n`: per-queue worker concurrency.
-fn queue_concurrency(raw: &BTreeMap<&str, Raw>) -> Result<HashMap<String, usize>, ConfigError> {
-    let key = "worker_queue_concurrency";
+/// `queue=n,queue=n`: a per-queue number of at least 1.
+fn per_queue(raw: &BTreeMap<&str, Raw>, key: &str) -> Result<HashMap<String, usize>, ConfigError> {
     optional(raw, key)
         .unwrap_or_default()
         .split(',')
@@ -505,9 +512,13 @@ mod tests {
     #[test]
     fn a_short_jwt_secret_or_a_bad_public_url_is_refused() {
         let short = Config::from_sources(None, env(&[("CARTWHEEL_JWT_SECRET", "too-short")]));
-        assert!(matches!(short, Err(ConfigError::Invalid { key, .. }) if key.starts_with("jwt_secret")));
+        assert!(
+            matches!(short, Err(ConfigError::Invalid { key, .. }) if key.starts_with("jwt_secret"))
+        );
         let url = Config::from_sources(None, env(&[("CARTWHEEL_PUBLIC_URL", "shops.example")]));
-        assert!(matches!(url, Err(ConfigError::Invalid { key, .. }) if key.starts_with("public_url")));
+        assert!(
+            matches!(url, Err(ConfigError::Invalid { key, .. }) if key.starts_with("public_url"))
+        );
         let ok = Config::from_sources(
             None,
             env(&[("CARTWHEEL_PUBLIC_URL", "https://shops.example.com/")]),

@@ -175,6 +175,7 @@ impl Application {
                 concurrency: config.worker_concurrency,
                 queue_concurrency: config.worker_queue_concurrency.clone(),
                 batch_size: config.worker_batch_size,
+                queue_batch_size: config.worker_queue_batch_size.clone(),
                 poll_interval: config.worker_poll_interval,
                 recovery_bound: config.job_recovery_bound,
                 shutdown_timeout: config.shutdown_timeout,

@@ -134,3 +134,66 @@ async fn sigterm_finishes_the_running_job_and_leaves_the_rest_for_others() {
     let untouched = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending' AND lock_by IS NULL";
     assert_eq!(scalar(&db, untouched).await, 3);
 }
+
+#[tokio::test]
+async fn sigterm_hands_fetched_but_unstarted_jobs_back_at_once() {
+    let (_database, url, db) = migrated_database(Backend::Postgres).await;
+    let jobs = (0..4)
+        .map(|_| {
+            NewJob::new(Noop {
+                sleep_ms: 1_500,
+                ..Default::default()
+            })
+        })
+        .collect();
+    enqueue_batch(&db, jobs).await.unwrap();
+    // One job at a time, but four claimed per fetch: three wait inside the worker.
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CARTWHEEL_WORKER_QUEUE_CONCURRENCY", "noop=1"),
+        ("CARTWHEEL_WORKER_QUEUE_BATCH_SIZE", "noop=4"),
+        ("CARTWHEEL_WORKER_POLL_MS", "100"),
+        ("CARTWHEEL_SHUTDOWN_TIMEOUT_SECS", "20"),
+    ];
+    let mut worker = cartwheel_process(&["worker"], &env);
+    // apalis marks a job Running lazily (with its next batch of events), so a claimed job shows
+    // Queued or Running; all four are claimed once the first fetch returns.
+    eventually(Duration::from_secs(10), "four claimed", || async {
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM apalis.jobs WHERE status IN ('Queued', 'Running') AND lock_by IS NOT NULL",
+        )
+        .await
+            == 4
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    worker.signal("TERM");
+    let status = worker.wait(Duration::from_secs(10)).await;
+    assert!(status.success(), "exit status {status:?}");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'"
+        )
+        .await,
+        1
+    );
+    // The three it held are free for other workers the moment it is gone.
+    let returned = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending' AND lock_by IS NULL";
+    assert_eq!(scalar(&db, returned).await, 3);
+    let _other = cartwheel_process(&["worker"], &env);
+    eventually(
+        Duration::from_secs(15),
+        "another worker runs them",
+        || async {
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'",
+            )
+            .await
+                == 4
+        },
+    )
+    .await;
+}

@@ -22,9 +22,11 @@ pub struct WorkerSettings {
     /// Jobs run at once per queue, unless `queue_concurrency` names the queue.
     pub concurrency: usize,
     pub queue_concurrency: HashMap<String, usize>,
-    /// Jobs claimed per fetch; `None` means the queue's concurrency. A larger batch saves
+    /// Jobs claimed per fetch, unless `queue_batch_size` names the queue; `None` means the
+    /// queue's concurrency. A larger batch saves
     /// round trips; its extra jobs wait in this worker (and go back at once on shutdown).
     pub batch_size: Option<usize>,
+    pub queue_batch_size: HashMap<String, usize>,
     /// How often an idle queue looks for due jobs (Postgres also wakes on NOTIFY at once).
     pub poll_interval: Duration,
     /// A job held by a worker that died runs again within this long.
@@ -40,6 +42,15 @@ impl WorkerSettings {
             .get(queue)
             .copied()
             .unwrap_or(self.concurrency)
+            .max(1)
+    }
+
+    pub fn batch_size_for(&self, queue: &str) -> usize {
+        self.queue_batch_size
+            .get(queue)
+            .copied()
+            .or(self.batch_size)
+            .unwrap_or_else(|| self.concurrency_for(queue))
             .max(1)
     }
 
@@ -84,7 +95,14 @@ pub async fn run(
             // A worker stops on a storage error (say the database restarted); back off, then retry.
             let wait = Duration::from_millis(100 << worker.restarts().min(6)).min(Duration::from_secs(5));
             tracing::warn!(worker = %worker.name(), %error, restart_in_ms = wait.as_millis() as u64, "worker stopped; restarting");
-            tokio::task::block_in_place(|| std::thread::sleep(wait));
+            // The hook is synchronous. The binary's runtime is multi-threaded; tests may run
+            // the worker on a current-thread runtime, where the sleep just blocks that thread.
+            match tokio::runtime::Handle::current().runtime_flavor() {
+                tokio::runtime::RuntimeFlavor::MultiThread => {
+                    tokio::task::block_in_place(|| std::thread::sleep(wait))
+                }
+                _ => std::thread::sleep(wait),
+            }
             true
         })
         .shutdown_timeout(settings.shutdown_timeout)
@@ -105,7 +123,7 @@ fn register<J: Handler>(
     process: &str,
 ) -> Monitor {
     let concurrency = settings.concurrency_for(J::QUEUE);
-    let batch_size = settings.batch_size.unwrap_or(concurrency).max(1);
+    let batch_size = settings.batch_size_for(J::QUEUE);
     let name = format!("{process}:{}", J::QUEUE);
     let deps = deps.clone();
     match db.get_database_backend() {
