@@ -142,9 +142,7 @@ impl UsersApi {
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
     ) -> Result<Json<UserView>, AdminError> {
-        auth.0.require(Permission::UsersManage)?;
-        let user = users::set_active(&state.db, &auth.0.user, id.0, false).await?;
-        Ok(Json(user.into()))
+        set_active(auth, &state, id.0, false).await
     }
 
     /// Lets a deactivated user log in again.
@@ -155,9 +153,7 @@ impl UsersApi {
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
     ) -> Result<Json<UserView>, AdminError> {
-        auth.0.require(Permission::UsersManage)?;
-        let user = users::set_active(&state.db, &auth.0.user, id.0, true).await?;
-        Ok(Json(user.into()))
+        set_active(auth, &state, id.0, true).await
     }
 
     /// The shop's roles and what each may do.
@@ -181,6 +177,17 @@ impl UsersApi {
                 .collect(),
         }))
     }
+}
+
+async fn set_active(
+    auth: AdminAuth,
+    state: &AppState,
+    id: uuid::Uuid,
+    active: bool,
+) -> Result<Json<UserView>, AdminError> {
+    auth.0.require(Permission::UsersManage)?;
+    let user = users::set_active(&state.db, &auth.0.user, id, active).await?;
+    Ok(Json(user.into()))
 }
 
 fn default_page() -> u64 {
