@@ -1,6 +1,7 @@
 //! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
 
 pub mod auth;
+pub mod catalog;
 pub mod defaults;
 pub mod health;
 pub mod jobs;
@@ -10,6 +11,7 @@ pub mod middleware;
 pub mod problem;
 pub mod provisioning;
 pub mod state;
+pub mod store;
 pub mod tenant;
 pub mod users;
 
@@ -50,6 +52,8 @@ pub type Apis = (
     auth::AuthApi,
     users::UsersApi,
     defaults::StoreSetupApi,
+    catalog::CatalogApi,
+    store::StoreApi,
     jobs::JobsApi,
 );
 
@@ -64,6 +68,8 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             auth::AuthApi,
             users::UsersApi,
             defaults::StoreSetupApi,
+            catalog::CatalogApi,
+            store::StoreApi,
             jobs::JobsApi,
         ),
         "Cartwheel",

@@ -1,10 +1,15 @@
 //! sea-orm entities, one file per table; data only, no business rules.
 
+pub mod categories;
 pub mod emails;
 pub mod invitations;
+pub mod items;
 pub mod ledger_accounts;
+pub mod listings;
 pub mod password_resets;
 pub mod roles;
+pub mod stock_levels;
+pub mod stock_movements;
 pub mod store_settings;
 pub mod tax_rates;
 pub mod tenant_signups;

@@ -8,6 +8,7 @@ mod m20261126_000002_tenant_provisioning;
 mod m20261126_000003_admin_accounts;
 mod m20261126_000004_business_defaults;
 mod m20261126_000005_emails;
+mod m20261126_000006_catalog;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_admin_accounts::Migration),
             Box::new(m20261126_000004_business_defaults::Migration),
             Box::new(m20261126_000005_emails::Migration),
+            Box::new(m20261126_000006_catalog::Migration),
         ]
     }
 }

@@ -1,0 +1,577 @@
+//! Managing the catalog: items with their listings, categories, and stock.
+
+pub mod views;
+
+use cartwheel_domain::accounts::roles::Permission;
+use cartwheel_domain::catalog::items::{ItemDetail, ItemInput, ListingInput};
+use cartwheel_domain::catalog::stock::Place;
+use cartwheel_domain::catalog::{CatalogError, categories, items, stock};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::auth::{AdminAuth, AdminError, validation};
+use crate::json_body::JsonBody;
+use crate::problem::{FieldError, ProblemJson};
+use crate::state::AppState;
+use views::{Availability, ImageView};
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Items, listings, categories and stock (admin).
+    Catalog,
+}
+
+pub struct CatalogApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct ListingRequest {
+    published: bool,
+    /// Unique per shop: the product's address on the storefront.
+    #[oai(validator(max_length = 100))]
+    slug: String,
+    #[oai(default, validator(max_length = 500))]
+    short_description: String,
+    #[oai(default, validator(max_length = 20000))]
+    long_description: String,
+    #[oai(default, validator(max_items = 20))]
+    images: Vec<ImageView>,
+    category_id: Option<uuid::Uuid>,
+    #[oai(default)]
+    display_order: i32,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct ItemRequest {
+    /// Unique per shop.
+    #[oai(validator(max_length = 64))]
+    sku: String,
+    #[oai(validator(max_length = 200))]
+    name: String,
+    /// A unit code of the shop, e.g. `Nos`.
+    #[oai(validator(max_length = 16))]
+    unit: String,
+    /// In minor units of the shop's currency (cents).
+    price: i64,
+    #[oai(default)]
+    reorder_level: i64,
+    #[oai(default = "yes")]
+    active: bool,
+    listing: ListingRequest,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct ListingView {
+    published: bool,
+    slug: String,
+    short_description: String,
+    long_description: String,
+    images: Vec<ImageView>,
+    category_id: Option<uuid::Uuid>,
+    display_order: i32,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct ItemView {
+    id: uuid::Uuid,
+    sku: String,
+    name: String,
+    unit: String,
+    price: i64,
+    reorder_level: i64,
+    active: bool,
+    on_hand: i64,
+    reserved: i64,
+    availability: Availability,
+    listing: ListingView,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<ItemDetail> for ItemView {
+    fn from(d: ItemDetail) -> Self {
+        let availability = Availability::of(&d);
+        let images = d.images().into_iter().map(ImageView::from).collect();
+        ItemView {
+            id: d.item.id,
+            sku: d.item.sku,
+            name: d.item.name,
+            unit: d.item.unit_code,
+            price: d.item.price,
+            reorder_level: d.item.reorder_level,
+            active: d.item.active,
+            on_hand: d.on_hand,
+            reserved: d.reserved,
+            availability,
+            listing: ListingView {
+                published: d.listing.published,
+                slug: d.listing.slug,
+                short_description: d.listing.short_description,
+                long_description: d.listing.long_description,
+                images,
+                category_id: d.listing.category_id,
+                display_order: d.listing.display_order,
+            },
+            created_at: d.item.created_at,
+            updated_at: d.item.updated_at,
+        }
+    }
+}
+
+#[derive(Object)]
+struct ItemList {
+    items: Vec<ItemView>,
+    page: u64,
+    limit: u64,
+    total: u64,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CategoryRequest {
+    #[oai(validator(max_length = 200))]
+    name: String,
+    /// Unique per shop.
+    #[oai(validator(max_length = 100))]
+    slug: String,
+    parent_id: Option<uuid::Uuid>,
+    #[oai(default)]
+    display_order: i32,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CategoryView {
+    id: uuid::Uuid,
+    name: String,
+    slug: String,
+    parent_id: Option<uuid::Uuid>,
+    display_order: i32,
+}
+
+#[derive(Object)]
+struct CategoryList {
+    items: Vec<CategoryView>,
+}
+
+impl From<cartwheel_entity::categories::Model> for CategoryView {
+    fn from(c: cartwheel_entity::categories::Model) -> Self {
+        CategoryView {
+            id: c.id,
+            name: c.name,
+            slug: c.slug,
+            parent_id: c.parent_id,
+            display_order: c.display_order,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct AdjustmentRequest {
+    item_id: uuid::Uuid,
+    /// Warehouse code; `MAIN` when omitted.
+    #[oai(validator(max_length = 32))]
+    warehouse: Option<String>,
+    /// Location code, e.g. `RECEIVING`.
+    #[oai(validator(max_length = 32))]
+    location: String,
+    /// Positive to add, negative to remove.
+    quantity: i64,
+    #[oai(validator(max_length = 200))]
+    reason: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct TransferRequest {
+    item_id: uuid::Uuid,
+    /// Warehouse code; `MAIN` when omitted.
+    #[oai(validator(max_length = 32))]
+    warehouse: Option<String>,
+    /// Location code to take from.
+    #[oai(validator(max_length = 32))]
+    from: String,
+    /// Location code to put to.
+    #[oai(validator(max_length = 32))]
+    to: String,
+    quantity: i64,
+    #[oai(validator(max_length = 200))]
+    reason: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct LevelView {
+    warehouse: String,
+    location: String,
+    on_hand: i64,
+    reserved: i64,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct MovementView {
+    /// `WAREHOUSE/LOCATION`.
+    place: String,
+    quantity: i64,
+    reason: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct StockView {
+    levels: Vec<LevelView>,
+    /// The latest 50 ledger entries, newest first.
+    movements: Vec<MovementView>,
+}
+
+#[derive(ApiResponse)]
+enum ItemCreated {
+    /// The item and its listing exist.
+    #[oai(status = 201)]
+    Created(Json<ItemView>),
+}
+
+#[derive(ApiResponse)]
+enum CategoryCreated {
+    /// The category exists.
+    #[oai(status = 201)]
+    Created(Json<CategoryView>),
+}
+
+#[derive(ApiResponse)]
+enum StockChanged {
+    /// The change is in the ledger; the item's stock now.
+    #[oai(status = 201)]
+    Created(Json<StockView>),
+}
+
+#[derive(ApiResponse)]
+enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+impl From<CatalogError> for AdminError {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::Invalid(problems) => AdminError::Unprocessable(validation(problems)),
+            CatalogError::NotFound(what) => AdminError::NotFound(ProblemJson::not_found(format!(
+                "No such {what} in this shop."
+            ))),
+            CatalogError::Conflict { field, message } => AdminError::Conflict(
+                ProblemJson::new(StatusCode::CONFLICT, "conflict", message.clone()).with_errors(
+                    field
+                        .map(|f| {
+                            vec![FieldError {
+                                field: f.into(),
+                                message,
+                            }]
+                        })
+                        .unwrap_or_default(),
+                ),
+            ),
+            CatalogError::InsufficientStock { available } => AdminError::Conflict(
+                ProblemJson::new(
+                    StatusCode::CONFLICT,
+                    "insufficient-stock",
+                    format!("Not enough stock: {available} available."),
+                )
+                .with_errors(vec![FieldError {
+                    field: "quantity".into(),
+                    message: format!("only {available} available"),
+                }]),
+            ),
+            CatalogError::Database(e) => AdminError::internal(&e),
+        }
+    }
+}
+
+fn item_input(body: ItemRequest) -> ItemInput {
+    let l = body.listing;
+    ItemInput {
+        sku: body.sku,
+        name: body.name,
+        unit: body.unit,
+        price: body.price,
+        reorder_level: body.reorder_level,
+        active: body.active,
+        listing: ListingInput {
+            published: l.published,
+            slug: l.slug,
+            short_description: l.short_description,
+            long_description: l.long_description,
+            images: l.images.into_iter().map(Into::into).collect(),
+            category_id: l.category_id,
+            display_order: l.display_order,
+        },
+    }
+}
+
+fn category_input(body: CategoryRequest) -> categories::CategoryInput {
+    categories::CategoryInput {
+        name: body.name,
+        slug: body.slug,
+        parent_id: body.parent_id,
+        display_order: body.display_order,
+    }
+}
+
+async fn stock_view(
+    state: &AppState,
+    tenant_id: uuid::Uuid,
+    item_id: uuid::Uuid,
+) -> Result<StockView, AdminError> {
+    let (levels, movements) = stock::ledger(&state.db, tenant_id, item_id, 50).await?;
+    Ok(StockView {
+        levels: levels
+            .into_iter()
+            .map(|l| LevelView {
+                warehouse: l.warehouse,
+                location: l.location,
+                on_hand: l.on_hand,
+                reserved: l.reserved,
+            })
+            .collect(),
+        movements: movements
+            .into_iter()
+            .map(|(m, place)| MovementView {
+                place,
+                quantity: m.quantity,
+                reason: m.reason,
+                created_at: m.created_at,
+            })
+            .collect(),
+    })
+}
+
+#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Catalog")]
+impl CatalogApi {
+    /// Items with their listings and stock, by sku.
+    #[oai(path = "/items", method = "get")]
+    async fn items(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<u64>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u64>,
+    ) -> Result<Json<ItemList>, AdminError> {
+        auth.0.require(Permission::CatalogRead)?;
+        let (found, total) = items::list(&state.db, auth.0.tenant.id, page.0, limit.0).await?;
+        Ok(Json(ItemList {
+            items: found.into_iter().map(ItemView::from).collect(),
+            page: page.0,
+            limit: limit.0,
+            total,
+        }))
+    }
+
+    /// Creates an item with its storefront listing.
+    #[oai(path = "/items", method = "post")]
+    async fn create_item(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<ItemRequest>,
+    ) -> Result<ItemCreated, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let item = items::create(&state.db, auth.0.tenant.id, item_input(body.0)).await?;
+        Ok(ItemCreated::Created(Json(item.into())))
+    }
+
+    /// One item with its listing and stock.
+    #[oai(path = "/items/:id", method = "get")]
+    async fn item(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Json<ItemView>, AdminError> {
+        auth.0.require(Permission::CatalogRead)?;
+        Ok(Json(
+            items::get(&state.db, auth.0.tenant.id, id.0).await?.into(),
+        ))
+    }
+
+    /// Replaces an item and its listing.
+    #[oai(path = "/items/:id", method = "put")]
+    async fn update_item(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+        body: JsonBody<ItemRequest>,
+    ) -> Result<Json<ItemView>, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let item = items::update(&state.db, auth.0.tenant.id, id.0, item_input(body.0)).await?;
+        Ok(Json(item.into()))
+    }
+
+    /// Deletes an item softly: it leaves the storefront and the lists, past records keep it.
+    #[oai(path = "/items/:id", method = "delete")]
+    async fn delete_item(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Deleted, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        items::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+
+    /// The item's stock by location and its latest ledger entries.
+    #[oai(path = "/items/:id/stock", method = "get")]
+    async fn item_stock(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Json<StockView>, AdminError> {
+        auth.0.require(Permission::CatalogRead)?;
+        Ok(Json(stock_view(&state, auth.0.tenant.id, id.0).await?))
+    }
+
+    /// Adds or removes stock at a location, with a reason (a ledger entry).
+    #[oai(path = "/stock/adjustments", method = "post")]
+    async fn adjust(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<AdjustmentRequest>,
+    ) -> Result<StockChanged, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let b = body.0;
+        let tenant = auth.0.tenant.id;
+        let warehouse = b.warehouse.as_deref().unwrap_or("MAIN");
+        stock::adjust(
+            &state.db,
+            tenant,
+            b.item_id,
+            Place {
+                warehouse,
+                location: &b.location,
+            },
+            b.quantity,
+            &b.reason,
+        )
+        .await?;
+        Ok(StockChanged::Created(Json(
+            stock_view(&state, tenant, b.item_id).await?,
+        )))
+    }
+
+    /// Moves stock between two locations of a warehouse (two ledger entries, one transaction).
+    #[oai(path = "/stock/transfers", method = "post")]
+    async fn transfer(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<TransferRequest>,
+    ) -> Result<StockChanged, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let b = body.0;
+        let tenant = auth.0.tenant.id;
+        let warehouse = b.warehouse.as_deref().unwrap_or("MAIN");
+        stock::transfer(
+            &state.db,
+            tenant,
+            b.item_id,
+            Place {
+                warehouse,
+                location: &b.from,
+            },
+            Place {
+                warehouse,
+                location: &b.to,
+            },
+            b.quantity,
+            &b.reason,
+        )
+        .await?;
+        Ok(StockChanged::Created(Json(
+            stock_view(&state, tenant, b.item_id).await?,
+        )))
+    }
+
+    /// Every category, flat, by display order.
+    #[oai(path = "/categories", method = "get")]
+    async fn categories(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<CategoryList>, AdminError> {
+        auth.0.require(Permission::CatalogRead)?;
+        let all = categories::list(&state.db, auth.0.tenant.id).await?;
+        Ok(Json(CategoryList {
+            items: all.into_iter().map(CategoryView::from).collect(),
+        }))
+    }
+
+    /// Creates a category, optionally under a parent.
+    #[oai(path = "/categories", method = "post")]
+    async fn create_category(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<CategoryRequest>,
+    ) -> Result<CategoryCreated, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let category =
+            categories::create(&state.db, auth.0.tenant.id, category_input(body.0)).await?;
+        Ok(CategoryCreated::Created(Json(category.into())))
+    }
+
+    /// Renames or moves a category; a move into its own subtree is refused.
+    #[oai(path = "/categories/:id", method = "put")]
+    async fn update_category(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+        body: JsonBody<CategoryRequest>,
+    ) -> Result<Json<CategoryView>, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let category =
+            categories::update(&state.db, auth.0.tenant.id, id.0, category_input(body.0)).await?;
+        Ok(Json(category.into()))
+    }
+
+    /// Deletes an empty category (no sub-categories, no products).
+    #[oai(path = "/categories/:id", method = "delete")]
+    async fn delete_category(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Deleted, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        categories::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+}
+
+fn default_page() -> u64 {
+    1
+}
+
+fn default_limit() -> u64 {
+    20
+}

@@ -1,0 +1,227 @@
+//! The public storefront catalog: products of the tenant that are published, and categories.
+
+use cartwheel_domain::catalog::store::{self, Product, ProductQuery, Sort};
+use cartwheel_domain::catalog::{CatalogError, categories};
+use cartwheel_entity::categories::Model as Category;
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::catalog::views::{Availability, ImageView};
+use crate::problem::{FieldError, ProblemJson};
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// What shoppers browse.
+    Store,
+}
+
+pub struct StoreApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct ProductView {
+    slug: String,
+    sku: String,
+    name: String,
+    /// Minor units of `currency`.
+    price: i64,
+    unit: String,
+    short_description: String,
+    /// Only in the single-product answer.
+    #[oai(skip_serializing_if_is_none)]
+    long_description: Option<String>,
+    images: Vec<ImageView>,
+    category: Option<String>,
+    availability: Availability,
+}
+
+impl ProductView {
+    fn new(p: Product, detailed: bool) -> Self {
+        let availability = Availability::of(&p.detail);
+        let images = p.detail.images().into_iter().map(ImageView::from).collect();
+        let d = p.detail;
+        ProductView {
+            slug: d.listing.slug,
+            sku: d.item.sku,
+            name: d.item.name,
+            price: d.item.price,
+            unit: d.item.unit_code,
+            short_description: d.listing.short_description,
+            long_description: detailed.then_some(d.listing.long_description),
+            images,
+            category: p.category_slug,
+            availability,
+        }
+    }
+}
+
+#[derive(Object)]
+struct ProductList {
+    items: Vec<ProductView>,
+    page: u64,
+    limit: u64,
+    total: u64,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CategoryNode {
+    name: String,
+    slug: String,
+    children: Vec<CategoryNode>,
+}
+
+#[derive(Object)]
+struct CategoryTree {
+    items: Vec<CategoryNode>,
+}
+
+#[derive(ApiResponse)]
+enum StoreError {
+    /// A filter or paging parameter is invalid; `errors` names it.
+    #[oai(status = 400)]
+    BadRequest(ProblemJson),
+    /// No such shop, or no such published product in it.
+    #[oai(status = 404)]
+    NotFound(ProblemJson),
+    /// Too many requests from this client; see `Retry-After` (answered by the rate limiter).
+    #[allow(dead_code)]
+    #[oai(status = 429)]
+    TooManyRequests(ProblemJson),
+    /// An unexpected error; the log has the details under the request id.
+    #[oai(status = 500)]
+    Internal(ProblemJson),
+}
+
+impl From<CatalogError> for StoreError {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::Invalid(problems) => {
+                let detail = problems
+                    .iter()
+                    .map(|p| format!("`{}` {}", p.field, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                StoreError::BadRequest(
+                    ProblemJson::new(StatusCode::BAD_REQUEST, "bad-parameter", detail).with_errors(
+                        problems
+                            .into_iter()
+                            .map(|p| FieldError {
+                                field: p.field.into(),
+                                message: p.message,
+                            })
+                            .collect(),
+                    ),
+                )
+            }
+            CatalogError::NotFound(what) => {
+                StoreError::NotFound(ProblemJson::not_found(format!("No such {what}.")))
+            }
+            other => StoreError::Internal(ProblemJson::internal(&other)),
+        }
+    }
+}
+
+fn tree(parent: Option<uuid::Uuid>, all: &[Category]) -> Vec<CategoryNode> {
+    all.iter()
+        .filter(|c| c.parent_id == parent)
+        .map(|c| CategoryNode {
+            name: c.name.clone(),
+            slug: c.slug.clone(),
+            children: tree(Some(c.id), all),
+        })
+        .collect()
+}
+
+#[OpenApi(prefix_path = "/api/v1/store", tag = "ApiTags::Store")]
+impl StoreApi {
+    /// Published products with price and availability. `category` includes its sub-categories;
+    /// `search` matches name, sku and descriptions, case-insensitively; `sort` is
+    /// display_order (default), price_asc, price_desc, name or newest.
+    #[oai(path = "/products", method = "get")]
+    async fn products(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        category: Query<Option<String>>,
+        #[oai(validator(max_length = 100))] search: Query<Option<String>>,
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "10000"))
+        )]
+        page: Query<u64>,
+        #[oai(
+            default = "default_limit",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        limit: Query<u64>,
+        sort: Query<Option<String>>,
+    ) -> Result<Json<ProductList>, StoreError> {
+        let sort = match sort.0.as_deref() {
+            None => Sort::DisplayOrder,
+            Some(s) => Sort::parse(s).ok_or_else(|| {
+                StoreError::from(CatalogError::Invalid(vec![
+                    cartwheel_domain::validation::FieldProblem::new(
+                        "sort",
+                        "must be display_order, price_asc, price_desc, name or newest",
+                    ),
+                ]))
+            })?,
+        };
+        let query = ProductQuery {
+            category: category.0,
+            search: search.0,
+            sort,
+            page: page.0,
+            limit: limit.0,
+        };
+        let (found, total) = store::products(&state.db, tenant.0.id, &query).await?;
+        Ok(Json(ProductList {
+            items: found
+                .into_iter()
+                .map(|p| ProductView::new(p, false))
+                .collect(),
+            page: page.0,
+            limit: limit.0,
+            total,
+        }))
+    }
+
+    /// One published product by its slug, with the long description.
+    #[oai(path = "/products/:slug", method = "get")]
+    async fn product(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        slug: Path<String>,
+    ) -> Result<Json<ProductView>, StoreError> {
+        let product = store::product(&state.db, tenant.0.id, &slug.0).await?;
+        Ok(Json(ProductView::new(product, true)))
+    }
+
+    /// The category tree, by display order.
+    #[oai(path = "/categories", method = "get")]
+    async fn categories(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+    ) -> Result<Json<CategoryTree>, StoreError> {
+        let all = categories::list(&state.db, tenant.0.id).await?;
+        Ok(Json(CategoryTree {
+            items: tree(None, &all),
+        }))
+    }
+}
+
+fn default_page() -> u64 {
+    1
+}
+
+fn default_limit() -> u64 {
+    20
+}

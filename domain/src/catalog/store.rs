@@ -1,0 +1,219 @@
+//! What shoppers see: published, active items of one tenant, filtered, searched and sorted.
+
+use std::collections::HashMap;
+
+use cartwheel_entity::{categories, items, listings};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::items::ItemDetail;
+use super::{CatalogError, categories as category_queries, stock};
+use crate::validation::FieldProblem;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// The shop's own order, then name.
+    DisplayOrder,
+    PriceAsc,
+    PriceDesc,
+    Name,
+    Newest,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "display_order" => Some(Sort::DisplayOrder),
+            "price_asc" => Some(Sort::PriceAsc),
+            "price_desc" => Some(Sort::PriceDesc),
+            "name" => Some(Sort::Name),
+            "newest" => Some(Sort::Newest),
+            _ => None,
+        }
+    }
+}
+
+pub struct ProductQuery {
+    /// A category slug; its sub-categories are included.
+    pub category: Option<String>,
+    /// Matched case-insensitively against name, sku and descriptions.
+    pub search: Option<String>,
+    pub sort: Sort,
+    pub page: u64,
+    pub limit: u64,
+}
+
+/// A product as listed: the item with its listing, stock and category slug.
+pub struct Product {
+    pub detail: ItemDetail,
+    pub category_slug: Option<String>,
+}
+
+/// One page of matching products and the total count.
+pub async fn products<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    query: &ProductQuery,
+) -> Result<(Vec<Product>, u64), CatalogError> {
+    let all_categories = category_queries::list(db, tenant_id).await?;
+    let mut select = Query::select();
+    select
+        .from(items::Entity)
+        .inner_join(
+            listings::Entity,
+            Expr::col((listings::Entity, listings::Column::ItemId))
+                .equals((items::Entity, items::Column::Id)),
+        )
+        .and_where(Expr::col((items::Entity, items::Column::TenantId)).eq(tenant_id))
+        .and_where(Expr::col((items::Entity, items::Column::DeletedAt)).is_null())
+        .and_where(Expr::col((items::Entity, items::Column::Active)).eq(true))
+        .and_where(Expr::col((listings::Entity, listings::Column::Published)).eq(true));
+    if let Some(slug) = &query.category {
+        let root = all_categories
+            .iter()
+            .find(|c| &c.slug == slug)
+            .ok_or_else(|| {
+                CatalogError::Invalid(vec![FieldProblem::new(
+                    "category",
+                    format!("`{slug}` is not a category of this shop"),
+                )])
+            })?;
+        let ids = category_queries::subtree(&all_categories, root.id);
+        select.and_where(Expr::col((listings::Entity, listings::Column::CategoryId)).is_in(ids));
+    }
+    if let Some(term) = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let escaped = term
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        select.and_where(
+            Expr::col((listings::Entity, listings::Column::SearchText))
+                .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+
+    let backend = db.get_database_backend();
+    let mut count = select.clone();
+    count.expr_as(
+        Func::count(Expr::col((items::Entity, items::Column::Id))),
+        Alias::new("n"),
+    );
+    let total = db
+        .query_one_raw(backend.build(&count))
+        .await?
+        .map(|row| row.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0) as u64;
+
+    select.column((items::Entity, items::Column::Id));
+    match query.sort {
+        Sort::DisplayOrder => {
+            select
+                .order_by(
+                    (listings::Entity, listings::Column::DisplayOrder),
+                    Order::Asc,
+                )
+                .order_by((items::Entity, items::Column::Name), Order::Asc);
+        }
+        Sort::PriceAsc => {
+            select.order_by((items::Entity, items::Column::Price), Order::Asc);
+        }
+        Sort::PriceDesc => {
+            select.order_by((items::Entity, items::Column::Price), Order::Desc);
+        }
+        Sort::Name => {
+            select.order_by((items::Entity, items::Column::Name), Order::Asc);
+        }
+        Sort::Newest => {
+            select
+                .order_by((items::Entity, items::Column::CreatedAt), Order::Desc)
+                .order_by((items::Entity, items::Column::Id), Order::Desc);
+        }
+    }
+    select
+        .order_by((items::Entity, items::Column::Id), Order::Asc)
+        .limit(query.limit)
+        .offset(query.page.saturating_sub(1) * query.limit);
+    let ids: Vec<Uuid> = db
+        .query_all_raw(backend.build(&select))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<_, _>>()?;
+
+    let products = load(db, &ids, &all_categories).await?;
+    Ok((products, total))
+}
+
+/// A published product by its slug.
+pub async fn product<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    slug: &str,
+) -> Result<Product, CatalogError> {
+    let listing = listings::Entity::find()
+        .filter(listings::Column::TenantId.eq(tenant_id))
+        .filter(listings::Column::Slug.eq(slug))
+        .filter(listings::Column::Published.eq(true))
+        .one(db)
+        .await?
+        .ok_or(CatalogError::NotFound("product"))?;
+    let all_categories = category_queries::list(db, tenant_id).await?;
+    load(db, &[listing.item_id], &all_categories)
+        .await?
+        .pop()
+        .ok_or(CatalogError::NotFound("product"))
+}
+
+/// Items and listings for `ids`, in that order, leaving out inactive or deleted items.
+async fn load<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+    all_categories: &[categories::Model],
+) -> Result<Vec<Product>, CatalogError> {
+    let mut items: HashMap<Uuid, items::Model> = items::Entity::find()
+        .filter(items::Column::Id.is_in(ids.to_vec()))
+        .filter(items::Column::DeletedAt.is_null())
+        .filter(items::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let mut listings: HashMap<Uuid, listings::Model> = listings::Entity::find()
+        .filter(listings::Column::ItemId.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.item_id, l))
+        .collect();
+    let mut totals = stock::totals(db, ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let item = items.remove(id)?;
+            let listing = listings.remove(id)?;
+            let (on_hand, reserved) = totals.remove(id).unwrap_or((0, 0));
+            let category_slug = listing
+                .category_id
+                .and_then(|c| all_categories.iter().find(|x| x.id == c))
+                .map(|c| c.slug.clone());
+            Some(Product {
+                detail: ItemDetail {
+                    item,
+                    listing,
+                    on_hand,
+                    reserved,
+                },
+                category_slug,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,20 @@
+//! On-hand and reserved quantity of an item at a location (the ledger's running total).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "stock_levels")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub item_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub location_id: Uuid,
+    pub tenant_id: Uuid,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,233 @@
+//! Managing items and categories: validation, uniqueness, cycles, soft delete, roles.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::Backend;
+use crate::smtp::MailServer;
+use crate::support::{app_with_mail, ready_shop};
+use crate::{create_category, create_item, item, send};
+
+#[tokio::test]
+async fn items_and_categories_are_validated_and_deleted_safely() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    let (_, token) = ready_shop(&app, "admin-shop").await;
+    let shop = "admin-shop";
+    let post = |path: &'static str, body: serde_json::Value| {
+        send(&app, Method::POST, path, shop, &token, Some(body))
+    };
+
+    let id = create_item(
+        &app,
+        shop,
+        &token,
+        item("KNIFE-1", "Knife", 1200, true, None),
+    )
+    .await;
+    let (status, problem) = post(
+        "/api/v1/admin/items",
+        item("KNIFE-1", "Other", 1, true, None),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (409, Some("sku"))
+    );
+    let mut same_slug = item("KNIFE-2", "Knife 2", 1, true, None);
+    same_slug["listing"]["slug"] = json!("knife-1");
+    let (status, problem) = post("/api/v1/admin/items", same_slug).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (409, Some("listing.slug"))
+    );
+
+    let mut bad = item(
+        "BAD",
+        "Bad",
+        -5,
+        true,
+        Some("0190b0a0-0000-7000-8000-000000000000"),
+    );
+    bad["unit"] = json!("Furlong");
+    bad["listing"]["slug"] = json!("Not A Slug");
+    let (status, problem) = post("/api/v1/admin/items", bad).await;
+    assert_eq!(status, 422);
+    let mut fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["listing.categoryId", "listing.slug", "price", "unit"]
+    );
+    let (status, problem) = post("/api/v1/admin/items", json!({"sku": "X", "name": "X", "unit": "Nos", "price": "free", "listing": {"published": true, "slug": "x"}})).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("price"))
+    );
+
+    // Update replaces the item; a price change shows at once.
+    let mut changed = item("KNIFE-1", "Chef Knife", 1500, true, None);
+    changed["listing"]["slug"] = json!("chef-knife");
+    let (status, updated) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/admin/items/{id}"),
+        shop,
+        &token,
+        Some(changed),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        (updated["name"].as_str(), updated["price"].as_i64()),
+        (Some("Chef Knife"), Some(1500))
+    );
+    assert_eq!(updated["listing"]["slug"], "chef-knife");
+
+    // Categories: no cycles, and only empty ones can go.
+    let kitchen = create_category(&app, shop, &token, "Kitchen", "kitchen", None).await;
+    let knives = create_category(&app, shop, &token, "Knives", "knives", Some(&kitchen)).await;
+    let (status, problem) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/admin/categories/{kitchen}"),
+        shop,
+        &token,
+        Some(json!({"name": "Kitchen", "slug": "kitchen", "parentId": knives})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("parentId"))
+    );
+    let (status, problem) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/admin/categories/{kitchen}"),
+        shop,
+        &token,
+        Some(json!({"name": "Kitchen", "slug": "kitchen", "parentId": kitchen})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("parentId"))
+    );
+    let (status, _) = post(
+        "/api/v1/admin/categories",
+        json!({"name": "Dup", "slug": "knives"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/admin/categories/{kitchen}"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "a category with sub-categories stays");
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/admin/categories/{knives}"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // Soft delete: gone from lists and the store, the row and its sku remain.
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/admin/items/{id}"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = send(
+        &app,
+        Method::GET,
+        &format!("/api/v1/admin/items/{id}"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, list) = send(&app, Method::GET, "/api/v1/admin/items", shop, &token, None).await;
+    assert_eq!(list["total"], 0);
+    let store = app
+        .client
+        .get(app.url("/api/v1/store/products/chef-knife"))
+        .header("X-Tenant", shop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(store.status(), 404);
+    assert_eq!(
+        crate::helpers::scalar(
+            &app.db,
+            &format!("SELECT COUNT(*) FROM items WHERE id = '{id}'")
+        )
+        .await,
+        1
+    );
+    let (status, _) = post(
+        "/api/v1/admin/items",
+        item("KNIFE-1", "Again", 1, true, None),
+    )
+    .await;
+    assert_eq!(status, 409, "a deleted item's sku stays taken");
+
+    // Another shop's item is a 404, and a token of one shop is refused by another.
+    let (_, other_token) = ready_shop(&app, "other-shop").await;
+    let theirs = create_item(
+        &app,
+        "other-shop",
+        &other_token,
+        item("THEIRS", "Theirs", 1, true, None),
+    )
+    .await;
+    let (status, _) = send(
+        &app,
+        Method::GET,
+        &format!("/api/v1/admin/items/{theirs}"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/admin/items/{theirs}"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(
+        &app,
+        Method::GET,
+        "/api/v1/admin/items",
+        "other-shop",
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "a token of one shop is refused by another");
+}

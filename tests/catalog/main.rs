@@ -1,0 +1,94 @@
+//! Catalog tests: admin items, listings, categories and stock; the public storefront catalog.
+//! Real Postgres (and SQLite), real HTTP, shops provisioned through the queue.
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+#[path = "../support/smtp.rs"]
+mod smtp;
+#[path = "../tenants/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+mod admin;
+mod stock;
+mod storefront;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use helpers::TestApp;
+use support::admin;
+
+/// Sends `body` as the shop's owner and returns the status and JSON answer.
+pub async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    slug: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = admin(app, method, path, slug, token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// An item request with sensible defaults.
+pub fn item(sku: &str, name: &str, price: i64, published: bool, category: Option<&str>) -> Value {
+    json!({
+        "sku": sku,
+        "name": name,
+        "unit": "Nos",
+        "price": price,
+        "listing": {
+            "published": published,
+            "slug": sku.to_lowercase(),
+            "shortDescription": format!("The {name}"),
+            "longDescription": format!("All about the {name}."),
+            "images": [{"url": format!("https://img.example/{sku}.jpg"), "alt": name}],
+            "categoryId": category,
+        }
+    })
+}
+
+/// Creates an item as the owner and returns its id.
+pub async fn create_item(app: &TestApp, slug: &str, token: &str, body: Value) -> String {
+    let (status, created) = send(
+        app,
+        Method::POST,
+        "/api/v1/admin/items",
+        slug,
+        token,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}
+
+/// Creates a category and returns its id.
+pub async fn create_category(
+    app: &TestApp,
+    slug: &str,
+    token: &str,
+    name: &str,
+    category_slug: &str,
+    parent: Option<&str>,
+) -> String {
+    let (status, created) = send(
+        app,
+        Method::POST,
+        "/api/v1/admin/categories",
+        slug,
+        token,
+        Some(json!({"name": name, "slug": category_slug, "parentId": parent})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}

@@ -1,0 +1,145 @@
+//! Stock: ledger entries with reasons, transfers, conflicts naming what is available, and no
+//! lost or negative updates under concurrency.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::Backend;
+use crate::smtp::MailServer;
+use crate::support::{app_with_mail, ready_shop};
+use crate::{create_item, item, send};
+
+#[tokio::test]
+async fn stock_moves_through_the_ledger_and_never_goes_below_zero() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(backend, &mail, &[]).await;
+        let (_, token) = ready_shop(&app, "stock-shop").await;
+        let shop = "stock-shop";
+        let id = create_item(&app, shop, &token, item("BOLT", "Bolt", 10, true, None)).await;
+        let adjust = |location: &'static str, quantity: i64, reason: &'static str| {
+            send(
+                &app,
+                Method::POST,
+                "/api/v1/admin/stock/adjustments",
+                shop,
+                &token,
+                Some(
+                    json!({"itemId": id, "location": location, "quantity": quantity, "reason": reason}),
+                ),
+            )
+        };
+
+        let (status, view) = adjust("RECEIVING", 10, "delivery 42").await;
+        assert_eq!(status, 201, "{view}");
+        let (status, view) = send(&app, Method::POST, "/api/v1/admin/stock/transfers", shop, &token,
+            Some(json!({"itemId": id, "from": "RECEIVING", "to": "PICKING", "quantity": 4, "reason": "restock shelves"}))).await;
+        assert_eq!(status, 201, "{view}");
+        let levels: Vec<(String, i64)> = view["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["location"].as_str().unwrap().to_string(),
+                    l["onHand"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert!(
+            levels.contains(&("RECEIVING".into(), 6)) && levels.contains(&("PICKING".into(), 4)),
+            "{levels:?}"
+        );
+        let reasons: Vec<&str> = view["movements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["reason"].as_str().unwrap())
+            .collect();
+        assert_eq!(reasons.len(), 3);
+        assert!(reasons.contains(&"delivery 42") && reasons.contains(&"restock shelves"));
+
+        let (status, problem) = adjust("RECEIVING", -20, "breakage").await;
+        assert_eq!(status, 409);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("6 available"),
+            "{problem}"
+        );
+        assert_eq!(problem["errors"][0]["field"], "quantity");
+        let (status, problem) = adjust("ATTIC", 1, "found").await;
+        assert_eq!(
+            (status, problem["errors"][0]["field"].as_str()),
+            (422, Some("location"))
+        );
+        let (status, problem) = adjust("PICKING", 0, " ").await;
+        assert_eq!(status, 422);
+        assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
+
+        let product: serde_json::Value = app
+            .client
+            .get(app.url("/api/v1/store/products/bolt"))
+            .header("X-Tenant", shop)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            product["availability"],
+            json!({"inStock": true, "available": 10})
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_removals_take_exactly_what_is_there() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(
+        Backend::Postgres,
+        &mail,
+        &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "1000")],
+    )
+    .await;
+    let (_, token) = ready_shop(&app, "race-shop").await;
+    let shop = "race-shop";
+    let id = create_item(&app, shop, &token, item("NUT", "Nut", 5, true, None)).await;
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        "/api/v1/admin/stock/adjustments",
+        shop,
+        &token,
+        Some(json!({"itemId": id, "location": "PICKING", "quantity": 10, "reason": "count"})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let removals = (0..25).map(|_| send(&app, Method::POST, "/api/v1/admin/stock/adjustments", shop, &token,
+        Some(json!({"itemId": id, "location": "PICKING", "quantity": -1, "reason": "sold at the counter"}))));
+    let statuses: Vec<u16> = futures::future::join_all(removals)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        15,
+        "{statuses:?}"
+    );
+    let (_, view) = send(
+        &app,
+        Method::GET,
+        &format!("/api/v1/admin/items/{id}/stock"),
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(view["levels"][0]["onHand"], 0);
+    assert_eq!(crate::helpers::scalar(&app.db, &format!("SELECT COALESCE(SUM(quantity), 0)::bigint FROM stock_movements WHERE item_id = '{id}'")).await, 0);
+}

@@ -1,0 +1,159 @@
+//! The public catalog: only published products of this shop, filters, search, sort, paging.
+
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp, assert_problem};
+use crate::smtp::MailServer;
+use crate::support::{app_with_mail, ready_shop};
+use crate::{create_category, create_item, item};
+
+async fn store(app: &TestApp, slug: &str, query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/store/{query}")))
+        .header("X-Tenant", slug)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn skus(app: &TestApp, slug: &str, query: &str) -> (Vec<String>, Value) {
+    let response = store(app, slug, query).await;
+    assert_eq!(response.status(), 200, "{query}");
+    let body: Value = response.json().await.unwrap();
+    let skus = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap().to_string())
+        .collect();
+    (skus, body)
+}
+
+#[tokio::test]
+async fn shoppers_see_published_products_filtered_searched_sorted_and_paged() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(backend, &mail, &[]).await;
+        let (_, token) = ready_shop(&app, "tools").await;
+        let shop = "tools";
+        let garden = create_category(&app, shop, &token, "Garden", "garden", None).await;
+        let hand = create_category(&app, shop, &token, "Hand tools", "hand-tools", None).await;
+        let saws = create_category(&app, shop, &token, "Saws", "saws", Some(&hand)).await;
+
+        create_item(
+            &app,
+            shop,
+            &token,
+            item("HAM-1", "Claw Hammer", 1500, true, Some(&hand)),
+        )
+        .await;
+        create_item(
+            &app,
+            shop,
+            &token,
+            item("SAW-1", "Panel Saw", 2500, true, Some(&saws)),
+        )
+        .await;
+        create_item(
+            &app,
+            shop,
+            &token,
+            item("SAW-2", "Coping Saw", 900, true, Some(&saws)),
+        )
+        .await;
+        create_item(
+            &app,
+            shop,
+            &token,
+            item("HOSE-1", "Garden Hose", 3000, true, Some(&garden)),
+        )
+        .await;
+        create_item(
+            &app,
+            shop,
+            &token,
+            item("SECRET-1", "Prototype Saw", 100, false, Some(&saws)),
+        )
+        .await;
+
+        let (all, body) = skus(&app, shop, "products").await;
+        assert_eq!(body["total"], 4, "unpublished items are invisible");
+        assert!(!all.contains(&"SECRET-1".to_string()));
+        let first = &body["items"][0];
+        assert_eq!(first["availability"]["inStock"], false);
+        assert_eq!(first["availability"]["available"], 0);
+        assert!(
+            first["longDescription"].is_null(),
+            "lists carry the short description only"
+        );
+
+        // A category includes its sub-categories.
+        let (in_hand, _) = skus(&app, shop, "products?category=hand-tools&sort=price_asc").await;
+        assert_eq!(in_hand, ["SAW-2", "HAM-1", "SAW-1"]);
+        let (in_saws, _) = skus(&app, shop, "products?category=saws&sort=price_desc").await;
+        assert_eq!(in_saws, ["SAW-1", "SAW-2"]);
+        let unknown = assert_problem(store(&app, shop, "products?category=nope").await, 400).await;
+        assert_eq!(unknown["errors"][0]["field"], "category");
+
+        // Search: name, sku and description, any case; `%` is a literal.
+        let (found, _) = skus(&app, shop, "products?search=SAW&sort=name").await;
+        assert_eq!(found, ["SAW-2", "SAW-1"]);
+        let (found, _) = skus(&app, shop, "products?search=hos").await;
+        assert_eq!(found, ["HOSE-1"]);
+        let (found, _) = skus(&app, shop, "products?search=about%20the%20claw").await;
+        assert_eq!(found, ["HAM-1"]);
+        let (found, _) = skus(&app, shop, "products?search=%25").await;
+        assert!(found.is_empty());
+
+        // Sorting and paging edges.
+        let (by_name, _) = skus(&app, shop, "products?sort=name").await;
+        assert_eq!(by_name, ["HAM-1", "SAW-2", "HOSE-1", "SAW-1"]);
+        let (newest, _) = skus(&app, shop, "products?sort=newest").await;
+        assert_eq!(newest, ["HOSE-1", "SAW-2", "SAW-1", "HAM-1"]);
+        let (page2, body) = skus(&app, shop, "products?sort=name&limit=3&page=2").await;
+        assert_eq!(page2, ["SAW-1"]);
+        assert_eq!(
+            (
+                body["page"].as_u64(),
+                body["limit"].as_u64(),
+                body["total"].as_u64()
+            ),
+            (Some(2), Some(3), Some(4))
+        );
+        let (beyond, body) = skus(&app, shop, "products?limit=3&page=3").await;
+        assert!(beyond.is_empty());
+        assert_eq!(body["total"], 4);
+        assert_problem(store(&app, shop, "products?limit=101").await, 400).await;
+        assert_problem(store(&app, shop, "products?page=0").await, 400).await;
+        let bad_sort = assert_problem(store(&app, shop, "products?sort=cheapest").await, 400).await;
+        assert_eq!(bad_sort["errors"][0]["field"], "sort");
+
+        // One product, with its long description; unpublished and unknown slugs are 404.
+        let one = store(&app, shop, "products/saw-1").await;
+        assert_eq!(one.status(), 200);
+        let one: Value = one.json().await.unwrap();
+        assert_eq!(one["longDescription"], "All about the Panel Saw.");
+        assert_eq!(one["category"], "saws");
+        assert_eq!(one["images"][0]["url"], "https://img.example/SAW-1.jpg");
+        assert_problem(store(&app, shop, "products/secret-1").await, 404).await;
+        assert_problem(store(&app, shop, "products/nothing").await, 404).await;
+
+        // The category tree.
+        let tree: Value = store(&app, shop, "categories").await.json().await.unwrap();
+        let roots: Vec<&str> = tree["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["slug"].as_str().unwrap())
+            .collect();
+        assert_eq!(roots, ["garden", "hand-tools"]);
+        assert_eq!(tree["items"][1]["children"][0]["slug"], "saws");
+
+        // Another shop knows none of it.
+        ready_shop(&app, "other").await;
+        assert_problem(store(&app, "other", "products/saw-1").await, 404).await;
+        let (theirs, _) = skus(&app, "other", "products").await;
+        assert!(theirs.is_empty());
+        assert_problem(store(&app, "other", "products?category=saws").await, 400).await;
+    }
+}
