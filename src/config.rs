@@ -27,6 +27,8 @@ pub struct Config {
     pub jwt_secret: Option<String>,
     /// How long an admin login token is valid.
     pub admin_token_ttl: Duration,
+    /// An anonymous cart expires this long after its last change.
+    pub cart_ttl: Duration,
     /// Signups per client IP per minute (`POST /api/v1/provision`).
     pub provision_rate_limit_per_minute: u32,
     /// The From header of every email.
@@ -83,6 +85,7 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         "CARTWHEEL_ADMIN_TOKEN_TTL_SECS",
         Some("3600"),
     ),
+    ("cart_ttl_hours", "CARTWHEEL_CART_TTL_HOURS", Some("72")),
     (
         "provision_rate_limit_per_minute",
         "CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE",
@@ -285,6 +288,7 @@ impl Config {
             trusted_proxies,
             jwt_secret,
             admin_token_ttl: Duration::from_secs(positive(raw, "admin_token_ttl_secs")?),
+            cart_ttl: Duration::from_secs(positive(raw, "cart_ttl_hours")? * 3600),
             provision_rate_limit_per_minute: positive(raw, "provision_rate_limit_per_minute")?
                 as u32,
             mail_from: required(raw, "mail_from").to_string(),

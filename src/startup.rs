@@ -148,6 +148,7 @@ impl Application {
                     config.admin_token_ttl,
                 ),
                 metrics: telemetry::metrics(),
+                cart_ttl: config.cart_ttl,
                 worker_liveness: config.job_recovery_bound,
             };
             let settings = HttpSettings {

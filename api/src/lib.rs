@@ -1,7 +1,9 @@
 //! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
+pub mod coupons;
 pub mod defaults;
 pub mod health;
 pub mod jobs;
@@ -54,6 +56,8 @@ pub type Apis = (
     defaults::StoreSetupApi,
     catalog::CatalogApi,
     store::StoreApi,
+    cart::CartApi,
+    coupons::CouponsApi,
     jobs::JobsApi,
 );
 
@@ -70,6 +74,8 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             defaults::StoreSetupApi,
             catalog::CatalogApi,
             store::StoreApi,
+            cart::CartApi,
+            coupons::CouponsApi,
             jobs::JobsApi,
         ),
         "Cartwheel",

@@ -15,6 +15,8 @@ pub struct AppState {
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,
+    /// An anonymous cart expires this long after its last change.
+    pub cart_ttl: Duration,
     /// A worker whose heartbeat is older than this counts as gone.
     pub worker_liveness: Duration,
 }

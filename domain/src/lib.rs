@@ -1,7 +1,9 @@
 //! The commerce rules. Functions take the caller's connection or transaction.
 
 pub mod accounts;
+pub mod carts;
 pub mod catalog;
+pub mod coupons;
 pub mod defaults;
 pub mod emails;
 pub mod provisioning;

@@ -1,6 +1,10 @@
 //! sea-orm entities, one file per table; data only, no business rules.
 
+pub mod cart_lines;
+pub mod carts;
 pub mod categories;
+pub mod coupon_redemptions;
+pub mod coupons;
 pub mod emails;
 pub mod invitations;
 pub mod items;

@@ -9,6 +9,7 @@ mod m20261126_000003_admin_accounts;
 mod m20261126_000004_business_defaults;
 mod m20261126_000005_emails;
 mod m20261126_000006_catalog;
+mod m20261126_000007_carts_and_coupons;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_business_defaults::Migration),
             Box::new(m20261126_000005_emails::Migration),
             Box::new(m20261126_000006_catalog::Migration),
+            Box::new(m20261126_000007_carts_and_coupons::Migration),
         ]
     }
 }

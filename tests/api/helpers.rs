@@ -327,3 +327,16 @@ pub async fn wait_until_ready(app: &TestApp, slug: &str) {
     )
     .await;
 }
+
+/// The first column of the first row of `sql`, as a uuid.
+pub async fn scalar_uuid(db: &DatabaseConnection, sql: &str) -> uuid::Uuid {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .unwrap()
+        .expect("a row");
+    row.try_get_by_index::<uuid::Uuid>(0).unwrap()
+}

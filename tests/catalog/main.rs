@@ -10,6 +10,7 @@ mod smtp;
 mod support;
 
 mod admin;
+mod cart;
 mod stock;
 mod storefront;
 

@@ -1,0 +1,166 @@
+//! Managing coupons (admin).
+
+use cartwheel_domain::accounts::roles::Permission;
+use cartwheel_domain::coupons::{self, CouponInput};
+use cartwheel_entity::coupons::Model as Coupon;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+use crate::auth::{AdminAuth, AdminError};
+use crate::json_body::JsonBody;
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Discount codes (admin).
+    Coupons,
+}
+
+pub struct CouponsApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CouponRequest {
+    /// Letters, digits, '-' and '_'; stored uppercased, unique per shop.
+    #[oai(validator(max_length = 64))]
+    code: String,
+    /// `percent` (value in whole percent) or `fixed` (value in minor units).
+    #[oai(validator(max_length = 16))]
+    kind: String,
+    value: i64,
+    min_subtotal: Option<i64>,
+    starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    max_uses: Option<i32>,
+    max_uses_per_customer: Option<i32>,
+    #[oai(default = "yes")]
+    active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CouponView {
+    id: uuid::Uuid,
+    code: String,
+    kind: String,
+    value: i64,
+    min_subtotal: Option<i64>,
+    starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    max_uses: Option<i32>,
+    max_uses_per_customer: Option<i32>,
+    active: bool,
+}
+
+impl From<Coupon> for CouponView {
+    fn from(c: Coupon) -> Self {
+        CouponView {
+            id: c.id,
+            code: c.code,
+            kind: c.kind,
+            value: c.value,
+            min_subtotal: c.min_subtotal,
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+            max_uses: c.max_uses,
+            max_uses_per_customer: c.max_uses_per_customer,
+            active: c.active,
+        }
+    }
+}
+
+#[derive(Object)]
+struct CouponList {
+    items: Vec<CouponView>,
+}
+
+#[derive(ApiResponse)]
+enum Created {
+    /// The coupon exists.
+    #[oai(status = 201)]
+    Created(Json<CouponView>),
+}
+
+#[derive(ApiResponse)]
+enum Deleted {
+    /// Deleted.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+fn input(b: CouponRequest) -> CouponInput {
+    CouponInput {
+        code: b.code,
+        kind: b.kind,
+        value: b.value,
+        min_subtotal: b.min_subtotal,
+        starts_at: b.starts_at,
+        ends_at: b.ends_at,
+        max_uses: b.max_uses,
+        max_uses_per_customer: b.max_uses_per_customer,
+        active: b.active,
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/admin/coupons", tag = "ApiTags::Coupons")]
+impl CouponsApi {
+    /// Every coupon, by code.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<CouponList>, AdminError> {
+        auth.0.require(Permission::CatalogRead)?;
+        let all = coupons::list(&state.db, auth.0.tenant.id).await?;
+        Ok(Json(CouponList {
+            items: all.into_iter().map(CouponView::from).collect(),
+        }))
+    }
+
+    /// Creates a coupon.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<CouponRequest>,
+    ) -> Result<Created, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let coupon = coupons::create(&state.db, auth.0.tenant.id, input(body.0)).await?;
+        Ok(Created::Created(Json(coupon.into())))
+    }
+
+    /// Replaces a coupon.
+    #[oai(path = "/:id", method = "put")]
+    async fn update(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+        body: JsonBody<CouponRequest>,
+    ) -> Result<Json<CouponView>, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        let coupon = coupons::update(&state.db, auth.0.tenant.id, id.0, input(body.0)).await?;
+        Ok(Json(coupon.into()))
+    }
+
+    /// Deletes a coupon; carts holding it drop it.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Deleted, AdminError> {
+        auth.0.require(Permission::CatalogManage)?;
+        coupons::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        Ok(Deleted::NoContent)
+    }
+}

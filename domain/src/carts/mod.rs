@@ -1,0 +1,398 @@
+//! Carts: lines with the price snapshotted when first added, stock checked on every change,
+//! a coupon, and totals (subtotal, discount, estimated tax, total) computed here.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use cartwheel_entity::{cart_lines, carts, coupons, items, listings, tax_rates};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::catalog::stock;
+use crate::coupons as coupon_rules;
+use crate::validation::FieldProblem;
+
+pub const OPEN: &str = "open";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CartError {
+    #[error("invalid input")]
+    Invalid(Vec<FieldProblem>),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    /// Not enough stock for the quantity asked: what is available.
+    #[error("only {available} available")]
+    InsufficientStock { available: i64 },
+    /// The coupon does not apply; the reason is for the shopper.
+    #[error("{0}")]
+    CouponRejected(String),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl From<crate::catalog::CatalogError> for CartError {
+    fn from(e: crate::catalog::CatalogError) -> Self {
+        match e {
+            crate::catalog::CatalogError::Database(e) => CartError::Database(e),
+            crate::catalog::CatalogError::NotFound(what) => CartError::NotFound(what),
+            crate::catalog::CatalogError::Invalid(p) => CartError::Invalid(p),
+            crate::catalog::CatalogError::InsufficientStock { available } => {
+                CartError::InsufficientStock { available }
+            }
+            crate::catalog::CatalogError::Conflict { message, .. } => {
+                CartError::Invalid(vec![FieldProblem::new("cart", message)])
+            }
+        }
+    }
+}
+
+pub struct Line {
+    pub item_id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub slug: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    pub line_total: i64,
+    pub available: i64,
+}
+
+pub struct AppliedCoupon {
+    pub code: String,
+    /// Why it gives no discount right now, if it does not.
+    pub not_applied: Option<String>,
+}
+
+pub struct Totals {
+    pub subtotal: i64,
+    pub discount: i64,
+    /// Estimated from the shop's default tax rate, per line, rounded half up.
+    pub tax: i64,
+    pub total: i64,
+}
+
+pub struct CartView {
+    pub cart: carts::Model,
+    pub lines: Vec<Line>,
+    pub coupon: Option<AppliedCoupon>,
+    pub totals: Totals,
+}
+
+/// A new, empty cart that expires `ttl` after its last change.
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    let now = Utc::now();
+    let cart = carts::ActiveModel {
+        // Random, not time-ordered: the id is the shopper's only key to the cart.
+        id: Set(Uuid::new_v4()),
+        tenant_id: Set(tenant_id),
+        customer_id: Set(None),
+        email: Set(None),
+        coupon_id: Set(None),
+        status: Set(OPEN.into()),
+        reminded_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        expires_at: Set(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(3))),
+    }
+    .insert(db)
+    .await?;
+    view(db, cart).await
+}
+
+/// An open, unexpired cart of the tenant.
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<CartView, CartError> {
+    let cart = find_open(db, tenant_id, id).await?;
+    view(db, cart).await
+}
+
+/// Adds `quantity` of an item (summed with what is there), if the stock allows the new total.
+pub async fn add(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    item_id: Uuid,
+    quantity: i64,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    if quantity < 1 {
+        return Err(CartError::Invalid(vec![FieldProblem::new(
+            "qty",
+            "must be at least 1",
+        )]));
+    }
+    change(db, tenant_id, id, item_id, quantity, false, ttl).await
+}
+
+/// Sets the quantity of an item; 0 removes it.
+pub async fn set_quantity(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    item_id: Uuid,
+    quantity: i64,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    if quantity < 0 {
+        return Err(CartError::Invalid(vec![FieldProblem::new(
+            "qty",
+            "must not be negative",
+        )]));
+    }
+    if quantity == 0 {
+        return remove(db, tenant_id, id, item_id, ttl).await;
+    }
+    change(db, tenant_id, id, item_id, quantity, true, ttl).await
+}
+
+pub async fn remove(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    item_id: Uuid,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    let cart = find_open(db, tenant_id, id).await?;
+    let removed = cart_lines::Entity::delete_many()
+        .filter(cart_lines::Column::CartId.eq(id))
+        .filter(cart_lines::Column::ItemId.eq(item_id))
+        .exec(db)
+        .await?
+        .rows_affected;
+    if removed == 0 {
+        return Err(CartError::NotFound("item in this cart"));
+    }
+    touch(db, cart, ttl).await
+}
+
+/// Applies a coupon code; a code that does not apply is refused with the reason.
+pub async fn apply_coupon(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    code: &str,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    let cart = find_open(db, tenant_id, id).await?;
+    let Some(coupon) = coupon_rules::find_by_code(db, tenant_id, code).await? else {
+        return Err(CartError::CouponRejected("There is no such code.".into()));
+    };
+    let current = view(db, cart.clone()).await?;
+    if let Some(reason) = coupon_rules::rejection(
+        db,
+        &coupon,
+        current.totals.subtotal,
+        cart.customer_id,
+        Utc::now(),
+    )
+    .await?
+    {
+        return Err(CartError::CouponRejected(reason));
+    }
+    let mut cart: carts::ActiveModel = cart.into();
+    cart.coupon_id = Set(Some(coupon.id));
+    let cart = cart.update(db).await?;
+    touch(db, cart, ttl).await
+}
+
+pub async fn remove_coupon(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    let cart = find_open(db, tenant_id, id).await?;
+    let mut cart: carts::ActiveModel = cart.into();
+    cart.coupon_id = Set(None);
+    let cart = cart.update(db).await?;
+    touch(db, cart, ttl).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn change(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    item_id: Uuid,
+    quantity: i64,
+    replace: bool,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    let cart = find_open(db, tenant_id, id).await?;
+    let item = items::Entity::find_by_id(item_id)
+        .filter(items::Column::TenantId.eq(tenant_id))
+        .filter(items::Column::DeletedAt.is_null())
+        .filter(items::Column::Active.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            CartError::Invalid(vec![FieldProblem::new(
+                "itemId",
+                "is not a product of this shop",
+            )])
+        })?;
+    let txn = db.begin().await?;
+    // One statement adds to the line or creates it, so concurrent adds lose nothing; the
+    // price is the item's price when the line was first made.
+    use sea_orm::sea_query::ExprTrait;
+    let new_quantity = if replace {
+        Expr::val(quantity)
+    } else {
+        Expr::col((cart_lines::Entity, cart_lines::Column::Quantity)).add(quantity)
+    };
+    cart_lines::Entity::insert(cart_lines::ActiveModel {
+        cart_id: Set(id),
+        item_id: Set(item_id),
+        quantity: Set(quantity),
+        unit_price: Set(item.price),
+        added_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([cart_lines::Column::CartId, cart_lines::Column::ItemId])
+            .value(cart_lines::Column::Quantity, new_quantity)
+            .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    let line = cart_lines::Entity::find_by_id((id, item_id))
+        .one(&txn)
+        .await?
+        .ok_or(CartError::NotFound("item in this cart"))?;
+    let (on_hand, reserved) = stock::totals(&txn, &[item_id])
+        .await?
+        .remove(&item_id)
+        .unwrap_or((0, 0));
+    let available = Ord::max(on_hand - reserved, 0);
+    if line.quantity > available {
+        txn.rollback().await?;
+        return Err(CartError::InsufficientStock { available });
+    }
+    txn.commit().await?;
+    touch(db, cart, ttl).await
+}
+
+/// Pushes the expiry out and returns the fresh view.
+async fn touch(
+    db: &DatabaseConnection,
+    cart: carts::Model,
+    ttl: Duration,
+) -> Result<CartView, CartError> {
+    let now = Utc::now();
+    let mut active: carts::ActiveModel = cart.into();
+    active.updated_at = Set(now);
+    active.expires_at =
+        Set(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(3)));
+    let cart = active.update(db).await?;
+    view(db, cart).await
+}
+
+async fn find_open<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<carts::Model, CartError> {
+    carts::Entity::find_by_id(id)
+        .filter(carts::Column::TenantId.eq(tenant_id))
+        .filter(carts::Column::Status.eq(OPEN))
+        .filter(carts::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .ok_or(CartError::NotFound("cart"))
+}
+
+/// The cart with its lines, coupon and totals.
+pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<CartView, CartError> {
+    let rows = cart_lines::Entity::find()
+        .filter(cart_lines::Column::CartId.eq(cart.id))
+        .order_by_asc(cart_lines::Column::AddedAt)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|l| l.item_id).collect();
+    let items: HashMap<Uuid, items::Model> = items::Entity::find()
+        .filter(items::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let slugs: HashMap<Uuid, String> = listings::Entity::find()
+        .filter(listings::Column::ItemId.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.item_id, l.slug))
+        .collect();
+    let mut stock = stock::totals(db, &ids).await?;
+    let lines: Vec<Line> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let item = items.get(&row.item_id)?;
+            let (on_hand, reserved) = stock.remove(&row.item_id).unwrap_or((0, 0));
+            Some(Line {
+                item_id: row.item_id,
+                sku: item.sku.clone(),
+                name: item.name.clone(),
+                slug: slugs.get(&row.item_id).cloned().unwrap_or_default(),
+                quantity: row.quantity,
+                unit_price: row.unit_price,
+                line_total: row.unit_price * row.quantity,
+                available: (on_hand - reserved).max(0),
+            })
+        })
+        .collect();
+    let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
+
+    let mut discount = 0;
+    let coupon = match cart.coupon_id {
+        None => None,
+        Some(coupon_id) => match coupons::Entity::find_by_id(coupon_id).one(db).await? {
+            None => None,
+            Some(coupon) => {
+                let not_applied =
+                    coupon_rules::rejection(db, &coupon, subtotal, cart.customer_id, Utc::now())
+                        .await?;
+                if not_applied.is_none() {
+                    discount = coupon_rules::discount(&coupon, subtotal);
+                }
+                Some(AppliedCoupon {
+                    code: coupon.code,
+                    not_applied,
+                })
+            }
+        },
+    };
+
+    let rate = tax_rates::Entity::find()
+        .filter(tax_rates::Column::TenantId.eq(cart.tenant_id))
+        .filter(tax_rates::Column::IsDefault.eq(true))
+        .one(db)
+        .await?
+        .map(|r| r.rate_basis_points as i64)
+        .unwrap_or(0);
+    let tax_of = |amount: i64| (amount * rate + 5_000) / 10_000;
+    let line_tax: i64 = lines.iter().map(|l| tax_of(l.line_total)).sum();
+    let tax = (line_tax - tax_of(discount)).max(0);
+    Ok(CartView {
+        totals: Totals {
+            subtotal,
+            discount,
+            tax,
+            total: subtotal - discount + tax,
+        },
+        cart,
+        lines,
+        coupon,
+    })
+}

@@ -1,0 +1,259 @@
+//! Coupons: percent or fixed discounts with a minimum subtotal, a validity window and usage
+//! limits; and why a code does not apply, in words a shopper understands.
+
+use cartwheel_entity::{coupon_redemptions, coupons};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::catalog::{CatalogError, unique_conflict};
+use crate::validation::FieldProblem;
+
+pub const PERCENT: &str = "percent";
+pub const FIXED: &str = "fixed";
+
+pub struct CouponInput {
+    pub code: String,
+    /// `percent` (value in whole percent, 1–100) or `fixed` (value in minor units).
+    pub kind: String,
+    pub value: i64,
+    pub min_subtotal: Option<i64>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i32>,
+    pub max_uses_per_customer: Option<i32>,
+    pub active: bool,
+}
+
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<coupons::Model>, CatalogError> {
+    Ok(coupons::Entity::find()
+        .filter(coupons::Column::TenantId.eq(tenant_id))
+        .order_by_asc(coupons::Column::Code)
+        .all(db)
+        .await?)
+}
+
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<coupons::Model, CatalogError> {
+    coupons::Entity::find_by_id(id)
+        .filter(coupons::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await?
+        .ok_or(CatalogError::NotFound("coupon"))
+}
+
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    input: CouponInput,
+) -> Result<coupons::Model, CatalogError> {
+    let input = validate(input)?;
+    let code = input.code.clone();
+    coupons::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        code: Set(input.code),
+        kind: Set(input.kind),
+        value: Set(input.value),
+        min_subtotal: Set(input.min_subtotal),
+        starts_at: Set(input.starts_at),
+        ends_at: Set(input.ends_at),
+        max_uses: Set(input.max_uses),
+        max_uses_per_customer: Set(input.max_uses_per_customer),
+        active: Set(input.active),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))
+}
+
+pub async fn update<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+    input: CouponInput,
+) -> Result<coupons::Model, CatalogError> {
+    let existing = get(db, tenant_id, id).await?;
+    let input = validate(input)?;
+    let code = input.code.clone();
+    let mut coupon: coupons::ActiveModel = existing.into();
+    coupon.code = Set(input.code);
+    coupon.kind = Set(input.kind);
+    coupon.value = Set(input.value);
+    coupon.min_subtotal = Set(input.min_subtotal);
+    coupon.starts_at = Set(input.starts_at);
+    coupon.ends_at = Set(input.ends_at);
+    coupon.max_uses = Set(input.max_uses);
+    coupon.max_uses_per_customer = Set(input.max_uses_per_customer);
+    coupon.active = Set(input.active);
+    coupon
+        .update(db)
+        .await
+        .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))
+}
+
+pub async fn delete<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<(), CatalogError> {
+    get(db, tenant_id, id).await?;
+    coupons::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+pub async fn find_by_code<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    code: &str,
+) -> Result<Option<coupons::Model>, sea_orm::DbErr> {
+    coupons::Entity::find()
+        .filter(coupons::Column::TenantId.eq(tenant_id))
+        .filter(coupons::Column::Code.eq(code.trim().to_uppercase()))
+        .one(db)
+        .await
+}
+
+/// Why a coupon does not apply to a cart now, in words for the shopper; `None` if it does.
+pub async fn rejection<C: ConnectionTrait>(
+    db: &C,
+    coupon: &coupons::Model,
+    subtotal: i64,
+    customer_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    if !coupon.active {
+        return Ok(Some("This code is not active.".into()));
+    }
+    if coupon.starts_at.is_some_and(|start| now < start) {
+        return Ok(Some("This code is not valid yet.".into()));
+    }
+    if coupon.ends_at.is_some_and(|end| now >= end) {
+        return Ok(Some("This code has expired.".into()));
+    }
+    if let Some(min) = coupon.min_subtotal
+        && subtotal < min
+    {
+        return Ok(Some(format!(
+            "This code needs a subtotal of at least {min}."
+        )));
+    }
+    if let Some(max) = coupon.max_uses {
+        let used = coupon_redemptions::Entity::find()
+            .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
+            .count(db)
+            .await?;
+        if used >= max as u64 {
+            return Ok(Some("This code has been used up.".into()));
+        }
+    }
+    if let (Some(max), Some(customer)) = (coupon.max_uses_per_customer, customer_id) {
+        let used = coupon_redemptions::Entity::find()
+            .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
+            .filter(coupon_redemptions::Column::CustomerId.eq(customer))
+            .count(db)
+            .await?;
+        if used >= max as u64 {
+            return Ok(Some("You have already used this code.".into()));
+        }
+    }
+    Ok(None)
+}
+
+/// The discount on `subtotal`: a percent rounded half up, or a fixed amount, never more than
+/// the subtotal.
+pub fn discount(coupon: &coupons::Model, subtotal: i64) -> i64 {
+    let raw = if coupon.kind == PERCENT {
+        (subtotal * coupon.value + 50) / 100
+    } else {
+        coupon.value
+    };
+    raw.clamp(0, subtotal.max(0))
+}
+
+fn validate(mut input: CouponInput) -> Result<CouponInput, CatalogError> {
+    let mut problems = Vec::new();
+    input.code = input.code.trim().to_uppercase();
+    if input.code.is_empty()
+        || input.code.len() > 64
+        || !input
+            .code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        problems.push(FieldProblem::new(
+            "code",
+            "must be 1 to 64 letters, digits, '-' or '_'",
+        ));
+    }
+    match input.kind.as_str() {
+        PERCENT if !(1..=100).contains(&input.value) => {
+            problems.push(FieldProblem::new("value", "a percent must be 1 to 100"))
+        }
+        FIXED if input.value < 1 => problems.push(FieldProblem::new("value", "must be positive")),
+        PERCENT | FIXED => {}
+        _ => problems.push(FieldProblem::new("kind", "must be `percent` or `fixed`")),
+    }
+    if input.min_subtotal.is_some_and(|m| m < 0) {
+        problems.push(FieldProblem::new("minSubtotal", "must not be negative"));
+    }
+    if let (Some(start), Some(end)) = (input.starts_at, input.ends_at)
+        && end <= start
+    {
+        problems.push(FieldProblem::new("endsAt", "must be after startsAt"));
+    }
+    if input.max_uses.is_some_and(|m| m < 1) {
+        problems.push(FieldProblem::new("maxUses", "must be at least 1"));
+    }
+    if input.max_uses_per_customer.is_some_and(|m| m < 1) {
+        problems.push(FieldProblem::new(
+            "maxUsesPerCustomer",
+            "must be at least 1",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(input)
+    } else {
+        Err(CatalogError::Invalid(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coupon(kind: &str, value: i64) -> coupons::Model {
+        coupons::Model {
+            id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            code: "X".into(),
+            kind: kind.into(),
+            value,
+            min_subtotal: None,
+            starts_at: None,
+            ends_at: None,
+            max_uses: None,
+            max_uses_per_customer: None,
+            active: true,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn discounts_round_half_up_and_never_exceed_the_subtotal() {
+        assert_eq!(discount(&coupon(PERCENT, 10), 1005), 101); // 100.5 → 101
+        assert_eq!(discount(&coupon(PERCENT, 10), 1004), 100);
+        assert_eq!(discount(&coupon(FIXED, 500), 300), 300);
+        assert_eq!(discount(&coupon(PERCENT, 100), 999), 999);
+    }
+}

@@ -1,0 +1,422 @@
+//! Carts: stock checks, price snapshots, totals with tax, coupons each way, expiry, tenants,
+//! and concurrent adds.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem};
+use crate::smtp::MailServer;
+use crate::support::{app_with_mail, ready_shop};
+use crate::{create_item, item, send};
+
+async fn cart_call(
+    app: &TestApp,
+    shop: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
+        .header("X-Tenant", shop);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn ok(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+async fn stocked(
+    app: &TestApp,
+    shop: &str,
+    token: &str,
+    sku: &str,
+    price: i64,
+    qty: i64,
+) -> String {
+    let id = create_item(app, shop, token, item(sku, sku, price, true, None)).await;
+    let (status, body) = send(app, Method::POST, "/api/v1/admin/stock/adjustments", shop, token,
+        Some(json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "initial count"}))).await;
+    assert_eq!(status, 201, "{body}");
+    id
+}
+
+#[tokio::test]
+async fn a_cart_checks_stock_keeps_prices_and_totals_up() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(backend, &mail, &[]).await;
+        let (_, token) = ready_shop(&app, "cart-shop").await;
+        let shop = "cart-shop";
+        let mug = stocked(&app, shop, &token, "MUG", 1000, 5).await;
+        let pen = stocked(&app, shop, &token, "PEN", 255, 50).await;
+
+        let cart = ok(cart_call(&app, shop, Method::POST, "", None).await).await;
+        let id = cart["id"].as_str().unwrap().to_string();
+        assert_eq!(
+            cart["totals"],
+            json!({"subtotal": 0, "discount": 0, "tax": 0, "total": 0})
+        );
+
+        let cart = ok(cart_call(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{id}/items"),
+            Some(json!({"itemId": mug, "qty": 2})),
+        )
+        .await)
+        .await;
+        assert_eq!(cart["lines"][0]["qty"], 2);
+        // Default tax rate 10 %: 2000 → 200.
+        assert_eq!(
+            cart["totals"],
+            json!({"subtotal": 2000, "discount": 0, "tax": 200, "total": 2200})
+        );
+        let refused = assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::POST,
+                &format!("/{id}/items"),
+                Some(json!({"itemId": mug, "qty": 4})),
+            )
+            .await,
+            409,
+        )
+        .await;
+        assert!(
+            refused["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Only 5 available"),
+            "{refused}"
+        );
+        let cart = ok(cart_call(
+            &app,
+            shop,
+            Method::PUT,
+            &format!("/{id}/items/{mug}"),
+            Some(json!({"qty": 5})),
+        )
+        .await)
+        .await;
+        assert_eq!(cart["lines"][0]["qty"], 5);
+        assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::PUT,
+                &format!("/{id}/items/{mug}"),
+                Some(json!({"qty": 6})),
+            )
+            .await,
+            409,
+        )
+        .await;
+
+        // The price in the cart is the price when added.
+        let mut dearer = item("MUG", "MUG", 1500, true, None);
+        dearer["listing"]["slug"] = json!("mug");
+        let (status, _) = send(
+            &app,
+            Method::PUT,
+            &format!("/api/v1/admin/items/{mug}"),
+            shop,
+            &token,
+            Some(dearer),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let cart = ok(cart_call(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{id}/items"),
+            Some(json!({"itemId": pen, "qty": 3})),
+        )
+        .await)
+        .await;
+        assert_eq!(cart["lines"][0]["unitPrice"], 1000);
+        assert_eq!(cart["lines"][1]["lineTotal"], 765);
+        // Tax per line, half up: 5000 → 500, 765 → 76.5 → 77.
+        assert_eq!(
+            cart["totals"],
+            json!({"subtotal": 5765, "discount": 0, "tax": 577, "total": 6342})
+        );
+
+        let cart = ok(cart_call(
+            &app,
+            shop,
+            Method::PUT,
+            &format!("/{id}/items/{pen}"),
+            Some(json!({"qty": 0})),
+        )
+        .await)
+        .await;
+        assert_eq!(cart["lines"].as_array().unwrap().len(), 1);
+        assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::DELETE,
+                &format!("/{id}/items/{pen}"),
+                None,
+            )
+            .await,
+            404,
+        )
+        .await;
+        let bad = assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::POST,
+                &format!("/{id}/items"),
+                Some(json!({"itemId": id, "qty": 1})),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(bad["errors"][0]["field"], "itemId");
+        let bad = assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::POST,
+                &format!("/{id}/items"),
+                Some(json!({"itemId": mug, "qty": 0})),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(bad["errors"][0]["field"], "qty");
+
+        // Another shop, an unknown id and an expired cart are all 404.
+        ready_shop(&app, "elsewhere").await;
+        assert_problem(
+            cart_call(&app, "elsewhere", Method::GET, &format!("/{id}"), None).await,
+            404,
+        )
+        .await;
+        assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::GET,
+                &format!("/{}", uuid::Uuid::new_v4()),
+                None,
+            )
+            .await,
+            404,
+        )
+        .await;
+        use cartwheel_entity::carts;
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        carts::Entity::update_many()
+            .col_expr(
+                carts::Column::ExpiresAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+            )
+            .exec(&app.db)
+            .await
+            .unwrap();
+        assert_problem(
+            cart_call(&app, shop, Method::GET, &format!("/{id}"), None).await,
+            404,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn coupons_apply_or_say_why_not() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    let (_, token) = ready_shop(&app, "deal-shop").await;
+    let shop = "deal-shop";
+    let lamp = stocked(&app, shop, &token, "LAMP", 2000, 10).await;
+    let coupon = |body: Value| {
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/admin/coupons",
+            shop,
+            &token,
+            Some(body),
+        )
+    };
+    let now = chrono::Utc::now();
+    for body in [
+        json!({"code": "ten", "kind": "percent", "value": 10, "minSubtotal": 3000}),
+        json!({"code": "FIVER", "kind": "fixed", "value": 500}),
+        json!({"code": "OLD", "kind": "fixed", "value": 500, "endsAt": now - chrono::Duration::days(1)}),
+        json!({"code": "SOON", "kind": "fixed", "value": 500, "startsAt": now + chrono::Duration::days(1)}),
+        json!({"code": "OFF", "kind": "fixed", "value": 500, "active": false}),
+        json!({"code": "ONCE", "kind": "fixed", "value": 500, "maxUses": 1}),
+    ] {
+        let (status, created) = coupon(body).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    let (status, problem) = coupon(json!({"code": "TEN", "kind": "percent", "value": 5})).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (409, Some("code"))
+    );
+    let (status, problem) = coupon(json!({"code": "BAD", "kind": "percent", "value": 150})).await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("value"))
+    );
+
+    // A coupon used up elsewhere (a redemption by an order).
+    let (_, list) = send(
+        &app,
+        Method::GET,
+        "/api/v1/admin/coupons",
+        shop,
+        &token,
+        None,
+    )
+    .await;
+    let once = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "ONCE")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    use cartwheel_entity::coupon_redemptions;
+    use sea_orm::{ActiveModelTrait, Set};
+    let tenant_id =
+        crate::helpers::scalar_uuid(&app.db, "SELECT id FROM tenants WHERE slug = 'deal-shop'")
+            .await;
+    coupon_redemptions::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        coupon_id: Set(once.parse().unwrap()),
+        customer_id: Set(None),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+
+    let cart = ok(cart_call(&app, shop, Method::POST, "", None).await).await;
+    let id = cart["id"].as_str().unwrap().to_string();
+    ok(cart_call(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{id}/items"),
+        Some(json!({"itemId": lamp, "qty": 1})),
+    )
+    .await)
+    .await;
+    let coupon_path = format!("/{id}/coupon");
+    let apply = |code: &'static str| {
+        cart_call(
+            &app,
+            shop,
+            Method::POST,
+            &coupon_path,
+            Some(json!({"code": code})),
+        )
+    };
+    for (code, reason) in [
+        ("TEN", "at least 3000"),
+        ("OLD", "expired"),
+        ("SOON", "not valid yet"),
+        ("OFF", "not active"),
+        ("ONCE", "used up"),
+        ("NOPE", "no such code"),
+    ] {
+        let problem = assert_problem(apply(code).await, 422).await;
+        assert_eq!(problem["errors"][0]["field"], "code");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(reason),
+            "{code}: {problem}"
+        );
+    }
+    let cart = ok(apply("fiver").await).await;
+    assert_eq!(cart["coupon"]["code"], "FIVER");
+    // 2000 − 500, tax 200 − 50.
+    assert_eq!(
+        cart["totals"],
+        json!({"subtotal": 2000, "discount": 500, "tax": 150, "total": 1650})
+    );
+
+    ok(cart_call(
+        &app,
+        shop,
+        Method::PUT,
+        &format!("/{id}/items/{lamp}"),
+        Some(json!({"qty": 2})),
+    )
+    .await)
+    .await;
+    let cart = ok(apply("TEN").await).await;
+    assert_eq!(cart["totals"]["discount"], 400);
+    // Below the minimum again: the coupon stays but gives nothing, and says why.
+    let cart = ok(cart_call(
+        &app,
+        shop,
+        Method::PUT,
+        &format!("/{id}/items/{lamp}"),
+        Some(json!({"qty": 1})),
+    )
+    .await)
+    .await;
+    assert_eq!(cart["totals"]["discount"], 0);
+    assert!(
+        cart["coupon"]["notApplied"]
+            .as_str()
+            .unwrap()
+            .contains("3000")
+    );
+    let cart =
+        ok(cart_call(&app, shop, Method::DELETE, &format!("/{id}/coupon"), None).await).await;
+    assert!(cart["coupon"].is_null());
+}
+
+#[tokio::test]
+async fn concurrent_adds_to_one_cart_lose_nothing() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(
+        Backend::Postgres,
+        &mail,
+        &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "1000")],
+    )
+    .await;
+    let (_, token) = ready_shop(&app, "busy-shop").await;
+    let shop = "busy-shop";
+    let cup = stocked(&app, shop, &token, "CUP", 300, 100).await;
+    let cart = ok(cart_call(&app, shop, Method::POST, "", None).await).await;
+    let id = cart["id"].as_str().unwrap().to_string();
+    let items_path = format!("/{id}/items");
+    let adds = (0..20).map(|_| {
+        cart_call(
+            &app,
+            shop,
+            Method::POST,
+            &items_path,
+            Some(json!({"itemId": cup, "qty": 1})),
+        )
+    });
+    for response in futures::future::join_all(adds).await {
+        assert_eq!(response.status(), 200);
+    }
+    let cart = ok(cart_call(&app, shop, Method::GET, &format!("/{id}"), None).await).await;
+    assert_eq!(cart["lines"][0]["qty"], 20);
+}
