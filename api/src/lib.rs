@@ -1,5 +1,6 @@
 //! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
 
+pub mod account;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
@@ -57,6 +58,7 @@ pub type Apis = (
     catalog::CatalogApi,
     store::StoreApi,
     cart::CartApi,
+    account::AccountApi,
     coupons::CouponsApi,
     jobs::JobsApi,
 );
@@ -75,6 +77,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             catalog::CatalogApi,
             store::StoreApi,
             cart::CartApi,
+            account::AccountApi,
             coupons::CouponsApi,
             jobs::JobsApi,
         ),

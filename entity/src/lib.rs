@@ -1,10 +1,13 @@
 //! sea-orm entities, one file per table; data only, no business rules.
 
+pub mod addresses;
 pub mod cart_lines;
 pub mod carts;
 pub mod categories;
 pub mod coupon_redemptions;
 pub mod coupons;
+pub mod customer_password_resets;
+pub mod customers;
 pub mod emails;
 pub mod invitations;
 pub mod items;

@@ -10,6 +10,7 @@ mod m20261126_000004_business_defaults;
 mod m20261126_000005_emails;
 mod m20261126_000006_catalog;
 mod m20261126_000007_carts_and_coupons;
+mod m20261126_000008_customers;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_emails::Migration),
             Box::new(m20261126_000006_catalog::Migration),
             Box::new(m20261126_000007_carts_and_coupons::Migration),
+            Box::new(m20261126_000008_customers::Migration),
         ]
     }
 }

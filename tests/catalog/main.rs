@@ -11,6 +11,7 @@ mod support;
 
 mod admin;
 mod cart;
+mod customers;
 mod stock;
 mod storefront;
 

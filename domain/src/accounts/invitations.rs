@@ -6,7 +6,6 @@ use cartwheel_entity::users as user_rows;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -42,7 +41,7 @@ pub async fn invite(
     }
     let token = token::generate();
     let now = chrono::Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     let invitation = invitations::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -107,7 +106,7 @@ pub async fn accept(
         return Err(AccountError::BadToken);
     }
     let hash = password::hash(new_password).await;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     let claimed = invitations::Entity::update_many()
         .col_expr(invitations::Column::AcceptedAt, Expr::value(now))
         .filter(invitations::Column::Id.eq(invitation.id))

@@ -2,10 +2,7 @@
 
 use cartwheel_entity::{password_resets, users};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{AccountError, password, token};
@@ -31,7 +28,7 @@ pub async fn request(
     };
     let token = token::generate();
     let now = chrono::Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     password_resets::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -79,7 +76,7 @@ pub async fn reset(
         return Err(AccountError::BadToken);
     }
     let hash = password::hash(new_password).await;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     // Marking it used first, conditionally, makes two concurrent uses end with one winner.
     let claimed = password_resets::Entity::update_many()
         .col_expr(password_resets::Column::UsedAt, Expr::value(now))

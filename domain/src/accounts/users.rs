@@ -4,7 +4,7 @@ use cartwheel_entity::{roles, users};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -145,7 +145,7 @@ pub async fn change_role(
     role_name: &str,
 ) -> Result<UserWithRole, AccountError> {
     let tenant_id = actor.user.tenant_id;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     let target = find(&txn, tenant_id, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
@@ -182,7 +182,7 @@ pub async fn set_active(
     active: bool,
 ) -> Result<UserWithRole, AccountError> {
     let tenant_id = actor.user.tenant_id;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     let mut target = find(&txn, tenant_id, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;

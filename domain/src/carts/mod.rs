@@ -9,7 +9,7 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -18,6 +18,9 @@ use crate::coupons as coupon_rules;
 use crate::validation::FieldProblem;
 
 pub const OPEN: &str = "open";
+
+/// How long a cart made on the customer's behalf lasts without a change.
+const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
 
 #[derive(Debug, thiserror::Error)]
 pub enum CartError {
@@ -243,7 +246,7 @@ async fn change(
                 "is not a product of this shop",
             )])
         })?;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     // One statement adds to the line or creates it, so concurrent adds lose nothing; the
     // price is the item's price when the line was first made.
     use sea_orm::sea_query::ExprTrait;
@@ -395,4 +398,116 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
         lines,
         coupon,
     })
+}
+
+pub const MERGED: &str = "merged";
+
+/// The customer's newest open cart, if any.
+pub async fn customer_cart<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    customer_id: Uuid,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    Ok(carts::Entity::find()
+        .filter(carts::Column::TenantId.eq(tenant_id))
+        .filter(carts::Column::CustomerId.eq(customer_id))
+        .filter(carts::Column::Status.eq(OPEN))
+        .filter(carts::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(carts::Column::UpdatedAt)
+        .one(db)
+        .await?
+        .map(|c| c.id))
+}
+
+/// On login or registration: the anonymous cart `anonymous_id` joins the customer's cart
+/// (quantities summed, capped by stock; its coupon kept if it still applies), or becomes the
+/// customer's cart if they have none. Returns the customer's cart. A missing or expired
+/// anonymous cart is ignored.
+pub async fn merge_into_customer(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    anonymous_id: Uuid,
+    customer: &cartwheel_entity::customers::Model,
+) -> Result<Uuid, CartError> {
+    let existing = customer_cart(db, tenant_id, customer.id).await?;
+    let anonymous = match find_open(db, tenant_id, anonymous_id).await {
+        Ok(cart) if cart.customer_id.is_none() || cart.customer_id == Some(customer.id) => cart,
+        Ok(_) | Err(CartError::NotFound(_)) => {
+            return match existing {
+                Some(id) => Ok(id),
+                None => Ok(create(db, tenant_id, DEFAULT_TTL).await?.cart.id),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(target_id) = existing.filter(|id| *id != anonymous.id) else {
+        let mut cart: carts::ActiveModel = anonymous.into();
+        cart.customer_id = Set(Some(customer.id));
+        cart.email = Set(Some(customer.email.clone()));
+        cart.updated_at = Set(Utc::now());
+        return Ok(cart.update(db).await?.id);
+    };
+    let txn = crate::transaction::begin(db).await?;
+    let theirs = cart_lines::Entity::find()
+        .filter(cart_lines::Column::CartId.eq(anonymous.id))
+        .all(&txn)
+        .await?;
+    let ours: HashMap<Uuid, cart_lines::Model> = cart_lines::Entity::find()
+        .filter(cart_lines::Column::CartId.eq(target_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|l| (l.item_id, l))
+        .collect();
+    let ids: Vec<Uuid> = theirs.iter().map(|l| l.item_id).collect();
+    let stock = stock::totals(&txn, &ids).await?;
+    for line in theirs {
+        let (on_hand, reserved) = stock.get(&line.item_id).copied().unwrap_or((0, 0));
+        let available = Ord::max(on_hand - reserved, 0);
+        match ours.get(&line.item_id) {
+            Some(existing) => {
+                let quantity = Ord::max(
+                    Ord::min(existing.quantity + line.quantity, available),
+                    existing.quantity,
+                );
+                let mut merged: cart_lines::ActiveModel = existing.clone().into();
+                merged.quantity = Set(quantity);
+                merged.update(&txn).await?;
+            }
+            None => {
+                let quantity = Ord::min(line.quantity, available);
+                if quantity > 0 {
+                    cart_lines::ActiveModel {
+                        cart_id: Set(target_id),
+                        item_id: Set(line.item_id),
+                        quantity: Set(quantity),
+                        unit_price: Set(line.unit_price),
+                        added_at: Set(line.added_at),
+                    }
+                    .insert(&txn)
+                    .await?;
+                }
+            }
+        }
+    }
+    let mut merged_away: carts::ActiveModel = anonymous.clone().into();
+    merged_away.status = Set(MERGED.into());
+    merged_away.update(&txn).await?;
+    txn.commit().await?;
+
+    let target = find_open(db, tenant_id, target_id).await?;
+    if let Some(coupon_id) = anonymous.coupon_id
+        && let Some(coupon) = coupons::Entity::find_by_id(coupon_id).one(db).await?
+    {
+        let subtotal = view(db, target.clone()).await?.totals.subtotal;
+        if coupon_rules::rejection(db, &coupon, subtotal, Some(customer.id), Utc::now())
+            .await?
+            .is_none()
+        {
+            let mut cart: carts::ActiveModel = target.into();
+            cart.coupon_id = Set(Some(coupon.id));
+            cart.update(db).await?;
+        }
+    }
+    Ok(target_id)
 }

@@ -4,7 +4,7 @@ use cartwheel_entity::{items, listings, units};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -66,7 +66,7 @@ pub async fn create(
     let input = validate(db, tenant_id, input).await?;
     let id = Uuid::now_v7();
     let now = chrono::Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     items::ActiveModel {
         id: Set(id),
         tenant_id: Set(tenant_id),
@@ -100,7 +100,7 @@ pub async fn update(
 ) -> Result<ItemDetail, CatalogError> {
     let existing = get(db, tenant_id, id).await?;
     let input = validate(db, tenant_id, input).await?;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     let mut item: items::ActiveModel = existing.item.into();
     item.sku = Set(input.sku.clone());
     item.name = Set(input.name.clone());

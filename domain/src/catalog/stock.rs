@@ -7,7 +7,7 @@ use cartwheel_entity::{items, stock_levels, stock_movements, warehouse_locations
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -51,7 +51,7 @@ pub async fn adjust(
     check_quantity_and_reason(quantity, reason, false)?;
     find_item(db, tenant_id, item_id).await?;
     let location = find_location(db, tenant_id, &place, "location").await?;
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, location, quantity, reason).await?;
     txn.commit().await?;
     Ok(())
@@ -77,7 +77,7 @@ pub async fn transfer(
             "must differ from `from`",
         )]));
     }
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, from, -quantity, reason).await?;
     apply(&txn, tenant_id, item_id, to, quantity, reason).await?;
     txn.commit().await?;

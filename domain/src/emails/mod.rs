@@ -13,6 +13,8 @@ pub enum Template {
     StoreReady,
     AdminPasswordReset,
     UserInvitation,
+    CustomerWelcome,
+    CustomerPasswordReset,
 }
 
 impl Template {
@@ -21,6 +23,8 @@ impl Template {
             Template::StoreReady => "store_ready",
             Template::AdminPasswordReset => "admin_password_reset",
             Template::UserInvitation => "user_invitation",
+            Template::CustomerWelcome => "customer_welcome",
+            Template::CustomerPasswordReset => "customer_password_reset",
         }
     }
 
@@ -29,6 +33,8 @@ impl Template {
             Template::StoreReady,
             Template::AdminPasswordReset,
             Template::UserInvitation,
+            Template::CustomerWelcome,
+            Template::CustomerPasswordReset,
         ]
         .into_iter()
         .find(|t| t.name() == name)

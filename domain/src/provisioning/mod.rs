@@ -9,7 +9,7 @@ use cartwheel_jobs::{EnqueueError, NewJob};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, SqlErr, TransactionTrait,
+    QueryFilter, Set, SqlErr,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -106,7 +106,7 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
 
     let tenant_id = Uuid::now_v7();
     let now = chrono::Utc::now();
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     let written = async {
         tenants::ActiveModel {
             id: Set(tenant_id),
@@ -238,7 +238,7 @@ pub async fn provision(
             .owner_password_hash
             .clone()
             .ok_or(ProvisionError::Missing(tenant_id))?;
-        let txn = db.begin().await?;
+        let txn = crate::transaction::begin(db).await?;
         let seeded = async {
             let owner_role =
                 defaults::seed::seed(&txn, tenant_id, &signup.currency, &signup.timezone).await?;
@@ -265,7 +265,7 @@ pub async fn provision(
         }
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::transaction::begin(db).await?;
     // Only the run that flips the status sends the email.
     let flipped = tenants::Entity::update_many()
         .col_expr(tenants::Column::Status, Expr::value(Status::Ready.as_str()))

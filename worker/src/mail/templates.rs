@@ -46,6 +46,30 @@ const SOURCES: &[(&str, &str)] = &[
         "user_invitation.html",
         include_str!("../../templates/email/user_invitation.html"),
     ),
+    (
+        "customer_welcome.subject",
+        include_str!("../../templates/email/customer_welcome.subject"),
+    ),
+    (
+        "customer_welcome.txt",
+        include_str!("../../templates/email/customer_welcome.txt"),
+    ),
+    (
+        "customer_welcome.html",
+        include_str!("../../templates/email/customer_welcome.html"),
+    ),
+    (
+        "customer_password_reset.subject",
+        include_str!("../../templates/email/customer_password_reset.subject"),
+    ),
+    (
+        "customer_password_reset.txt",
+        include_str!("../../templates/email/customer_password_reset.txt"),
+    ),
+    (
+        "customer_password_reset.html",
+        include_str!("../../templates/email/customer_password_reset.html"),
+    ),
 ];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -137,6 +161,14 @@ mod tests {
             (
                 "user_invitation",
                 "http://acme.localhost:8080/admin/accept-invite?token=abc123",
+            ),
+            (
+                "customer_welcome",
+                "http://acme.localhost:8080/account/login",
+            ),
+            (
+                "customer_password_reset",
+                "http://acme.localhost:8080/account/reset-password?token=abc123",
             ),
         ] {
             let r = render(template, &context()).unwrap();

@@ -1,0 +1,385 @@
+//! Storefront customer accounts: register, log in (with cart merge), profile, password resets
+//! and the address book.
+
+mod auth;
+
+use cartwheel_domain::accounts::AccountError;
+use cartwheel_domain::customers::addresses::{self, AddressInput};
+use cartwheel_domain::customers::{self, Registration, Session, resets};
+use cartwheel_entity::{addresses as address_rows, customers as customer_rows};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+
+pub use auth::{CustomerAuth, STOREFRONT_AUDIENCE};
+
+use crate::auth::AdminError;
+use crate::json_body::JsonBody;
+use crate::state::AppState;
+use crate::tenant::CurrentTenant;
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Shoppers' accounts.
+    Account,
+}
+
+pub struct AccountApi;
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct RegisterRequest {
+    #[oai(validator(max_length = 254))]
+    email: String,
+    #[oai(validator(max_length = 200))]
+    name: String,
+    #[oai(validator(max_length = 256))]
+    password: String,
+    /// An anonymous cart to keep: it merges into the customer's cart.
+    cart_id: Option<uuid::Uuid>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CustomerLoginRequest {
+    #[oai(validator(max_length = 254))]
+    email: String,
+    #[oai(validator(max_length = 256))]
+    password: String,
+    /// An anonymous cart to keep: it merges into the customer's cart.
+    cart_id: Option<uuid::Uuid>,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CustomerView {
+    id: uuid::Uuid,
+    email: String,
+    name: String,
+    phone: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<customer_rows::Model> for CustomerView {
+    fn from(c: customer_rows::Model) -> Self {
+        CustomerView {
+            id: c.id,
+            email: c.email,
+            name: c.name,
+            phone: c.phone,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CustomerLogin {
+    token: String,
+    /// Always `Bearer`.
+    token_type: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    customer: CustomerView,
+    /// The customer's cart after merging, if they have one.
+    cart_id: Option<uuid::Uuid>,
+}
+
+#[derive(Object)]
+struct ProfileRequest {
+    #[oai(validator(max_length = 200))]
+    name: String,
+    #[oai(validator(max_length = 32))]
+    phone: Option<String>,
+}
+
+#[derive(Object)]
+struct ForgotRequest {
+    #[oai(validator(max_length = 254))]
+    email: String,
+}
+
+#[derive(Object)]
+struct ResetRequest {
+    #[oai(validator(max_length = 128))]
+    token: String,
+    #[oai(validator(max_length = 256))]
+    password: String,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct AddressRequest {
+    #[oai(validator(max_length = 200))]
+    name: String,
+    #[oai(validator(max_length = 200))]
+    line1: String,
+    #[oai(default, validator(max_length = 200))]
+    line2: String,
+    #[oai(validator(max_length = 100))]
+    city: String,
+    #[oai(default, validator(max_length = 100))]
+    region: String,
+    #[oai(validator(max_length = 32))]
+    postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    #[oai(validator(max_length = 2))]
+    country: String,
+    #[oai(default, validator(max_length = 32))]
+    phone: String,
+    #[oai(default)]
+    is_default: bool,
+}
+
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct AddressView {
+    id: uuid::Uuid,
+    name: String,
+    line1: String,
+    line2: String,
+    city: String,
+    region: String,
+    postal_code: String,
+    country: String,
+    phone: String,
+    is_default: bool,
+}
+
+impl From<address_rows::Model> for AddressView {
+    fn from(a: address_rows::Model) -> Self {
+        AddressView {
+            id: a.id,
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+            is_default: a.is_default,
+        }
+    }
+}
+
+#[derive(Object)]
+struct AddressList {
+    items: Vec<AddressView>,
+}
+
+#[derive(ApiResponse)]
+enum Registered {
+    /// The account exists and is logged in.
+    #[oai(status = 201)]
+    Created(Json<CustomerLogin>),
+}
+
+#[derive(ApiResponse)]
+enum Accepted {
+    /// Accepted: if an account has this email, a reset link is on its way.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+#[derive(ApiResponse)]
+enum Done {
+    /// Done.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+enum AddressCreated {
+    /// The address is in the book.
+    #[oai(status = 201)]
+    Created(Json<AddressView>),
+}
+
+fn login_answer(state: &AppState, session: Session) -> CustomerLogin {
+    let (token, expires_at) = state.jwt.issue(
+        session.customer.id,
+        session.customer.tenant_id,
+        "customer",
+        STOREFRONT_AUDIENCE,
+        state.jwt.admin_ttl,
+    );
+    CustomerLogin {
+        token,
+        token_type: "Bearer".into(),
+        expires_at,
+        customer: session.customer.into(),
+        cart_id: session.cart_id,
+    }
+}
+
+fn address_input(b: AddressRequest) -> AddressInput {
+    AddressInput {
+        name: b.name,
+        line1: b.line1,
+        line2: b.line2,
+        city: b.city,
+        region: b.region,
+        postal_code: b.postal_code,
+        country: b.country,
+        phone: b.phone,
+        is_default: b.is_default,
+    }
+}
+
+fn not_found(e: AccountError) -> AdminError {
+    match e {
+        AccountError::NotFound => AdminError::NotFound(crate::problem::ProblemJson::not_found(
+            "No such address in your address book.",
+        )),
+        other => other.into(),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/store/account", tag = "ApiTags::Account")]
+impl AccountApi {
+    /// Creates a customer account, logs it in and sends a welcome mail; `cartId` merges an
+    /// anonymous cart into it.
+    #[oai(path = "/register", method = "post")]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<RegisterRequest>,
+    ) -> Result<Registered, AdminError> {
+        let b = body.0;
+        let session = customers::register(
+            &state.db,
+            tenant.0.id,
+            Registration {
+                email: b.email,
+                name: b.name,
+                password: b.password,
+            },
+            b.cart_id,
+        )
+        .await?;
+        Ok(Registered::Created(Json(login_answer(&state, session))))
+    }
+
+    /// Logs a customer in (one 401 for a wrong email or password); `cartId` merges an
+    /// anonymous cart into theirs.
+    #[oai(path = "/login", method = "post")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<CustomerLoginRequest>,
+    ) -> Result<Json<CustomerLogin>, AdminError> {
+        let b = body.0;
+        let session =
+            customers::login(&state.db, tenant.0.id, &b.email, b.password, b.cart_id).await?;
+        Ok(Json(login_answer(&state, session)))
+    }
+
+    /// The logged-in customer.
+    #[oai(path = "/me", method = "get")]
+    async fn me(&self, auth: CustomerAuth) -> Result<Json<CustomerView>, AdminError> {
+        Ok(Json(auth.0.customer.into()))
+    }
+
+    /// Changes name and phone.
+    #[oai(path = "/me", method = "put")]
+    async fn update_me(
+        &self,
+        auth: CustomerAuth,
+        state: Data<&AppState>,
+        body: JsonBody<ProfileRequest>,
+    ) -> Result<Json<CustomerView>, AdminError> {
+        let b = body.0;
+        let customer =
+            customers::update_profile(&state.db, auth.0.customer, &b.name, b.phone).await?;
+        Ok(Json(customer.into()))
+    }
+
+    /// Emails a one-hour, single-use reset link if a customer has this address; 202 either way.
+    #[oai(path = "/forgot-password", method = "post")]
+    async fn forgot_password(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<ForgotRequest>,
+    ) -> Result<Accepted, AdminError> {
+        resets::request(&state.db, tenant.0.id, &body.0.email).await?;
+        Ok(Accepted::Accepted)
+    }
+
+    /// Sets a new password with the token from the reset mail.
+    #[oai(path = "/reset-password", method = "post")]
+    async fn reset_password(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        body: JsonBody<ResetRequest>,
+    ) -> Result<Done, AdminError> {
+        let b = body.0;
+        resets::reset(&state.db, tenant.0.id, &b.token, b.password).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// The address book, the default first.
+    #[oai(path = "/addresses", method = "get")]
+    async fn addresses(
+        &self,
+        auth: CustomerAuth,
+        state: Data<&AppState>,
+    ) -> Result<Json<AddressList>, AdminError> {
+        let list = addresses::list(&state.db, auth.0.customer.id).await?;
+        Ok(Json(AddressList {
+            items: list.into_iter().map(AddressView::from).collect(),
+        }))
+    }
+
+    /// Adds an address; the first one, or one sent with `isDefault`, becomes the default.
+    #[oai(path = "/addresses", method = "post")]
+    async fn add_address(
+        &self,
+        auth: CustomerAuth,
+        state: Data<&AppState>,
+        body: JsonBody<AddressRequest>,
+    ) -> Result<AddressCreated, AdminError> {
+        let session = auth.0;
+        let address = addresses::create(
+            &state.db,
+            session.tenant.id,
+            session.customer.id,
+            address_input(body.0),
+        )
+        .await?;
+        Ok(AddressCreated::Created(Json(address.into())))
+    }
+
+    /// Replaces an address; `isDefault` makes it the default.
+    #[oai(path = "/addresses/:id", method = "put")]
+    async fn update_address(
+        &self,
+        auth: CustomerAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+        body: JsonBody<AddressRequest>,
+    ) -> Result<Json<AddressView>, AdminError> {
+        let address = addresses::update(&state.db, auth.0.customer.id, id.0, address_input(body.0))
+            .await
+            .map_err(not_found)?;
+        Ok(Json(address.into()))
+    }
+
+    /// Deletes an address; if it was the default, the oldest remaining one takes over.
+    #[oai(path = "/addresses/:id", method = "delete")]
+    async fn delete_address(
+        &self,
+        auth: CustomerAuth,
+        state: Data<&AppState>,
+        id: Path<uuid::Uuid>,
+    ) -> Result<Done, AdminError> {
+        addresses::delete(&state.db, auth.0.customer.id, id.0)
+            .await
+            .map_err(not_found)?;
+        Ok(Done::NoContent)
+    }
+}

@@ -1,0 +1,192 @@
+//! A customer's address book; at most one address is the default, and the first one is.
+
+use cartwheel_entity::addresses;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use crate::accounts::AccountError;
+use crate::validation::FieldProblem;
+
+pub struct AddressInput {
+    pub name: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub region: String,
+    pub postal_code: String,
+    pub country: String,
+    pub phone: String,
+    pub is_default: bool,
+}
+
+pub async fn list(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+) -> Result<Vec<addresses::Model>, AccountError> {
+    Ok(addresses::Entity::find()
+        .filter(addresses::Column::CustomerId.eq(customer_id))
+        .order_by_desc(addresses::Column::IsDefault)
+        .order_by_asc(addresses::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    customer_id: Uuid,
+    input: AddressInput,
+) -> Result<addresses::Model, AccountError> {
+    let input = validate(input)?;
+    let txn = crate::transaction::begin(db).await?;
+    let first = addresses::Entity::find()
+        .filter(addresses::Column::CustomerId.eq(customer_id))
+        .count(&txn)
+        .await?
+        == 0;
+    let is_default = input.is_default || first;
+    if is_default {
+        clear_default(&txn, customer_id).await?;
+    }
+    let address = addresses::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        customer_id: Set(customer_id),
+        name: Set(input.name),
+        line1: Set(input.line1),
+        line2: Set(input.line2),
+        city: Set(input.city),
+        region: Set(input.region),
+        postal_code: Set(input.postal_code),
+        country: Set(input.country),
+        phone: Set(input.phone),
+        is_default: Set(is_default),
+        created_at: Set(chrono::Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(address)
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+    id: Uuid,
+    input: AddressInput,
+) -> Result<addresses::Model, AccountError> {
+    let input = validate(input)?;
+    let existing = find(db, customer_id, id).await?;
+    let txn = crate::transaction::begin(db).await?;
+    // The default stays the default until another address takes over.
+    let is_default = input.is_default || existing.is_default;
+    if input.is_default {
+        clear_default(&txn, customer_id).await?;
+    }
+    let mut address: addresses::ActiveModel = existing.into();
+    address.name = Set(input.name);
+    address.line1 = Set(input.line1);
+    address.line2 = Set(input.line2);
+    address.city = Set(input.city);
+    address.region = Set(input.region);
+    address.postal_code = Set(input.postal_code);
+    address.country = Set(input.country);
+    address.phone = Set(input.phone);
+    address.is_default = Set(is_default);
+    let address = address.update(&txn).await?;
+    txn.commit().await?;
+    Ok(address)
+}
+
+/// Deletes an address; if it was the default, the oldest remaining one becomes the default.
+pub async fn delete(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<(), AccountError> {
+    let existing = find(db, customer_id, id).await?;
+    let txn = crate::transaction::begin(db).await?;
+    addresses::Entity::delete_by_id(id).exec(&txn).await?;
+    if existing.is_default
+        && let Some(next) = addresses::Entity::find()
+            .filter(addresses::Column::CustomerId.eq(customer_id))
+            .order_by_asc(addresses::Column::CreatedAt)
+            .one(&txn)
+            .await?
+    {
+        let mut next: addresses::ActiveModel = next.into();
+        next.is_default = Set(true);
+        next.update(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn find(
+    db: &DatabaseConnection,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<addresses::Model, AccountError> {
+    addresses::Entity::find_by_id(id)
+        .filter(addresses::Column::CustomerId.eq(customer_id))
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotFound)
+}
+
+async fn clear_default<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    customer_id: Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    addresses::Entity::update_many()
+        .col_expr(addresses::Column::IsDefault, Expr::value(false))
+        .filter(addresses::Column::CustomerId.eq(customer_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn validate(mut input: AddressInput) -> Result<AddressInput, AccountError> {
+    let mut problems = Vec::new();
+    let mut required = |field: &'static str, value: &mut String, max: usize| {
+        *value = value.trim().to_string();
+        if value.is_empty() || value.chars().count() > max {
+            problems.push(FieldProblem::new(
+                field,
+                format!("must be 1 to {max} characters"),
+            ));
+        }
+    };
+    required("name", &mut input.name, 200);
+    required("line1", &mut input.line1, 200);
+    required("city", &mut input.city, 100);
+    required("postalCode", &mut input.postal_code, 32);
+    input.line2 = input.line2.trim().to_string();
+    input.region = input.region.trim().to_string();
+    input.phone = input.phone.trim().to_string();
+    input.country = input.country.trim().to_ascii_uppercase();
+    if input.country.len() != 2 || !input.country.chars().all(|c| c.is_ascii_uppercase()) {
+        problems.push(FieldProblem::new(
+            "country",
+            "must be a two-letter ISO 3166 code like DE",
+        ));
+    }
+    if input.line2.chars().count() > 200
+        || input.region.chars().count() > 100
+        || input.phone.chars().count() > 32
+    {
+        problems.push(FieldProblem::new(
+            "line2",
+            "line2 ≤ 200, region ≤ 100, phone ≤ 32 characters",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(input)
+    } else {
+        Err(AccountError::Invalid(problems))
+    }
+}

@@ -1,0 +1,179 @@
+//! Storefront customers: register, log in (their anonymous cart merges into their own),
+//! profile, forgotten passwords and the address book. Customers of one shop do not exist in
+//! another.
+
+pub mod addresses;
+pub mod resets;
+
+use cartwheel_entity::customers;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
+};
+use uuid::Uuid;
+
+use crate::accounts::{AccountError, password};
+use crate::carts;
+use crate::emails::{self, NewEmail, Template};
+use crate::validation::{FieldProblem, check_email};
+
+pub struct Registration {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+/// A customer and, when they came with an anonymous cart, the cart they now own.
+pub struct Session {
+    pub customer: customers::Model,
+    pub cart_id: Option<Uuid>,
+}
+
+/// Creates the customer, sends the welcome mail, and merges `cart_id` into their cart.
+pub async fn register(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    registration: Registration,
+    cart_id: Option<Uuid>,
+) -> Result<Session, AccountError> {
+    let mut problems = Vec::new();
+    let email = check_email("email", &registration.email)
+        .map_err(|p| problems.push(p))
+        .ok();
+    let name = registration.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        problems.push(FieldProblem::new("name", "must be 1 to 200 characters"));
+    }
+    if let Err(p) = password::check_strength("password", &registration.password) {
+        problems.push(p);
+    }
+    let Some(email) = email.filter(|_| problems.is_empty()) else {
+        return Err(AccountError::Invalid(problems));
+    };
+    let hash = password::hash(registration.password).await;
+    let now = chrono::Utc::now();
+    let txn = crate::transaction::begin(db).await?;
+    let created = customers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        email: Set(email.clone()),
+        name: Set(name.clone()),
+        phone: Set(None),
+        password_hash: Set(hash),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    let customer = match created {
+        Ok(customer) => customer,
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            return Err(AccountError::Conflict(
+                "An account with this email exists; log in or reset the password.".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    emails::queue(
+        &txn,
+        NewEmail {
+            tenant_id: Some(tenant_id),
+            to: email,
+            template: Template::CustomerWelcome,
+            context: serde_json::json!({ "name": name }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let cart_id = merge(db, tenant_id, &customer, cart_id).await?;
+    Ok(Session { customer, cart_id })
+}
+
+/// Checks email and password (one answer for both being wrong) and merges `cart_id`.
+pub async fn login(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    email: &str,
+    password_given: String,
+    cart_id: Option<Uuid>,
+) -> Result<Session, AccountError> {
+    let found = customers::Entity::find()
+        .filter(customers::Column::TenantId.eq(tenant_id))
+        .filter(customers::Column::Email.eq(email.trim().to_ascii_lowercase()))
+        .one(db)
+        .await?;
+    let stored = found.as_ref().map(|c| c.password_hash.clone());
+    if !password::verify(password_given, stored).await {
+        return Err(AccountError::BadCredentials);
+    }
+    let customer = found.ok_or(AccountError::BadCredentials)?;
+    let cart_id = merge(db, tenant_id, &customer, cart_id).await?;
+    Ok(Session { customer, cart_id })
+}
+
+pub async fn find(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<customers::Model>, sea_orm::DbErr> {
+    customers::Entity::find_by_id(id)
+        .filter(customers::Column::TenantId.eq(tenant_id))
+        .one(db)
+        .await
+}
+
+/// Changes the name and phone.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    customer: customers::Model,
+    name: &str,
+    phone: Option<String>,
+) -> Result<customers::Model, AccountError> {
+    let name = name.trim();
+    let mut problems = Vec::new();
+    if name.is_empty() || name.chars().count() > 200 {
+        problems.push(FieldProblem::new("name", "must be 1 to 200 characters"));
+    }
+    let phone = phone
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty());
+    if phone.as_ref().is_some_and(|p| {
+        p.len() > 32
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    }) {
+        problems.push(FieldProblem::new(
+            "phone",
+            "must be digits, spaces and + - ( ) ., at most 32",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AccountError::Invalid(problems));
+    }
+    let mut active: customers::ActiveModel = customer.into();
+    active.name = Set(name.to_string());
+    active.phone = Set(phone);
+    active.updated_at = Set(chrono::Utc::now());
+    Ok(active.update(db).await?)
+}
+
+async fn merge(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    customer: &customers::Model,
+    cart_id: Option<Uuid>,
+) -> Result<Option<Uuid>, AccountError> {
+    match cart_id {
+        None => Ok(carts::customer_cart(db, tenant_id, customer.id).await?),
+        Some(cart_id) => Ok(Some(
+            carts::merge_into_customer(db, tenant_id, cart_id, customer)
+                .await
+                .map_err(|e| match e {
+                    carts::CartError::Database(e) => AccountError::Database(e),
+                    other => {
+                        AccountError::Invalid(vec![FieldProblem::new("cartId", other.to_string())])
+                    }
+                })?,
+        )),
+    }
+}

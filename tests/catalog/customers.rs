@@ -1,0 +1,501 @@
+//! Customer accounts: register, login, audiences, tenants, cart merge, reset by mail, addresses.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_problem};
+use crate::smtp::MailServer;
+use crate::support::{app_with_mail, ready_shop, token_from, wait_for_mails};
+use crate::{create_item, item, send};
+
+const PASSWORD: &str = "velvet-otter-3000";
+
+async fn account(
+    app: &TestApp,
+    shop: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1/store/account{path}")))
+        .header("X-Tenant", shop);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+async fn cart(app: &TestApp, shop: &str, method: Method, path: &str, body: Option<Value>) -> Value {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
+        .header("X-Tenant", shop);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn customers_register_log_in_and_stay_in_their_shop() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    let (_, admin_token) = ready_shop(&app, "shop-c").await;
+    ready_shop(&app, "shop-d").await;
+    let shop = "shop-c";
+
+    let registered = json_of(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "Kim@Example.com", "name": "Kim", "password": PASSWORD})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(registered["customer"]["email"], "kim@example.com");
+    let token = registered["token"].as_str().unwrap().to_string();
+    let welcome = wait_for_mails(&mail, "kim@example.com", 1).await;
+    assert_eq!(welcome[0].subject, "Welcome to shop-c Supplies");
+    assert!(
+        welcome[0]
+            .text
+            .contains("http://shop-c.shops.test:8080/account/login")
+    );
+
+    let taken = assert_problem(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "kim@example.com", "name": "Kim", "password": PASSWORD})),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(taken["detail"].as_str().unwrap().contains("exists"));
+    let weak = assert_problem(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": "lee@example.com", "name": "", "password": "password12"})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = weak["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "password"]);
+
+    let wrong = assert_problem(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"email": "kim@example.com", "password": "not-it-at-all"})),
+        )
+        .await,
+        401,
+    )
+    .await;
+    let unknown = assert_problem(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"email": "nobody@example.com", "password": PASSWORD})),
+        )
+        .await,
+        401,
+    )
+    .await;
+    assert_eq!(wrong["detail"], unknown["detail"]);
+    // Kim does not exist in another shop, and Kim's token is refused there.
+    assert_problem(
+        account(
+            &app,
+            "shop-d",
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"email": "kim@example.com", "password": PASSWORD})),
+        )
+        .await,
+        401,
+    )
+    .await;
+    assert_problem(
+        account(&app, "shop-d", Method::GET, "/me", Some(&token), None).await,
+        401,
+    )
+    .await;
+
+    let me = json_of(
+        account(&app, shop, Method::GET, "/me", Some(&token), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(me["name"], "Kim");
+    let updated = json_of(
+        account(
+            &app,
+            shop,
+            Method::PUT,
+            "/me",
+            Some(&token),
+            Some(json!({"name": "Kim Park", "phone": "+49 30 1234"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (updated["name"].as_str(), updated["phone"].as_str()),
+        (Some("Kim Park"), Some("+49 30 1234"))
+    );
+
+    // Audiences: a customer token is no admin token, and the other way round.
+    let (status, _) = send(&app, Method::GET, "/api/v1/admin/items", shop, &token, None).await;
+    assert_eq!(status, 401);
+    assert_problem(
+        account(&app, shop, Method::GET, "/me", Some(&admin_token), None).await,
+        401,
+    )
+    .await;
+
+    // Forgotten password, by mail, once.
+    assert_eq!(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/forgot-password",
+            None,
+            Some(json!({"email": "kim@example.com"}))
+        )
+        .await
+        .status(),
+        202
+    );
+    assert_eq!(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/forgot-password",
+            None,
+            Some(json!({"email": "ghost@example.com"}))
+        )
+        .await
+        .status(),
+        202
+    );
+    let mails = wait_for_mails(&mail, "kim@example.com", 2).await;
+    let reset_mail = mails
+        .iter()
+        .find(|m| m.subject.starts_with("Reset"))
+        .expect("a reset mail");
+    let reset_token = token_from(reset_mail, "/account/reset-password");
+    let reset = |password: &'static str| {
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/reset-password",
+            None,
+            Some(json!({"token": reset_token, "password": password})),
+        )
+    };
+    assert_eq!(reset("new-velvet-otter-1").await.status(), 204);
+    assert_problem(reset("another-otter-22").await, 400).await;
+    json_of(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"email": "kim@example.com", "password": "new-velvet-otter-1"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(backend, &mail, &[]).await;
+        let (_, admin_token) = ready_shop(&app, "merge-shop").await;
+        let shop = "merge-shop";
+        let mut ids = Vec::new();
+        for (sku, qty) in [("MUG", 5), ("PEN", 50)] {
+            let id = create_item(&app, shop, &admin_token, item(sku, sku, 1000, true, None)).await;
+            let (status, _) = send(&app, Method::POST, "/api/v1/admin/stock/adjustments", shop, &admin_token,
+                Some(json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "count"}))).await;
+            assert_eq!(status, 201);
+            ids.push(id);
+        }
+        let (mug, pen) = (ids[0].clone(), ids[1].clone());
+        let (status, _) = send(
+            &app,
+            Method::POST,
+            "/api/v1/admin/coupons",
+            shop,
+            &admin_token,
+            Some(json!({"code": "FIVER", "kind": "fixed", "value": 500})),
+        )
+        .await;
+        assert_eq!(status, 201);
+
+        // Registering with an anonymous cart makes it the customer's.
+        let first = cart(&app, shop, Method::POST, "", None).await;
+        let first_id = first["id"].as_str().unwrap().to_string();
+        cart(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{first_id}/items"),
+            Some(json!({"itemId": mug, "qty": 2})),
+        )
+        .await;
+        let registered = json_of(account(&app, shop, Method::POST, "/register", None,
+            Some(json!({"email": "max@example.com", "name": "Max", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
+        assert_eq!(registered["cartId"], first_id.as_str());
+
+        // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
+        let second = cart(&app, shop, Method::POST, "", None).await;
+        let second_id = second["id"].as_str().unwrap().to_string();
+        cart(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{second_id}/items"),
+            Some(json!({"itemId": mug, "qty": 4})),
+        )
+        .await;
+        cart(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{second_id}/items"),
+            Some(json!({"itemId": pen, "qty": 1})),
+        )
+        .await;
+        cart(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{second_id}/coupon"),
+            Some(json!({"code": "FIVER"})),
+        )
+        .await;
+
+        let login = json_of(
+            account(
+                &app,
+                shop,
+                Method::POST,
+                "/login",
+                None,
+                Some(
+                    json!({"email": "max@example.com", "password": PASSWORD, "cartId": second_id}),
+                ),
+            )
+            .await,
+            200,
+        )
+        .await;
+        assert_eq!(
+            login["cartId"],
+            first_id.as_str(),
+            "the customer's own cart stays theirs"
+        );
+        let merged = cart(&app, shop, Method::GET, &format!("/{first_id}"), None).await;
+        let lines: Vec<(String, i64)> = merged["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["sku"].as_str().unwrap().to_string(),
+                    l["qty"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [("MUG".to_string(), 5), ("PEN".to_string(), 1)],
+            "2 + 4 mugs capped at the 5 in stock"
+        );
+        assert_eq!(merged["coupon"]["code"], "FIVER");
+        assert_eq!(merged["totals"]["discount"], 500);
+        // The anonymous cart is gone.
+        let gone = app
+            .client
+            .get(app.url(&format!("/api/v1/store/cart/{second_id}")))
+            .header("X-Tenant", shop)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn the_address_book_keeps_one_default() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    ready_shop(&app, "addr-shop").await;
+    let shop = "addr-shop";
+    let register = |email: &'static str| {
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/register",
+            None,
+            Some(json!({"email": email, "name": "Ada", "password": PASSWORD})),
+        )
+    };
+    let ada = json_of(register("ada@example.com").await, 201).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bob = json_of(register("bob@example.com").await, 201).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let address = |city: &str, default: bool| json!({"name": "Ada", "line1": "1 Main St", "city": city, "postalCode": "10115", "country": "de", "isDefault": default});
+
+    let home = json_of(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/addresses",
+            Some(&ada),
+            Some(address("Berlin", false)),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (home["isDefault"].as_bool(), home["country"].as_str()),
+        (Some(true), Some("DE")),
+        "the first address is the default"
+    );
+    let work = json_of(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/addresses",
+            Some(&ada),
+            Some(address("Hamburg", true)),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let list = json_of(
+        account(&app, shop, Method::GET, "/addresses", Some(&ada), None).await,
+        200,
+    )
+    .await;
+    let defaults: Vec<(&str, bool)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["city"].as_str().unwrap(),
+                a["isDefault"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(defaults, [("Hamburg", true), ("Berlin", false)]);
+
+    let work_id = work["id"].as_str().unwrap();
+    assert_problem(
+        account(
+            &app,
+            shop,
+            Method::DELETE,
+            &format!("/addresses/{work_id}"),
+            Some(&bob),
+            None,
+        )
+        .await,
+        404,
+    )
+    .await;
+    assert_eq!(
+        account(
+            &app,
+            shop,
+            Method::DELETE,
+            &format!("/addresses/{work_id}"),
+            Some(&ada),
+            None
+        )
+        .await
+        .status(),
+        204
+    );
+    let list = json_of(
+        account(&app, shop, Method::GET, "/addresses", Some(&ada), None).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        list["items"][0]["isDefault"], true,
+        "the remaining address took over"
+    );
+
+    let bad = assert_problem(account(&app, shop, Method::POST, "/addresses", Some(&ada),
+        Some(json!({"name": "Ada", "line1": "x", "city": "y", "postalCode": "1", "country": "1"}))).await, 422).await;
+    assert_eq!(bad["errors"][0]["field"], "country");
+    assert_problem(
+        account(&app, shop, Method::GET, "/addresses", None, None).await,
+        401,
+    )
+    .await;
+}
