@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
+    /// Fill a shop with demo data against DATABASE_URL (for load tests); prints one JSON line.
+    Seed {
+        #[command(subcommand)]
+        target: SeedTarget,
+    },
     /// Measure throughput and latency against DATABASE_URL; prints one JSON line.
     Bench {
         #[command(subcommand)]
@@ -59,6 +64,20 @@ pub enum BenchTarget {
         /// Also measure pickup latency of single jobs on an idle queue, this many samples.
         #[arg(long, default_value_t = 200)]
         latency_samples: usize,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SeedTarget {
+    /// A shop (created and provisioned if missing) with published, stocked products.
+    Catalog {
+        /// The shop's slug (`X-Tenant`).
+        #[arg(long, default_value = "loadtest")]
+        shop: String,
+        #[arg(long, default_value_t = 10_000)]
+        products: usize,
+        #[arg(long, default_value_t = 200)]
+        categories: usize,
     },
 }
 

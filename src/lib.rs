@@ -4,5 +4,6 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod seed;
 pub mod startup;
 pub mod telemetry;

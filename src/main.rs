@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use cartwheel::cli::{Cli, Command, MigrateAction};
+use cartwheel::cli::{Cli, Command, MigrateAction, SeedTarget};
 use cartwheel::config::Config;
 use cartwheel::startup::{Application, Role, shutdown_signal};
 use cartwheel::{bench, database, telemetry};
@@ -44,6 +44,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Bench { target } => return bench::run(target, config).await,
+        Command::Seed {
+            target:
+                SeedTarget::Catalog {
+                    shop,
+                    products,
+                    categories,
+                },
+        } => return cartwheel::seed::catalog(&config, &shop, products, categories.max(1)).await,
     };
     let app = Application::build(config, role).await?;
     match app.address() {

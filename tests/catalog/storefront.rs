@@ -157,3 +157,60 @@ async fn shoppers_see_published_products_filtered_searched_sorted_and_paged() {
         assert_problem(store(&app, "other", "products?category=saws").await, 400).await;
     }
 }
+
+#[tokio::test]
+async fn the_seed_command_fills_a_shop_for_load_tests() {
+    use crate::helpers::{cartwheel_process, migrated_database, scalar};
+    let (_database, url, db) = migrated_database(Backend::Postgres).await;
+    let mut seed = cartwheel_process(
+        &[
+            "seed",
+            "catalog",
+            "--shop",
+            "seeded",
+            "--products",
+            "120",
+            "--categories",
+            "20",
+        ],
+        &[("DATABASE_URL", url.as_str())],
+    );
+    let status = seed.wait(std::time::Duration::from_secs(60)).await;
+    assert!(status.success(), "{status:?}");
+    let shop = "(SELECT id FROM tenants WHERE slug = 'seeded' AND status = 'READY')";
+    assert_eq!(
+        scalar(
+            &db,
+            &format!("SELECT COUNT(*) FROM items WHERE tenant_id = {shop}")
+        )
+        .await,
+        120
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            &format!("SELECT COUNT(*) FROM categories WHERE tenant_id = {shop}")
+        )
+        .await,
+        20
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM categories WHERE tenant_id = {shop} AND parent_id IS NULL"
+            )
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        scalar(&db, &format!("SELECT COUNT(*) FROM listings WHERE tenant_id = {shop} AND published AND category_id IS NOT NULL")).await,
+        120
+    );
+    // The stock levels are the ledger's sums.
+    assert_eq!(
+        scalar(&db, &format!("SELECT ((SELECT SUM(on_hand) FROM stock_levels WHERE tenant_id = {shop}) - (SELECT SUM(quantity) FROM stock_movements WHERE tenant_id = {shop}))::bigint")).await,
+        0
+    );
+}

@@ -25,6 +25,8 @@ pub struct StoreApi;
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct ProductView {
+    /// The item id, as `itemId` for the cart.
+    id: uuid::Uuid,
     slug: String,
     sku: String,
     name: String,
@@ -46,6 +48,7 @@ impl ProductView {
         let images = p.detail.images().into_iter().map(ImageView::from).collect();
         let d = p.detail;
         ProductView {
+            id: d.item.id,
             slug: d.listing.slug,
             sku: d.item.sku,
             name: d.item.name,

@@ -281,16 +281,26 @@ async fn validate(
     }
 }
 
+/// What storefront search matches: name, sku and descriptions, lowercased.
+pub fn search_text(
+    name: &str,
+    sku: &str,
+    short_description: &str,
+    long_description: &str,
+) -> String {
+    [name, sku, short_description, long_description]
+        .join(" ")
+        .to_lowercase()
+}
+
 fn listing_model(item_id: Uuid, tenant_id: Uuid, input: &ItemInput) -> listings::ActiveModel {
     let l = &input.listing;
-    let search_text = [
-        input.name.as_str(),
-        input.sku.as_str(),
-        l.short_description.as_str(),
-        l.long_description.as_str(),
-    ]
-    .join(" ")
-    .to_lowercase();
+    let search_text = search_text(
+        &input.name,
+        &input.sku,
+        &l.short_description,
+        &l.long_description,
+    );
     listings::ActiveModel {
         item_id: Set(item_id),
         tenant_id: Set(tenant_id),
