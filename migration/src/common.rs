@@ -34,3 +34,13 @@ pub async fn create_unique_index<T: IntoIden + Copy>(
     name.push_str("_key");
     manager.create_index(index.name(name).to_owned()).await
 }
+
+/// Drops `tables` in the order given (dependents first).
+pub async fn drop_tables(manager: &SchemaManager<'_>, tables: Vec<DynIden>) -> Result<(), DbErr> {
+    for table in tables {
+        manager
+            .drop_table(Table::drop().table(table).to_owned())
+            .await?;
+    }
+    Ok(())
+}

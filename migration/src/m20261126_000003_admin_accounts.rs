@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::common::{create_unique_index, tenant_fk};
+use crate::common::{create_unique_index, drop_tables, tenant_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -98,17 +98,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Invitations::Table.into_iden(),
-            PasswordResets::Table.into_iden(),
-            Users::Table.into_iden(),
-            Roles::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                Invitations::Table.into_iden(),
+                PasswordResets::Table.into_iden(),
+                Users::Table.into_iden(),
+                Roles::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

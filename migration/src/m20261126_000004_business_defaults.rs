@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::common::{create_unique_index, tenant_fk};
+use crate::common::{create_unique_index, drop_tables, tenant_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -155,19 +155,18 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            StoreSettings::Table.into_iden(),
-            TaxRates::Table.into_iden(),
-            Units::Table.into_iden(),
-            WarehouseLocations::Table.into_iden(),
-            Warehouses::Table.into_iden(),
-            LedgerAccounts::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                StoreSettings::Table.into_iden(),
+                TaxRates::Table.into_iden(),
+                Units::Table.into_iden(),
+                WarehouseLocations::Table.into_iden(),
+                Warehouses::Table.into_iden(),
+                LedgerAccounts::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

@@ -3,7 +3,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::common::{create_unique_index, tenant_fk};
+use crate::common::{create_unique_index, drop_tables, tenant_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -184,18 +184,17 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            StockLevels::Table.into_iden(),
-            StockMovements::Table.into_iden(),
-            Listings::Table.into_iden(),
-            Items::Table.into_iden(),
-            Categories::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                StockLevels::Table.into_iden(),
+                StockMovements::Table.into_iden(),
+                Listings::Table.into_iden(),
+                Items::Table.into_iden(),
+                Categories::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

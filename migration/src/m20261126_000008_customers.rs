@@ -2,7 +2,7 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::common::{create_unique_index, tenant_fk};
+use crate::common::{create_unique_index, drop_tables, tenant_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -102,16 +102,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            Addresses::Table.into_iden(),
-            CustomerPasswordResets::Table.into_iden(),
-            Customers::Table.into_iden(),
-        ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_tables(
+            manager,
+            vec![
+                Addresses::Table.into_iden(),
+                CustomerPasswordResets::Table.into_iden(),
+                Customers::Table.into_iden(),
+            ],
+        )
+        .await
     }
 }
 

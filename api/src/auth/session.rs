@@ -11,7 +11,6 @@ use poem_openapi::auth::Bearer;
 use super::jwt::ADMIN_AUDIENCE;
 use crate::problem::ProblemJson;
 use crate::state::AppState;
-use crate::tenant::TenantSlug;
 
 /// `Authorization: Bearer <token from POST /api/v1/auth/login>`, for the tenant named by
 /// `X-Tenant` or the Host subdomain.
@@ -60,16 +59,7 @@ pub async fn authenticate(req: &Request, token: &str) -> Result<AdminSession, Pr
     let state = req
         .data::<AppState>()
         .expect("AppState is attached to every route");
-    let Some(TenantSlug(slug)) = req.extensions().get::<TenantSlug>() else {
-        return Err(ProblemJson::not_found(
-            "No tenant given: send an `X-Tenant` header or use the shop's subdomain.",
-        ));
-    };
-    let tenant = match cartwheel_domain::tenants::find_by_slug(&state.db, slug).await {
-        Ok(Some(tenant)) => tenant,
-        Ok(None) => return Err(ProblemJson::not_found(format!("No tenant named `{slug}`."))),
-        Err(e) => return Err(ProblemJson::internal(&e)),
-    };
+    let tenant = crate::tenant::resolve::tenant_of(req).await?;
     let Some(claims) = state.jwt.verify(token, ADMIN_AUDIENCE) else {
         return Err(unauthorized(
             "The token is invalid or expired, or is not an admin token; log in again.",

@@ -54,21 +54,27 @@ pub struct CurrentTenant(pub tenants::Model);
 
 impl<'a> FromRequest<'a> for CurrentTenant {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
-        let Some(TenantSlug(slug)) = req.extensions().get::<TenantSlug>() else {
-            return Err(ProblemJson::not_found(
-                "No tenant given: send an `X-Tenant` header or use the shop's subdomain.",
-            )
-            .into_error());
-        };
-        let state = req
-            .data::<AppState>()
-            .expect("AppState is attached to every route");
-        match cartwheel_domain::tenants::find_by_slug(&state.db, slug).await {
-            Ok(Some(tenant)) => Ok(CurrentTenant(tenant)),
-            Ok(None) => {
-                Err(ProblemJson::not_found(format!("No tenant named `{slug}`.")).into_error())
-            }
-            Err(e) => Err(ProblemJson::internal(&e).into_error()),
-        }
+        tenant_of(req)
+            .await
+            .map(CurrentTenant)
+            .map_err(ProblemJson::into_error)
+    }
+}
+
+/// The tenant the request names: 404 when none is named or it does not exist. The one
+/// lookup behind `CurrentTenant` and the admin and customer token checks.
+pub async fn tenant_of(req: &Request) -> std::result::Result<tenants::Model, ProblemJson> {
+    let Some(TenantSlug(slug)) = req.extensions().get::<TenantSlug>() else {
+        return Err(ProblemJson::not_found(
+            "No tenant given: send an `X-Tenant` header or use the shop's subdomain.",
+        ));
+    };
+    let state = req
+        .data::<AppState>()
+        .expect("AppState is attached to every route");
+    match cartwheel_domain::tenants::find_by_slug(&state.db, slug).await {
+        Ok(Some(tenant)) => Ok(tenant),
+        Ok(None) => Err(ProblemJson::not_found(format!("No tenant named `{slug}`."))),
+        Err(e) => Err(ProblemJson::internal(&e)),
     }
 }
