@@ -29,6 +29,8 @@ pub struct Config {
     pub admin_token_ttl: Duration,
     /// An anonymous cart expires this long after its last change.
     pub cart_ttl: Duration,
+    /// A cart with a known email, unchanged this long, gets its (single) reminder.
+    pub abandoned_cart_idle_minutes: u64,
     /// Signups per client IP per minute (`POST /api/v1/provision`).
     pub provision_rate_limit_per_minute: u32,
     /// The From header of every email.
@@ -86,6 +88,11 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         Some("3600"),
     ),
     ("cart_ttl_hours", "CARTWHEEL_CART_TTL_HOURS", Some("72")),
+    (
+        "abandoned_cart_idle_minutes",
+        "CARTWHEEL_ABANDONED_CART_IDLE_MINUTES",
+        Some("240"),
+    ),
     (
         "provision_rate_limit_per_minute",
         "CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE",
@@ -289,6 +296,7 @@ impl Config {
             jwt_secret,
             admin_token_ttl: Duration::from_secs(positive(raw, "admin_token_ttl_secs")?),
             cart_ttl: Duration::from_secs(positive(raw, "cart_ttl_hours")? * 3600),
+            abandoned_cart_idle_minutes: positive(raw, "abandoned_cart_idle_minutes")?,
             provision_rate_limit_per_minute: positive(raw, "provision_rate_limit_per_minute")?
                 as u32,
             mail_from: required(raw, "mail_from").to_string(),

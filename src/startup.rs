@@ -76,7 +76,10 @@ impl Application {
             (None, _) => None,
         };
         let scheduler = SchedulerSettings {
-            entries: cartwheel_scheduler::build_table(config.cron.clone())?,
+            entries: cartwheel_scheduler::build_table(
+                cartwheel_scheduler::builtin_entries(config.abandoned_cart_idle_minutes),
+                config.cron.clone(),
+            )?,
             catch_up: config.scheduler_catch_up,
         };
         let db = database::connect(&config.database_url).await?;

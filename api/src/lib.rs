@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod coupons;
+pub mod csv_body;
 pub mod defaults;
 pub mod health;
 pub mod jobs;
@@ -56,6 +57,7 @@ pub type Apis = (
     users::UsersApi,
     defaults::StoreSetupApi,
     catalog::CatalogApi,
+    catalog::import::ImportApi,
     store::StoreApi,
     cart::CartApi,
     account::AccountApi,
@@ -75,6 +77,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             users::UsersApi,
             defaults::StoreSetupApi,
             catalog::CatalogApi,
+            catalog::import::ImportApi,
             store::StoreApi,
             cart::CartApi,
             account::AccountApi,

@@ -11,6 +11,7 @@ mod m20261126_000005_emails;
 mod m20261126_000006_catalog;
 mod m20261126_000007_carts_and_coupons;
 mod m20261126_000008_customers;
+mod m20261126_000009_stock_alerts;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_catalog::Migration),
             Box::new(m20261126_000007_carts_and_coupons::Migration),
             Box::new(m20261126_000008_customers::Migration),
+            Box::new(m20261126_000009_stock_alerts::Migration),
         ]
     }
 }

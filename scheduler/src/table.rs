@@ -3,7 +3,9 @@
 use std::str::FromStr;
 
 use cartwheel_jobs::Job;
+use cartwheel_jobs::families::abandoned_cart::FindAbandonedCarts;
 use cartwheel_jobs::families::maintenance::PruneJobs;
+use cartwheel_jobs::families::stock::SweepStock;
 
 /// An entry as configuration states it.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,14 +31,35 @@ pub struct CronEntry {
 }
 
 /// Entries every installation has; configuration may disable or reschedule them by name.
-pub fn builtin_entries() -> Vec<CronSpec> {
-    vec![CronSpec {
-        name: "prune-jobs".into(),
-        schedule: "0 15 3 * * *".into(),
-        job: PruneJobs::QUEUE.into(),
-        payload: serde_json::json!({}),
+/// Carts idle for `abandoned_cart_idle_minutes` get their reminder.
+pub fn builtin_entries(abandoned_cart_idle_minutes: u64) -> Vec<CronSpec> {
+    let entry = |name: &str, schedule: &str, job: &str, payload: serde_json::Value| CronSpec {
+        name: name.into(),
+        schedule: schedule.into(),
+        job: job.into(),
+        payload,
         enabled: true,
-    }]
+    };
+    vec![
+        entry(
+            "prune-jobs",
+            "0 15 3 * * *",
+            PruneJobs::QUEUE,
+            serde_json::json!({}),
+        ),
+        entry(
+            "abandoned-carts",
+            "0 0 * * * *",
+            FindAbandonedCarts::QUEUE,
+            serde_json::json!({ "idle_minutes": abandoned_cart_idle_minutes }),
+        ),
+        entry(
+            "stock-sweep",
+            "0 */15 * * * *",
+            SweepStock::QUEUE,
+            serde_json::json!({}),
+        ),
+    ]
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -48,8 +71,11 @@ pub struct TableError {
 
 /// Built-ins first, then configured entries (replacing built-ins of the same name); every
 /// schedule and payload is checked so a typo stops start-up instead of silently never running.
-pub fn build_table(configured: Vec<CronSpec>) -> Result<Vec<CronEntry>, TableError> {
-    let mut specs = builtin_entries();
+pub fn build_table(
+    builtins: Vec<CronSpec>,
+    configured: Vec<CronSpec>,
+) -> Result<Vec<CronEntry>, TableError> {
+    let mut specs = builtins;
     for spec in configured {
         match specs.iter_mut().find(|s| s.name == spec.name) {
             Some(existing) => *existing = spec,
@@ -97,21 +123,28 @@ mod tests {
     fn configuration_overrides_builtins_by_name() {
         let mut off = spec("prune-jobs", "0 0 4 * * *", "maintenance.prune");
         off.enabled = false;
-        let table = build_table(vec![off, spec("ping", "* * * * * *", "noop")]).unwrap();
-        assert_eq!(table.len(), 2);
+        let table = build_table(
+            builtin_entries(240),
+            vec![off, spec("ping", "* * * * * *", "noop")],
+        )
+        .unwrap();
+        assert_eq!(table.len(), 4);
         assert!(!table[0].enabled);
-        assert_eq!(table[1].queue, "noop");
-        assert_eq!(table[1].max_attempts, 3);
+        assert_eq!(table[1].queue, "abandoned_cart.scan");
+        assert_eq!(table[1].payload["idle_minutes"], 240);
+        assert_eq!(table[2].queue, "stock.sweep");
+        assert_eq!(table[3].queue, "noop");
+        assert_eq!(table[3].max_attempts, 3);
     }
 
     #[test]
     fn bad_entries_are_named() {
-        let err = build_table(vec![spec("nightly", "every day", "noop")]).unwrap_err();
+        let err = build_table(vec![], vec![spec("nightly", "every day", "noop")]).unwrap_err();
         assert_eq!(err.entry, "nightly");
-        let err = build_table(vec![spec("x", "* * * * * *", "no.such.job")]).unwrap_err();
+        let err = build_table(vec![], vec![spec("x", "* * * * * *", "no.such.job")]).unwrap_err();
         assert!(err.message.contains("unknown job"));
         let mut bad = spec("y", "* * * * * *", "noop");
         bad.payload = serde_json::json!({"sleep_ms": "long"});
-        assert!(build_table(vec![bad]).is_err());
+        assert!(build_table(vec![], vec![bad]).is_err());
     }
 }

@@ -12,6 +12,8 @@ mod support;
 mod admin;
 mod cart;
 mod customers;
+mod import;
+mod reminders;
 mod stock;
 mod storefront;
 

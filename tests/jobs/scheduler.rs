@@ -41,13 +41,16 @@ async fn three_schedulers_enqueue_each_tick_exactly_once() {
 #[tokio::test]
 async fn a_scheduler_that_was_down_catches_up_one_tick_not_the_backlog() {
     let (_database, _url, db) = migrated_database(Backend::Postgres).await;
-    let entries = cartwheel_scheduler::build_table(vec![cartwheel_scheduler::CronSpec {
-        name: "every-second".into(),
-        schedule: "* * * * * *".into(),
-        job: "noop".into(),
-        payload: serde_json::json!({}),
-        enabled: true,
-    }])
+    let entries = cartwheel_scheduler::build_table(
+        vec![],
+        vec![cartwheel_scheduler::CronSpec {
+            name: "every-second".into(),
+            schedule: "* * * * * *".into(),
+            job: "noop".into(),
+            payload: serde_json::json!({}),
+            enabled: true,
+        }],
+    )
     .unwrap();
     let entry = entries.iter().find(|e| e.name == "every-second").unwrap();
     // The last tick it enqueued was a minute ago: 59 ticks were missed.

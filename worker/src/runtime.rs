@@ -8,6 +8,8 @@ use apalis::prelude::{BackendExt, Monitor, Strategy, WorkerBuilder, WorkerBuilde
 use apalis_postgres::{PostgresStorage, Pubsub};
 use apalis_sqlite::SqliteStorage;
 use cartwheel_jobs::Job;
+use cartwheel_jobs::families::abandoned_cart::{FindAbandonedCarts, RemindAbandonedCart};
+use cartwheel_jobs::families::stock::{CheckStock, SweepStock};
 use cartwheel_jobs::families::{
     email::SendEmail, maintenance::PruneJobs, noop::Noop, provisioning::ProvisionTenant,
 };
@@ -67,6 +69,10 @@ pub const QUEUES: &[&str] = &[
     PruneJobs::QUEUE,
     ProvisionTenant::QUEUE,
     SendEmail::QUEUE,
+    FindAbandonedCarts::QUEUE,
+    RemindAbandonedCart::QUEUE,
+    CheckStock::QUEUE,
+    SweepStock::QUEUE,
 ];
 
 /// Runs workers for every queue until `shutdown` resolves, then stops fetching, lets running
@@ -90,6 +96,10 @@ pub async fn run(
     let monitor = register::<PruneJobs>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<ProvisionTenant>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<SendEmail>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<FindAbandonedCarts>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<RemindAbandonedCart>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<CheckStock>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<SweepStock>(monitor, &db, &deps, &settings, &process);
     monitor
         .should_restart(|worker, error| {
             // A worker stops on a storage error (say the database restarted); back off, then retry.

@@ -58,6 +58,8 @@ struct CartBody {
     id: uuid::Uuid,
     lines: Vec<LineView>,
     coupon: Option<CartCoupon>,
+    /// Where the abandoned-cart reminder goes, if anywhere.
+    email: Option<String>,
     totals: TotalsView,
     expires_at: chrono::DateTime<chrono::Utc>,
 }
@@ -84,6 +86,7 @@ impl From<CartView> for CartBody {
                 code: c.code,
                 not_applied: c.not_applied,
             }),
+            email: v.cart.email.clone(),
             totals: TotalsView {
                 subtotal: v.totals.subtotal,
                 discount: v.totals.discount,
@@ -106,6 +109,12 @@ struct AddRequest {
 struct QuantityRequest {
     /// 0 removes the line.
     qty: i64,
+}
+
+#[derive(Object)]
+struct CartEmailRequest {
+    /// Where the abandoned-cart reminder goes (a signed-in customer's cart has their email).
+    email: String,
 }
 
 #[derive(Object)]
@@ -175,6 +184,7 @@ impl From<CartError> for CartFailure {
                 }]),
             ),
             CartError::Database(e) => CartFailure::Internal(ProblemJson::internal(&e)),
+            CartError::Enqueue(e) => CartFailure::Internal(ProblemJson::internal(&e)),
         }
     }
 }
@@ -258,6 +268,19 @@ impl CartApi {
         item_id: Path<uuid::Uuid>,
     ) -> Result<Json<CartBody>, CartFailure> {
         let cart = carts::remove(&state.db, tenant.0.id, id.0, item_id.0, state.cart_ttl).await?;
+        Ok(Json(cart.into()))
+    }
+
+    /// Sets the guest's email on the cart, for its (single) abandoned-cart reminder.
+    #[oai(path = "/:id/email", method = "put")]
+    async fn set_email(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        id: Path<uuid::Uuid>,
+        body: JsonBody<CartEmailRequest>,
+    ) -> Result<Json<CartBody>, CartFailure> {
+        let cart = carts::abandoned::set_email(&state.db, tenant.0.id, id.0, &body.0.email).await?;
         Ok(Json(cart.into()))
     }
 

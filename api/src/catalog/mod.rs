@@ -1,5 +1,6 @@
 //! Managing the catalog: items with their listings, categories, and stock.
 
+pub mod import;
 pub mod views;
 
 use cartwheel_domain::accounts::roles::Permission;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 use views::{Availability, ImageView};
 
 #[derive(Tags)]
-enum ApiTags {
+pub(crate) enum ApiTags {
     /// Items, listings, categories and stock (admin).
     Catalog,
 }
@@ -296,6 +297,7 @@ impl From<CatalogError> for AdminError {
                 }]),
             ),
             CatalogError::Database(e) => AdminError::internal(&e),
+            CatalogError::Enqueue(e) => AdminError::internal(&e),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The public storefront catalog: products of the tenant that are published, and categories.
 
 use cartwheel_domain::catalog::store::{self, Product, ProductQuery, Sort};
-use cartwheel_domain::catalog::{CatalogError, categories};
+use cartwheel_domain::catalog::{CatalogError, alerts, categories};
 use cartwheel_entity::categories::Model as Category;
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -9,7 +9,9 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
+use crate::auth::validation;
 use crate::catalog::views::{Availability, ImageView};
+use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
@@ -82,6 +84,53 @@ struct CategoryNode {
 #[derive(Object)]
 struct CategoryTree {
     items: Vec<CategoryNode>,
+}
+
+#[derive(Object)]
+struct NotifyMeRequest {
+    email: String,
+}
+
+#[derive(ApiResponse)]
+enum NotifyMeAccepted {
+    /// The shopper is told once, by email, when the product is back in stock.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+#[derive(ApiResponse)]
+enum NotifyMeError {
+    /// No such shop, or no such published product in it.
+    #[oai(status = 404)]
+    NotFound(ProblemJson),
+    /// The product is in stock now: nothing to wait for.
+    #[oai(status = 409)]
+    Conflict(ProblemJson),
+    /// The email was rejected; `errors` names it.
+    #[oai(status = 422)]
+    Unprocessable(ProblemJson),
+    /// Too many requests from this client; see `Retry-After` (answered by the rate limiter).
+    #[allow(dead_code)]
+    #[oai(status = 429)]
+    TooManyRequests(ProblemJson),
+    /// An unexpected error; the log has the details under the request id.
+    #[oai(status = 500)]
+    Internal(ProblemJson),
+}
+
+impl From<CatalogError> for NotifyMeError {
+    fn from(error: CatalogError) -> Self {
+        match error {
+            CatalogError::Invalid(problems) => NotifyMeError::Unprocessable(validation(problems)),
+            CatalogError::NotFound(what) => {
+                NotifyMeError::NotFound(ProblemJson::not_found(format!("No such {what}.")))
+            }
+            CatalogError::Conflict { message, .. } => {
+                NotifyMeError::Conflict(ProblemJson::new(StatusCode::CONFLICT, "in-stock", message))
+            }
+            other => NotifyMeError::Internal(ProblemJson::internal(&other)),
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -205,6 +254,19 @@ impl StoreApi {
     ) -> Result<Json<ProductView>, StoreError> {
         let product = store::product(&state.db, tenant.0.id, &slug.0).await?;
         Ok(Json(ProductView::new(product, true)))
+    }
+
+    /// Asks to be told by email, once, when an out-of-stock product is back in stock.
+    #[oai(path = "/products/:slug/notify-me", method = "post")]
+    async fn notify_me(
+        &self,
+        state: Data<&AppState>,
+        tenant: CurrentTenant,
+        slug: Path<String>,
+        body: JsonBody<NotifyMeRequest>,
+    ) -> Result<NotifyMeAccepted, NotifyMeError> {
+        alerts::notify_me(&state.db, tenant.0.id, &slug.0, &body.0.email).await?;
+        Ok(NotifyMeAccepted::Accepted)
     }
 
     /// The category tree, by display order.

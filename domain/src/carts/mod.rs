@@ -1,6 +1,8 @@
 //! Carts: lines with the price snapshotted when first added, stock checked on every change,
 //! a coupon, and totals (subtotal, discount, estimated tax, total) computed here.
 
+pub mod abandoned;
+
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -36,12 +38,15 @@ pub enum CartError {
     CouponRejected(String),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Enqueue(#[from] cartwheel_jobs::EnqueueError),
 }
 
 impl From<crate::catalog::CatalogError> for CartError {
     fn from(e: crate::catalog::CatalogError) -> Self {
         match e {
             crate::catalog::CatalogError::Database(e) => CartError::Database(e),
+            crate::catalog::CatalogError::Enqueue(e) => CartError::Enqueue(e),
             crate::catalog::CatalogError::NotFound(what) => CartError::NotFound(what),
             crate::catalog::CatalogError::Invalid(p) => CartError::Invalid(p),
             crate::catalog::CatalogError::InsufficientStock { available } => {

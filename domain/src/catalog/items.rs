@@ -100,6 +100,9 @@ pub async fn update(
 ) -> Result<ItemDetail, CatalogError> {
     let existing = get(db, tenant_id, id).await?;
     let input = validate(db, tenant_id, input).await?;
+    let stock_alerts_may_change = existing.item.reorder_level != input.reorder_level
+        || existing.item.active != input.active
+        || existing.listing.published != input.listing.published;
     let txn = crate::transaction::begin(db).await?;
     let mut item: items::ActiveModel = existing.item.into();
     item.sku = Set(input.sku.clone());
@@ -118,6 +121,9 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| slug_taken(e, &input.listing.slug))?;
+    if stock_alerts_may_change {
+        super::alerts::enqueue_check(&txn, tenant_id, id).await?;
+    }
     txn.commit().await?;
     get(db, tenant_id, id).await
 }

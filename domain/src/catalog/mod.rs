@@ -1,7 +1,9 @@
 //! The catalog: categories, items with their storefront listings, stock, and the public
 //! product queries.
 
+pub mod alerts;
 pub mod categories;
+pub mod import;
 pub mod items;
 pub mod stock;
 pub mod store;
@@ -25,6 +27,8 @@ pub enum CatalogError {
     InsufficientStock { available: i64 },
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Enqueue(#[from] cartwheel_jobs::EnqueueError),
 }
 
 /// A URL-safe slug: 1–100 characters of a–z, 0–9 and '-'.

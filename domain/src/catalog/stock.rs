@@ -39,7 +39,8 @@ pub struct Place<'a> {
 }
 
 /// Adds `quantity` (negative removes) at a place, with a reason. Removing more than is
-/// available there is a conflict naming what is available.
+/// available there is a conflict naming what is available. The item's stock alerts are
+/// checked after the change (a `CheckStock` job in the same transaction).
 pub async fn adjust(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -53,6 +54,7 @@ pub async fn adjust(
     let location = find_location(db, tenant_id, &place, "location").await?;
     let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, location, quantity, reason).await?;
+    super::alerts::enqueue_check(&txn, tenant_id, item_id).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -170,6 +170,7 @@ async fn merge(
                 .await
                 .map_err(|e| match e {
                     carts::CartError::Database(e) => AccountError::Database(e),
+                    carts::CartError::Enqueue(e) => AccountError::Enqueue(e),
                     other => {
                         AccountError::Invalid(vec![FieldProblem::new("cartId", other.to_string())])
                     }

@@ -15,6 +15,9 @@ pub enum Template {
     UserInvitation,
     CustomerWelcome,
     CustomerPasswordReset,
+    AbandonedCart,
+    BackInStock,
+    LowStockAlert,
 }
 
 impl Template {
@@ -25,6 +28,9 @@ impl Template {
             Template::UserInvitation => "user_invitation",
             Template::CustomerWelcome => "customer_welcome",
             Template::CustomerPasswordReset => "customer_password_reset",
+            Template::AbandonedCart => "abandoned_cart",
+            Template::BackInStock => "back_in_stock",
+            Template::LowStockAlert => "low_stock_alert",
         }
     }
 
@@ -35,6 +41,9 @@ impl Template {
             Template::UserInvitation,
             Template::CustomerWelcome,
             Template::CustomerPasswordReset,
+            Template::AbandonedCart,
+            Template::BackInStock,
+            Template::LowStockAlert,
         ]
         .into_iter()
         .find(|t| t.name() == name)

@@ -22,10 +22,16 @@ pub fn check_payload(queue: &str, payload: &serde_json::Value) -> Result<RetryPo
     match queue {
         noop::Noop::QUEUE => check::<noop::Noop>(payload),
         maintenance::PruneJobs::QUEUE => check::<maintenance::PruneJobs>(payload),
+        abandoned_cart::FindAbandonedCarts::QUEUE => {
+            check::<abandoned_cart::FindAbandonedCarts>(payload)
+        }
+        stock::SweepStock::QUEUE => check::<stock::SweepStock>(payload),
         other => Err(format!(
-            "unknown job `{other}`; known: {}, {}",
+            "unknown job `{other}`; known: {}, {}, {}, {}",
             noop::Noop::QUEUE,
-            maintenance::PruneJobs::QUEUE
+            maintenance::PruneJobs::QUEUE,
+            abandoned_cart::FindAbandonedCarts::QUEUE,
+            stock::SweepStock::QUEUE,
         )),
     }
 }

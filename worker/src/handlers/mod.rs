@@ -1,6 +1,8 @@
 //! Handlers, one module per job family.
 
+pub mod abandoned_cart;
 pub mod email;
 pub mod maintenance;
 pub mod noop;
 pub mod provisioning;
+pub mod stock;

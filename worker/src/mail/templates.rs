@@ -4,73 +4,45 @@ use std::sync::LazyLock;
 
 use minijinja::Environment;
 
-/// `(name, source)`: for each email `<name>.subject`, `<name>.txt` and `<name>.html`.
-const SOURCES: &[(&str, &str)] = &[
-    (
-        "layout.html",
-        include_str!("../../templates/email/layout.html"),
-    ),
-    (
-        "store_ready.subject",
-        include_str!("../../templates/email/store_ready.subject"),
-    ),
-    (
-        "store_ready.txt",
-        include_str!("../../templates/email/store_ready.txt"),
-    ),
-    (
-        "store_ready.html",
-        include_str!("../../templates/email/store_ready.html"),
-    ),
-    (
-        "admin_password_reset.subject",
-        include_str!("../../templates/email/admin_password_reset.subject"),
-    ),
-    (
-        "admin_password_reset.txt",
-        include_str!("../../templates/email/admin_password_reset.txt"),
-    ),
-    (
-        "admin_password_reset.html",
-        include_str!("../../templates/email/admin_password_reset.html"),
-    ),
-    (
-        "user_invitation.subject",
-        include_str!("../../templates/email/user_invitation.subject"),
-    ),
-    (
-        "user_invitation.txt",
-        include_str!("../../templates/email/user_invitation.txt"),
-    ),
-    (
-        "user_invitation.html",
-        include_str!("../../templates/email/user_invitation.html"),
-    ),
-    (
-        "customer_welcome.subject",
-        include_str!("../../templates/email/customer_welcome.subject"),
-    ),
-    (
-        "customer_welcome.txt",
-        include_str!("../../templates/email/customer_welcome.txt"),
-    ),
-    (
-        "customer_welcome.html",
-        include_str!("../../templates/email/customer_welcome.html"),
-    ),
-    (
-        "customer_password_reset.subject",
-        include_str!("../../templates/email/customer_password_reset.subject"),
-    ),
-    (
-        "customer_password_reset.txt",
-        include_str!("../../templates/email/customer_password_reset.txt"),
-    ),
-    (
-        "customer_password_reset.html",
-        include_str!("../../templates/email/customer_password_reset.html"),
-    ),
-];
+/// `(name, source)` for each email's `<name>.subject`, `<name>.txt` and `<name>.html`.
+macro_rules! emails {
+    ($($name:literal),* $(,)?) => {
+        &[
+            ("layout.html", include_str!("../../templates/email/layout.html")),
+            $(
+                (concat!($name, ".subject"), include_str!(concat!("../../templates/email/", $name, ".subject"))),
+                (concat!($name, ".txt"), include_str!(concat!("../../templates/email/", $name, ".txt"))),
+                (concat!($name, ".html"), include_str!(concat!("../../templates/email/", $name, ".html"))),
+            )*
+        ]
+    };
+}
+
+const SOURCES: &[(&str, &str)] = emails!(
+    "store_ready",
+    "admin_password_reset",
+    "user_invitation",
+    "customer_welcome",
+    "customer_password_reset",
+    "abandoned_cart",
+    "back_in_stock",
+    "low_stock_alert",
+);
+
+/// Minor units as an amount with the currency code: `1999|money("EUR")` is `19.99 EUR`.
+/// Currencies without minor units (ISO 4217 exponent 0) print whole numbers.
+fn money(amount: i64, currency: &str) -> String {
+    const WHOLE: &[&str] = &[
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+        "XAF", "XOF", "XPF",
+    ];
+    if WHOLE.contains(&currency) {
+        return format!("{amount} {currency}");
+    }
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
+}
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -105,6 +77,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         }
     });
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("money", |amount: i64, currency: String| {
+        money(amount, &currency)
+    });
     for (name, source) in SOURCES {
         env.add_template(name, source)
             .unwrap_or_else(|e| panic!("email template {name} does not parse: {e}"));
@@ -147,6 +122,17 @@ mod tests {
             "inviter_name": "Bob",
             "role": "Staff",
             "valid_days": 7,
+            "currency": "EUR",
+            "cart_id": "c1",
+            "lines": [{"name": "Tea <green>", "qty": 2, "line_total": 1998}],
+            "subtotal": 1998,
+            "product_name": "Tea <green>",
+            "slug": "green-tea",
+            "price": 999,
+            "sku": "TEA-1",
+            "available": 2,
+            "reorder_level": 5,
+            "item_id": "i1",
         })
     }
 
@@ -170,6 +156,15 @@ mod tests {
                 "customer_password_reset",
                 "http://acme.localhost:8080/account/reset-password?token=abc123",
             ),
+            ("abandoned_cart", "http://acme.localhost:8080/cart/c1"),
+            (
+                "back_in_stock",
+                "http://acme.localhost:8080/products/green-tea",
+            ),
+            (
+                "low_stock_alert",
+                "http://acme.localhost:8080/admin/catalog/items/i1",
+            ),
         ] {
             let r = render(template, &context()).unwrap();
             assert!(
@@ -183,6 +178,17 @@ mod tests {
                 "{template} escapes HTML"
             );
         }
+    }
+
+    #[test]
+    fn amounts_print_in_major_units() {
+        assert_eq!(money(1999, "EUR"), "19.99 EUR");
+        assert_eq!(money(5, "USD"), "0.05 USD");
+        assert_eq!(money(-250, "GBP"), "-2.50 GBP");
+        assert_eq!(money(1200, "JPY"), "1200 JPY");
+        let r = render("abandoned_cart", &context()).unwrap();
+        assert!(r.text.contains("2 × Tea <green>  19.98 EUR"), "{}", r.text);
+        assert!(r.html.contains("Tea &lt;green&gt;"), "{}", r.html);
     }
 
     #[test]

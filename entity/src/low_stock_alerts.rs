@@ -1,0 +1,19 @@
+//! An item below its reorder level whose admins were alerted; removed when stock recovers.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "low_stock_alerts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub item_id: Uuid,
+    pub tenant_id: Uuid,
+    /// What was available when the alert went out.
+    pub available: i64,
+    pub alerted_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
