@@ -29,6 +29,8 @@ pub struct Config {
     pub admin_token_ttl: Duration,
     /// An anonymous cart expires this long after its last change.
     pub cart_ttl: Duration,
+    /// How long public catalog answers are reused in one API process; zero turns it off.
+    pub store_cache_ttl: Duration,
     /// A cart with a known email, unchanged this long, gets its (single) reminder.
     pub abandoned_cart_idle_minutes: u64,
     /// Signups per client IP per minute (`POST /api/v1/provision`).
@@ -88,6 +90,7 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         Some("3600"),
     ),
     ("cart_ttl_hours", "CARTWHEEL_CART_TTL_HOURS", Some("72")),
+    ("store_cache_ms", "CARTWHEEL_STORE_CACHE_MS", Some("1000")),
     (
         "abandoned_cart_idle_minutes",
         "CARTWHEEL_ABANDONED_CART_IDLE_MINUTES",
@@ -297,6 +300,11 @@ impl Config {
             admin_token_ttl: Duration::from_secs(positive(raw, "admin_token_ttl_secs")?),
             cart_ttl: Duration::from_secs(positive(raw, "cart_ttl_hours")? * 3600),
             abandoned_cart_idle_minutes: positive(raw, "abandoned_cart_idle_minutes")?,
+            store_cache_ttl: Duration::from_millis(parse_value(
+                raw,
+                "store_cache_ms",
+                required(raw, "store_cache_ms"),
+            )?),
             provision_rate_limit_per_minute: positive(raw, "provision_rate_limit_per_minute")?
                 as u32,
             mail_from: required(raw, "mail_from").to_string(),

@@ -112,13 +112,14 @@ pub async fn catalog(
             let short = format!("A {} for every day.", name.to_lowercase());
             let long = format!("{name}: made to last, easy to care for.");
             let quantity = (n % 50) as i64;
+            let price = 100 + ((n * 7919) % 99_900) as i64;
             item_rows.push(items::ActiveModel {
                 id: Set(id),
                 tenant_id: Set(tenant.id),
                 sku: Set(sku.clone()),
                 name: Set(name.clone()),
                 unit_code: Set("Nos".into()),
-                price: Set(100 + ((n * 7919) % 99_900) as i64),
+                price: Set(price),
                 reorder_level: Set(5),
                 active: Set(true),
                 deleted_at: Set(None),
@@ -136,6 +137,9 @@ pub async fn catalog(
                 images: Set(serde_json::json!([{"url": format!("https://img.example/{sku}.jpg"), "alt": name}])),
                 category_id: Set(Some(category_ids[roots + n % (category_count - roots).max(1)])),
                 display_order: Set(n as i32),
+                visible: Set(true),
+                name: Set(name.clone()),
+                price: Set(price),
             });
             level_rows.push(stock_levels::ActiveModel {
                 item_id: Set(id),
@@ -167,7 +171,7 @@ pub async fn catalog(
     }
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         use sea_orm::ConnectionTrait;
-        db.execute_unprepared("ANALYZE").await?;
+        db.execute_unprepared("VACUUM ANALYZE").await?;
     }
     println!(
         "{}",

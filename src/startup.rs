@@ -160,6 +160,7 @@ impl Application {
                 provision_rate_limit_per_minute: config.provision_rate_limit_per_minute,
                 trusted_proxies: config.trusted_proxies.clone(),
                 body_limit_bytes: config.body_limit_bytes,
+                store_cache_ttl: config.store_cache_ttl,
             };
             tracing::info!(%address, "listening on http://{address}");
             Server::new_with_acceptor(acceptor)

@@ -45,6 +45,8 @@ pub struct HttpSettings {
     pub provision_rate_limit_per_minute: u32,
     pub trusted_proxies: Vec<IpAddr>,
     pub body_limit_bytes: usize,
+    /// How long public catalog answers are reused (`store::cache`); zero turns that off.
+    pub store_cache_ttl: std::time::Duration,
 }
 
 /// Every documented API, listed once.
@@ -102,7 +104,7 @@ pub fn app(state: AppState, settings: HttpSettings) -> impl Endpoint {
 
 /// Wraps routes in Cartwheel's middleware, outermost first:
 /// request id → tenant slug → access log → problem+json → panic → signup rate limit →
-/// rate limit → body limit.
+/// rate limit → body limit → storefront cache.
 pub fn with_middleware<E: Endpoint + 'static>(
     routes: E,
     state: AppState,
@@ -118,6 +120,9 @@ pub fn with_middleware<E: Endpoint + 'static>(
     )
     .only(Method::POST, "/api/v1/provision");
     routes
+        .with(Layer(store::cache::StoreCache::new(
+            settings.store_cache_ttl,
+        )))
         .with(Layer(BodyLimit(settings.body_limit_bytes)))
         .with(Layer(limiter))
         .with(Layer(signup_limiter))

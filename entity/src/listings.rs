@@ -16,6 +16,11 @@ pub struct Model {
     pub category_id: Option<Uuid>,
     pub display_order: i32,
     pub search_text: String,
+    /// Shown on the storefront: published, and the item active and not deleted.
+    pub visible: bool,
+    /// The item's name and price, copied here so storefront pages sort without a join.
+    pub name: String,
+    pub price: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

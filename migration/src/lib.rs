@@ -12,6 +12,7 @@ mod m20261126_000006_catalog;
 mod m20261126_000007_carts_and_coupons;
 mod m20261126_000008_customers;
 mod m20261126_000009_stock_alerts;
+mod m20261126_000010_storefront_sort_keys;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_carts_and_coupons::Migration),
             Box::new(m20261126_000008_customers::Migration),
             Box::new(m20261126_000009_stock_alerts::Migration),
+            Box::new(m20261126_000010_storefront_sort_keys::Migration),
         ]
     }
 }

@@ -110,6 +110,7 @@ async fn spawn_probe() -> String {
             provision_rate_limit_per_minute: 1000,
             trusted_proxies: vec![],
             body_limit_bytes: 1024,
+            store_cache_ttl: std::time::Duration::ZERO,
         },
     );
     let acceptor = TcpListener::bind("127.0.0.1:0")

@@ -1,5 +1,7 @@
 //! The public storefront catalog: products of the tenant that are published, and categories.
 
+pub mod cache;
+
 use cartwheel_domain::catalog::store::{self, Product, ProductQuery, Sort};
 use cartwheel_domain::catalog::{CatalogError, alerts, categories};
 use cartwheel_entity::categories::Model as Category;

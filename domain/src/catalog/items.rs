@@ -149,6 +149,7 @@ pub async fn delete<C: ConnectionTrait>(
     }
     listings::Entity::update_many()
         .col_expr(listings::Column::Published, Expr::value(false))
+        .col_expr(listings::Column::Visible, Expr::value(false))
         .filter(listings::Column::ItemId.eq(id))
         .exec(db)
         .await?;
@@ -318,6 +319,9 @@ fn listing_model(item_id: Uuid, tenant_id: Uuid, input: &ItemInput) -> listings:
         category_id: Set(l.category_id),
         display_order: Set(l.display_order),
         search_text: Set(search_text),
+        visible: Set(l.published && input.active),
+        name: Set(input.name.clone()),
+        price: Set(input.price),
     }
 }
 

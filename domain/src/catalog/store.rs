@@ -56,19 +56,14 @@ pub async fn products<C: ConnectionTrait>(
     tenant_id: Uuid,
     query: &ProductQuery,
 ) -> Result<(Vec<Product>, u64), CatalogError> {
+    // Pages come from `listings` alone, along an index that matches the sort
+    // (`listings_store_*`); the 20 items of the page are loaded after.
     let all_categories = category_queries::list(db, tenant_id).await?;
     let mut select = Query::select();
     select
-        .from(items::Entity)
-        .inner_join(
-            listings::Entity,
-            Expr::col((listings::Entity, listings::Column::ItemId))
-                .equals((items::Entity, items::Column::Id)),
-        )
-        .and_where(Expr::col((items::Entity, items::Column::TenantId)).eq(tenant_id))
-        .and_where(Expr::col((items::Entity, items::Column::DeletedAt)).is_null())
-        .and_where(Expr::col((items::Entity, items::Column::Active)).eq(true))
-        .and_where(Expr::col((listings::Entity, listings::Column::Published)).eq(true));
+        .from(listings::Entity)
+        .and_where(Expr::col(listings::Column::TenantId).eq(tenant_id))
+        .and_where(Expr::col(listings::Column::Visible).eq(true));
     if let Some(slug) = &query.category {
         let root = all_categories
             .iter()
@@ -80,7 +75,7 @@ pub async fn products<C: ConnectionTrait>(
                 )])
             })?;
         let ids = category_queries::subtree(&all_categories, root.id);
-        select.and_where(Expr::col((listings::Entity, listings::Column::CategoryId)).is_in(ids));
+        select.and_where(Expr::col(listings::Column::CategoryId).is_in(ids));
     }
     if let Some(term) = query
         .search
@@ -94,7 +89,7 @@ pub async fn products<C: ConnectionTrait>(
             .replace('%', "\\%")
             .replace('_', "\\_");
         select.and_where(
-            Expr::col((listings::Entity, listings::Column::SearchText))
+            Expr::col(listings::Column::SearchText)
                 .like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
         );
     }
@@ -102,7 +97,7 @@ pub async fn products<C: ConnectionTrait>(
     let backend = db.get_database_backend();
     let mut count = select.clone();
     count.expr_as(
-        Func::count(Expr::col((items::Entity, items::Column::Id))),
+        Func::count(Expr::col(listings::Column::ItemId)),
         Alias::new("n"),
     );
     let total = db
@@ -112,40 +107,34 @@ pub async fn products<C: ConnectionTrait>(
         .transpose()?
         .unwrap_or(0) as u64;
 
-    select.column((items::Entity, items::Column::Id));
-    match query.sort {
-        Sort::DisplayOrder => {
-            select
-                .order_by(
-                    (listings::Entity, listings::Column::DisplayOrder),
-                    Order::Asc,
-                )
-                .order_by((items::Entity, items::Column::Name), Order::Asc);
-        }
-        Sort::PriceAsc => {
-            select.order_by((items::Entity, items::Column::Price), Order::Asc);
-        }
-        Sort::PriceDesc => {
-            select.order_by((items::Entity, items::Column::Price), Order::Desc);
-        }
-        Sort::Name => {
-            select.order_by((items::Entity, items::Column::Name), Order::Asc);
-        }
-        Sort::Newest => {
-            select
-                .order_by((items::Entity, items::Column::CreatedAt), Order::Desc)
-                .order_by((items::Entity, items::Column::Id), Order::Desc);
-        }
+    select.column(listings::Column::ItemId);
+    let (keys, direction): (&[listings::Column], Order) = match query.sort {
+        Sort::DisplayOrder => (
+            &[listings::Column::DisplayOrder, listings::Column::Name],
+            Order::Asc,
+        ),
+        Sort::PriceAsc => (&[listings::Column::Price], Order::Asc),
+        Sort::PriceDesc => (&[listings::Column::Price], Order::Desc),
+        Sort::Name => (&[listings::Column::Name], Order::Asc),
+        // Item ids are UUIDv7: they sort by creation time.
+        Sort::Newest => (&[], Order::Desc),
+    };
+    for key in keys {
+        select.order_by(*key, direction.clone());
     }
+    let tie_break = match query.sort {
+        Sort::Newest => Order::Desc,
+        _ => Order::Asc,
+    };
     select
-        .order_by((items::Entity, items::Column::Id), Order::Asc)
+        .order_by(listings::Column::ItemId, tie_break)
         .limit(query.limit)
         .offset(query.page.saturating_sub(1) * query.limit);
     let ids: Vec<Uuid> = db
         .query_all_raw(backend.build(&select))
         .await?
         .iter()
-        .map(|row| row.try_get::<Uuid>("", "id"))
+        .map(|row| row.try_get::<Uuid>("", "item_id"))
         .collect::<Result<_, _>>()?;
 
     let products = load(db, &ids, &all_categories).await?;
