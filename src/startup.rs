@@ -153,6 +153,7 @@ impl Application {
                 metrics: telemetry::metrics(),
                 cart_ttl: config.cart_ttl,
                 worker_liveness: config.job_recovery_bound,
+                tenants: Default::default(),
             };
             let settings = HttpSettings {
                 base_domain: config.base_domain.clone(),

@@ -19,4 +19,6 @@ pub struct AppState {
     pub cart_ttl: Duration,
     /// A worker whose heartbeat is older than this counts as gone.
     pub worker_liveness: Duration,
+    /// Ready tenants by slug, for a moment (`tenant::cache`).
+    pub tenants: crate::tenant::cache::TenantCache,
 }

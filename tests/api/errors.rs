@@ -103,6 +103,7 @@ async fn spawn_probe() -> String {
             metrics: cartwheel::telemetry::metrics(),
             cart_ttl: std::time::Duration::from_secs(3600),
             worker_liveness: std::time::Duration::from_secs(60),
+            tenants: Default::default(),
         },
         HttpSettings {
             base_domain: "localhost".into(),

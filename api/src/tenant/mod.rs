@@ -1,5 +1,6 @@
 //! Which shop a request is for: resolved from the Host subdomain or the `X-Tenant` header.
 
+pub mod cache;
 pub(crate) mod resolve;
 
 pub use resolve::{CurrentTenant, TenantSlug, resolve_tenant_slug};

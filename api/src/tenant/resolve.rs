@@ -72,8 +72,14 @@ pub async fn tenant_of(req: &Request) -> std::result::Result<tenants::Model, Pro
     let state = req
         .data::<AppState>()
         .expect("AppState is attached to every route");
+    if let Some(tenant) = state.tenants.get(slug) {
+        return Ok(tenant);
+    }
     match cartwheel_domain::tenants::find_by_slug(&state.db, slug).await {
-        Ok(Some(tenant)) => Ok(tenant),
+        Ok(Some(tenant)) => {
+            state.tenants.put(&tenant);
+            Ok(tenant)
+        }
         Ok(None) => Err(ProblemJson::not_found(format!("No tenant named `{slug}`."))),
         Err(e) => Err(ProblemJson::internal(&e)),
     }

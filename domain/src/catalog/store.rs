@@ -95,19 +95,18 @@ pub async fn products<C: ConnectionTrait>(
     }
 
     let backend = db.get_database_backend();
-    let mut count = select.clone();
-    count.expr_as(
-        Func::count(Expr::col(listings::Column::ItemId)),
-        Alias::new("n"),
-    );
-    let total = db
-        .query_one_raw(backend.build(&count))
-        .await?
-        .map(|row| row.try_get::<i64>("", "n"))
-        .transpose()?
-        .unwrap_or(0) as u64;
-
+    let count = select.clone();
+    // A filter leaves few rows: the page and their count come in one statement. Without one,
+    // an index-only count and a page read along the sort index beat a window over everything.
+    let filtered = query.category.is_some()
+        || query
+            .search
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
     select.column(listings::Column::ItemId);
+    if filtered {
+        select.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"));
+    }
     let (keys, direction): (&[listings::Column], Order) = match query.sort {
         Sort::DisplayOrder => (
             &[listings::Column::DisplayOrder, listings::Column::Name],
@@ -130,12 +129,27 @@ pub async fn products<C: ConnectionTrait>(
         .order_by(listings::Column::ItemId, tie_break)
         .limit(query.limit)
         .offset(query.page.saturating_sub(1) * query.limit);
-    let ids: Vec<Uuid> = db
-        .query_all_raw(backend.build(&select))
-        .await?
+    let rows = db.query_all_raw(backend.build(&select)).await?;
+    let ids: Vec<Uuid> = rows
         .iter()
         .map(|row| row.try_get::<Uuid>("", "item_id"))
         .collect::<Result<_, _>>()?;
+    let total = match rows.first() {
+        Some(row) if filtered => row.try_get::<i64>("", "total")? as u64,
+        // Unfiltered, or past the last page: count on its own.
+        _ => {
+            let mut count = count;
+            count.expr_as(
+                Func::count(Expr::col(listings::Column::ItemId)),
+                Alias::new("n"),
+            );
+            db.query_one_raw(backend.build(&count))
+                .await?
+                .map(|row| row.try_get::<i64>("", "n"))
+                .transpose()?
+                .unwrap_or(0) as u64
+        }
+    };
 
     let products = load(db, &ids, &all_categories).await?;
     Ok((products, total))
