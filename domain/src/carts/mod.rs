@@ -6,9 +6,9 @@ pub mod abandoned;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cartwheel_entity::{cart_lines, carts, coupons, items, listings, tax_rates};
+use cartwheel_entity::{cart_lines, carts, coupons, items, tax_rates};
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -109,7 +109,7 @@ pub async fn create<C: ConnectionTrait>(
         reminded_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-        expires_at: Set(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(3))),
+        expires_at: Set(expiry(now, ttl)),
     }
     .insert(db)
     .await?;
@@ -228,7 +228,6 @@ pub async fn remove_coupon(
     touch(db, cart, ttl).await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn change(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -238,57 +237,114 @@ async fn change(
     replace: bool,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
-    let cart = find_open(db, tenant_id, id).await?;
+    // One statement adds to the line or creates it, if the cart is open, the item is on sale
+    // and the stock covers the new quantity: concurrent adds lose nothing, and no lock is held
+    // beyond the statement. The price is the item's price when the line was first made.
+    let backend = db.get_database_backend();
+    let p = |n: usize| match backend {
+        sea_orm::DatabaseBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    };
+    let (truth, available) = (
+        match backend {
+            sea_orm::DatabaseBackend::Postgres => "TRUE",
+            _ => "1",
+        },
+        format!(
+            "(SELECT COALESCE(SUM(s.on_hand - s.reserved), 0) FROM stock_levels s \
+             WHERE s.item_id = {item})",
+            item = p(2)
+        ),
+    );
+    let new_quantity = if replace {
+        "excluded.quantity"
+    } else {
+        "cart_lines.quantity + excluded.quantity"
+    };
+    let sql = format!(
+        "INSERT INTO cart_lines (cart_id, item_id, quantity, unit_price, added_at) \
+         SELECT {cart}, i.id, {qty}, i.price, {now} FROM items i \
+         WHERE i.id = {item} AND i.tenant_id = {tenant} AND i.active = {truth} \
+           AND i.deleted_at IS NULL AND {qty} <= {available} \
+           AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
+             AND c.status = {open} AND c.expires_at > {now}) \
+         ON CONFLICT (cart_id, item_id) DO UPDATE SET quantity = {new_quantity} \
+         WHERE {new_quantity} <= {available}",
+        cart = p(1),
+        item = p(2),
+        qty = p(3),
+        tenant = p(4),
+        now = p(5),
+        open = p(6),
+    );
+    let changed = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                id.into(),
+                item_id.into(),
+                quantity.into(),
+                tenant_id.into(),
+                Utc::now().into(),
+                OPEN.into(),
+            ],
+        ))
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(why_not_changed(db, tenant_id, id, item_id).await);
+    }
+    let now = Utc::now();
+    let cart = carts::Entity::update_many()
+        .col_expr(carts::Column::UpdatedAt, Expr::value(now))
+        .col_expr(carts::Column::ExpiresAt, Expr::value(expiry(now, ttl)))
+        .filter(carts::Column::Id.eq(id))
+        .filter(carts::Column::TenantId.eq(tenant_id))
+        .filter(carts::Column::Status.eq(OPEN))
+        .exec_with_returning(db)
+        .await?
+        .pop()
+        .ok_or(CartError::NotFound("cart"))?;
+    view(db, cart).await
+}
+
+fn expiry(now: chrono::DateTime<Utc>, ttl: Duration) -> chrono::DateTime<Utc> {
+    now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(3))
+}
+
+/// Why a line could not change: no such cart, no such item, or not enough stock.
+async fn why_not_changed(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    item_id: Uuid,
+) -> CartError {
+    if let Err(e) = find_open(db, tenant_id, id).await {
+        return e;
+    }
     let item = items::Entity::find_by_id(item_id)
         .filter(items::Column::TenantId.eq(tenant_id))
         .filter(items::Column::DeletedAt.is_null())
         .filter(items::Column::Active.eq(true))
         .one(db)
-        .await?
-        .ok_or_else(|| {
-            CartError::Invalid(vec![FieldProblem::new(
-                "itemId",
-                "is not a product of this shop",
-            )])
-        })?;
-    let txn = crate::transaction::begin(db).await?;
-    // One statement adds to the line or creates it, so concurrent adds lose nothing; the
-    // price is the item's price when the line was first made.
-    use sea_orm::sea_query::ExprTrait;
-    let new_quantity = if replace {
-        Expr::val(quantity)
-    } else {
-        Expr::col((cart_lines::Entity, cart_lines::Column::Quantity)).add(quantity)
-    };
-    cart_lines::Entity::insert(cart_lines::ActiveModel {
-        cart_id: Set(id),
-        item_id: Set(item_id),
-        quantity: Set(quantity),
-        unit_price: Set(item.price),
-        added_at: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([cart_lines::Column::CartId, cart_lines::Column::ItemId])
-            .value(cart_lines::Column::Quantity, new_quantity)
-            .to_owned(),
-    )
-    .exec(&txn)
-    .await?;
-    let line = cart_lines::Entity::find_by_id((id, item_id))
-        .one(&txn)
-        .await?
-        .ok_or(CartError::NotFound("item in this cart"))?;
-    let (on_hand, reserved) = stock::totals(&txn, &[item_id])
-        .await?
-        .remove(&item_id)
-        .unwrap_or((0, 0));
-    let available = Ord::max(on_hand - reserved, 0);
-    if line.quantity > available {
-        txn.rollback().await?;
-        return Err(CartError::InsufficientStock { available });
+        .await;
+    match item {
+        Err(e) => e.into(),
+        Ok(None) => CartError::Invalid(vec![FieldProblem::new(
+            "itemId",
+            "is not a product of this shop",
+        )]),
+        Ok(Some(_)) => match stock::totals(db, &[item_id]).await {
+            Err(e) => e.into(),
+            Ok(mut totals) => {
+                let (on_hand, reserved) = totals.remove(&item_id).unwrap_or((0, 0));
+                CartError::InsufficientStock {
+                    available: Ord::max(on_hand - reserved, 0),
+                }
+            }
+        },
     }
-    txn.commit().await?;
-    touch(db, cart, ttl).await
 }
 
 /// Pushes the expiry out and returns the fresh view.
@@ -300,8 +356,7 @@ async fn touch(
     let now = Utc::now();
     let mut active: carts::ActiveModel = cart.into();
     active.updated_at = Set(now);
-    active.expires_at =
-        Set(now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(3)));
+    active.expires_at = Set(expiry(now, ttl));
     let cart = active.update(db).await?;
     view(db, cart).await
 }
@@ -322,44 +377,45 @@ async fn find_open<C: ConnectionTrait>(
 
 /// The cart with its lines, coupon and totals.
 pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<CartView, CartError> {
-    let rows = cart_lines::Entity::find()
-        .filter(cart_lines::Column::CartId.eq(cart.id))
-        .order_by_asc(cart_lines::Column::AddedAt)
-        .all(db)
-        .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|l| l.item_id).collect();
-    let items: HashMap<Uuid, items::Model> = items::Entity::find()
-        .filter(items::Column::Id.is_in(ids.clone()))
-        .all(db)
+    // The lines with their item, slug and available stock, in one statement.
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT l.item_id, l.quantity, l.unit_price, i.sku, i.name, \
+           COALESCE(li.slug, '') AS slug, \
+           CAST((SELECT COALESCE(SUM(s.on_hand - s.reserved), 0) FROM stock_levels s \
+             WHERE s.item_id = l.item_id) AS BIGINT) AS available \
+         FROM cart_lines l JOIN items i ON i.id = l.item_id \
+         LEFT JOIN listings li ON li.item_id = l.item_id \
+         WHERE l.cart_id = {} ORDER BY l.added_at, l.item_id",
+        match backend {
+            sea_orm::DatabaseBackend::Postgres => "$1",
+            _ => "?1",
+        }
+    );
+    let lines: Vec<Line> = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [cart.id.into()],
+        ))
         .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let slugs: HashMap<Uuid, String> = listings::Entity::find()
-        .filter(listings::Column::ItemId.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.item_id, l.slug))
-        .collect();
-    let mut stock = stock::totals(db, &ids).await?;
-    let lines: Vec<Line> = rows
-        .into_iter()
-        .filter_map(|row| {
-            let item = items.get(&row.item_id)?;
-            let (on_hand, reserved) = stock.remove(&row.item_id).unwrap_or((0, 0));
-            Some(Line {
-                item_id: row.item_id,
-                sku: item.sku.clone(),
-                name: item.name.clone(),
-                slug: slugs.get(&row.item_id).cloned().unwrap_or_default(),
-                quantity: row.quantity,
-                unit_price: row.unit_price,
-                line_total: row.unit_price * row.quantity,
-                available: (on_hand - reserved).max(0),
+        .iter()
+        .map(|row| {
+            let quantity: i64 = row.try_get("", "quantity")?;
+            let unit_price: i64 = row.try_get("", "unit_price")?;
+            let available: i64 = row.try_get("", "available")?;
+            Ok(Line {
+                item_id: row.try_get("", "item_id")?,
+                sku: row.try_get("", "sku")?,
+                name: row.try_get("", "name")?,
+                slug: row.try_get("", "slug")?,
+                quantity,
+                unit_price,
+                line_total: unit_price * quantity,
+                available: available.max(0),
             })
         })
-        .collect();
+        .collect::<Result<_, sea_orm::DbErr>>()?;
     let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
 
     let mut discount = 0;
