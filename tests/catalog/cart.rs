@@ -7,24 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop};
-use crate::{create_item, item, send};
-
-async fn cart_call(
-    app: &TestApp,
-    shop: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
-        .header("X-Tenant", shop);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
-}
+use crate::{cart_call, create_item, item, send};
 
 async fn ok(response: reqwest::Response) -> Value {
     let status = response.status();

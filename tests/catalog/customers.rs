@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop, token_from, wait_for_mails};
-use crate::{create_item, item, send};
+use crate::{cart, create_item, item, send};
 
 const PASSWORD: &str = "velvet-otter-3000";
 
@@ -36,19 +36,6 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
     let body: Value = response.json().await.unwrap_or(Value::Null);
     assert_eq!(got, status, "{body}");
     body
-}
-
-async fn cart(app: &TestApp, shop: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
-        .header("X-Tenant", shop);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-    response.json().await.unwrap()
 }
 
 #[tokio::test]

@@ -42,6 +42,39 @@ pub async fn send(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// A storefront cart request; `path` follows `/api/v1/store/cart`.
+pub async fn cart_call(
+    app: &TestApp,
+    shop: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
+        .header("X-Tenant", shop);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+/// A cart request that must succeed; its JSON answer.
+pub async fn cart(
+    app: &TestApp,
+    shop: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
+    let response = cart_call(app, shop, method, path, body).await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{path}: {status} {body}");
+    body
+}
+
 /// An item request with sensible defaults.
 pub fn item(sku: &str, name: &str, price: i64, published: bool, category: Option<&str>) -> Value {
     json!({

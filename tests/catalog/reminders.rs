@@ -7,30 +7,15 @@ use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::abandoned_cart::{FindAbandonedCarts, RemindAbandonedCart};
 use cartwheel_jobs::families::stock::SweepStock;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::helpers::{Backend, TestApp, assert_problem, eventually, scalar};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, mails_to, ready_shop, wait_for_mails};
-use crate::{create_item, item, send};
+use crate::{cart, create_item, item, send};
 
 const QUIET: Duration = Duration::from_secs(2);
-
-async fn cart(app: &TestApp, shop: &str, method: Method, path: &str, body: Option<Value>) -> Value {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
-        .header("X-Tenant", shop);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
 
 /// A cart holding `qty` of `item`, with `email` if given; returns its id.
 async fn filled_cart(
