@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use cartwheel_entity::{cart_lines, carts, coupons, items, tax_rates};
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, Set,
@@ -20,6 +19,11 @@ use crate::coupons as coupon_rules;
 use crate::validation::FieldProblem;
 
 pub const OPEN: &str = "open";
+
+/// While a cart's lines change quickly, its last change (which its expiry and abandoned-cart
+/// idle time count from) is recorded at most this often: a burst of adds to one cart then
+/// writes the cart row once, not once per add.
+const TOUCH_AT_MOST_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// How long a cart made on the customer's behalf lasts without a change.
 const DEFAULT_TTL: Duration = Duration::from_secs(72 * 3600);
@@ -295,18 +299,11 @@ async fn change(
     if changed == 0 {
         return Err(why_not_changed(db, tenant_id, id, item_id).await);
     }
-    let now = Utc::now();
-    let cart = carts::Entity::update_many()
-        .col_expr(carts::Column::UpdatedAt, Expr::value(now))
-        .col_expr(carts::Column::ExpiresAt, Expr::value(expiry(now, ttl)))
-        .filter(carts::Column::Id.eq(id))
-        .filter(carts::Column::TenantId.eq(tenant_id))
-        .filter(carts::Column::Status.eq(OPEN))
-        .exec_with_returning(db)
-        .await?
-        .pop()
-        .ok_or(CartError::NotFound("cart"))?;
-    view(db, cart).await
+    let cart = find_open(db, tenant_id, id).await?;
+    if Utc::now() - cart.updated_at < TOUCH_AT_MOST_EVERY {
+        return view(db, cart).await;
+    }
+    touch(db, cart, ttl).await
 }
 
 fn expiry(now: chrono::DateTime<Utc>, ttl: Duration) -> chrono::DateTime<Utc> {
