@@ -4,11 +4,13 @@ use std::collections::HashMap;
 
 use cartwheel_entity::{categories, items, listings};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+};
 use uuid::Uuid;
 
 use super::items::ItemDetail;
-use super::{CatalogError, categories as category_queries, stock};
+use super::{CatalogError, categories as category_queries};
 use crate::validation::FieldProblem;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,29 +183,54 @@ async fn load<C: ConnectionTrait>(
     ids: &[Uuid],
     all_categories: &[categories::Model],
 ) -> Result<Vec<Product>, CatalogError> {
-    let mut items: HashMap<Uuid, items::Model> = items::Entity::find()
-        .filter(items::Column::Id.is_in(ids.to_vec()))
-        .filter(items::Column::DeletedAt.is_null())
-        .filter(items::Column::Active.eq(true))
-        .all(db)
+    // Items, listings and stock totals in one statement; models read back by column prefix.
+    let mut select = Query::select();
+    for column in items::Column::iter() {
+        select.expr_as(
+            Expr::col((items::Entity, column)),
+            Alias::new(format!("i_{}", column.as_str())),
+        );
+    }
+    for column in listings::Column::iter() {
+        select.expr_as(
+            Expr::col((listings::Entity, column)),
+            Alias::new(format!("l_{}", column.as_str())),
+        );
+    }
+    for (total, expression) in [("on_hand", "s.on_hand"), ("reserved", "s.reserved")] {
+        select.expr_as(
+            Expr::cust(format!(
+                "CAST((SELECT COALESCE(SUM({expression}), 0) FROM stock_levels s \
+                 WHERE s.item_id = items.id) AS BIGINT)"
+            )),
+            Alias::new(total),
+        );
+    }
+    select
+        .from(items::Entity)
+        .inner_join(
+            listings::Entity,
+            Expr::col((listings::Entity, listings::Column::ItemId))
+                .equals((items::Entity, items::Column::Id)),
+        )
+        .and_where(Expr::col((items::Entity, items::Column::Id)).is_in(ids.to_vec()))
+        .and_where(Expr::col((items::Entity, items::Column::DeletedAt)).is_null())
+        .and_where(Expr::col((items::Entity, items::Column::Active)).eq(true));
+    let mut found: HashMap<Uuid, (items::Model, listings::Model, i64, i64)> = HashMap::new();
+    for row in db
+        .query_all_raw(db.get_database_backend().build(&select))
         .await?
-        .into_iter()
-        .map(|i| (i.id, i))
-        .collect();
-    let mut listings: HashMap<Uuid, listings::Model> = listings::Entity::find()
-        .filter(listings::Column::ItemId.is_in(ids.to_vec()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.item_id, l))
-        .collect();
-    let mut totals = stock::totals(db, ids).await?;
+    {
+        let item = items::Model::from_query_result(&row, "i_")?;
+        let listing = listings::Model::from_query_result(&row, "l_")?;
+        let on_hand: i64 = row.try_get("", "on_hand")?;
+        let reserved: i64 = row.try_get("", "reserved")?;
+        found.insert(item.id, (item, listing, on_hand, reserved));
+    }
     Ok(ids
         .iter()
         .filter_map(|id| {
-            let item = items.remove(id)?;
-            let listing = listings.remove(id)?;
-            let (on_hand, reserved) = totals.remove(id).unwrap_or((0, 0));
+            let (item, listing, on_hand, reserved) = found.remove(id)?;
             let category_slug = listing
                 .category_id
                 .and_then(|c| all_categories.iter().find(|x| x.id == c))
