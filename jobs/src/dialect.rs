@@ -96,7 +96,7 @@ impl Dialect {
 }
 
 /// The `n`th (1-based) bind parameter; numbered on both databases so a parameter can repeat.
-pub(crate) fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${n}"),
         _ => format!("?{n}"),

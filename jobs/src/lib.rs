@@ -8,6 +8,7 @@ pub mod monitor;
 pub mod policy;
 pub mod storage;
 
+pub use dialect::placeholder;
 pub use enqueue::{EnqueueError, Enqueued, NewJob, enqueue, enqueue_batch};
 pub use policy::RetryPolicy;
 

@@ -245,20 +245,11 @@ async fn change(
     // and the stock covers the new quantity: concurrent adds lose nothing, and no lock is held
     // beyond the statement. The price is the item's price when the line was first made.
     let backend = db.get_database_backend();
-    let p = |n: usize| match backend {
-        sea_orm::DatabaseBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    };
-    let (truth, available) = (
-        match backend {
-            sea_orm::DatabaseBackend::Postgres => "TRUE",
-            _ => "1",
-        },
-        format!(
-            "(SELECT COALESCE(SUM(s.on_hand - s.reserved), 0) FROM stock_levels s \
-             WHERE s.item_id = {item})",
-            item = p(2)
-        ),
+    let p = |n: usize| cartwheel_jobs::placeholder(backend, n);
+    let available = format!(
+        "(SELECT COALESCE(SUM(s.on_hand - s.reserved), 0) FROM stock_levels s \
+         WHERE s.item_id = {item})",
+        item = p(2)
     );
     let new_quantity = if replace {
         "excluded.quantity"
@@ -268,7 +259,7 @@ async fn change(
     let sql = format!(
         "INSERT INTO cart_lines (cart_id, item_id, quantity, unit_price, added_at) \
          SELECT {cart}, i.id, {qty}, i.price, {now} FROM items i \
-         WHERE i.id = {item} AND i.tenant_id = {tenant} AND i.active = {truth} \
+         WHERE i.id = {item} AND i.tenant_id = {tenant} AND i.active = TRUE \
            AND i.deleted_at IS NULL AND {qty} <= {available} \
            AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
              AND c.status = {open} AND c.expires_at > {now}) \
@@ -332,14 +323,11 @@ async fn why_not_changed(
             "itemId",
             "is not a product of this shop",
         )]),
-        Ok(Some(_)) => match stock::totals(db, &[item_id]).await {
+        Ok(Some(_)) => match stock::available(db, item_id).await {
             Err(e) => e.into(),
-            Ok(mut totals) => {
-                let (on_hand, reserved) = totals.remove(&item_id).unwrap_or((0, 0));
-                CartError::InsufficientStock {
-                    available: Ord::max(on_hand - reserved, 0),
-                }
-            }
+            Ok(available) => CartError::InsufficientStock {
+                available: available.unwrap_or(0),
+            },
         },
     }
 }
@@ -384,10 +372,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
          FROM cart_lines l JOIN items i ON i.id = l.item_id \
          LEFT JOIN listings li ON li.item_id = l.item_id \
          WHERE l.cart_id = {} ORDER BY l.added_at, l.item_id",
-        match backend {
-            sea_orm::DatabaseBackend::Postgres => "$1",
-            _ => "?1",
-        }
+        cartwheel_jobs::placeholder(backend, 1)
     );
     let lines: Vec<Line> = db
         .query_all_raw(sea_orm::Statement::from_sql_and_values(

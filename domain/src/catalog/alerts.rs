@@ -52,7 +52,7 @@ pub async fn notify_me(
         .one(db)
         .await?
         .ok_or(CatalogError::NotFound("product"))?;
-    let available = available(db, listing.item_id).await?;
+    let available = stock::available(db, listing.item_id).await?.unwrap_or(0);
     if available > 0 {
         return Err(CatalogError::Conflict {
             field: None,
@@ -107,12 +107,10 @@ pub async fn check(
     else {
         return Ok(checked);
     };
-    let totals = stock::totals(db, &[item_id]).await?;
+    let available = stock::available(db, item_id).await?;
     // An item never stocked has not fallen below anything: no alert for a new item.
-    let stocked = totals.contains_key(&item_id);
-    let available = totals
-        .get(&item_id)
-        .map_or(0, |(on_hand, reserved)| Ord::max(on_hand - reserved, 0));
+    let stocked = available.is_some();
+    let available = available.unwrap_or(0);
     if stocked && item.active && available < item.reorder_level {
         checked.low_stock_alerts = alert_low_stock(db, &item, available).await?;
     } else {
@@ -247,14 +245,6 @@ async fn catalog_managers<C: ConnectionTrait>(
         .await
 }
 
-async fn available<C: ConnectionTrait>(db: &C, item_id: Uuid) -> Result<i64, CatalogError> {
-    let (on_hand, reserved) = stock::totals(db, &[item_id])
-        .await?
-        .remove(&item_id)
-        .unwrap_or((0, 0));
-    Ok(Ord::max(on_hand - reserved, 0))
-}
-
 /// Items whose check is owed, across tenants: `(tenant id, item id)` of stocked items below
 /// their reorder level without an alert, alerted items that recovered, and items in stock with
 /// shoppers waiting.
@@ -263,7 +253,7 @@ pub async fn due<C: ConnectionTrait>(db: &C) -> Result<Vec<(Uuid, Uuid)>, DbErr>
                      WHERE l.item_id = i.id)";
     let sql = format!(
         "SELECT i.tenant_id, i.id FROM items i \
-         WHERE i.deleted_at IS NULL AND i.active = {t} AND ( \
+         WHERE i.deleted_at IS NULL AND i.active = TRUE AND ( \
            ({available} < i.reorder_level \
              AND EXISTS (SELECT 1 FROM stock_levels l WHERE l.item_id = i.id) \
              AND NOT EXISTS (SELECT 1 FROM low_stock_alerts a WHERE a.item_id = i.id)) \
@@ -272,10 +262,6 @@ pub async fn due<C: ConnectionTrait>(db: &C) -> Result<Vec<(Uuid, Uuid)>, DbErr>
            OR ({available} > 0 AND EXISTS (SELECT 1 FROM stock_subscriptions s \
              WHERE s.item_id = i.id AND s.notified_at IS NULL))) \
          LIMIT 5000",
-        t = match db.get_database_backend() {
-            sea_orm::DatabaseBackend::Sqlite => "1",
-            _ => "TRUE",
-        },
     );
     db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await?

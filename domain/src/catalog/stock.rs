@@ -32,6 +32,17 @@ pub async fn totals<C: ConnectionTrait>(
     Ok(totals)
 }
 
+/// What can still be sold of one item (never negative), or `None` if it was never stocked.
+pub async fn available<C: ConnectionTrait>(
+    db: &C,
+    item_id: Uuid,
+) -> Result<Option<i64>, CatalogError> {
+    Ok(totals(db, &[item_id])
+        .await?
+        .remove(&item_id)
+        .map(|(on_hand, reserved)| Ord::max(on_hand - reserved, 0)))
+}
+
 /// A place stock is kept: `warehouse` code (MAIN unless given) and location code.
 pub struct Place<'a> {
     pub warehouse: &'a str,

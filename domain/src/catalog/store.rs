@@ -60,13 +60,13 @@ pub async fn products<C: ConnectionTrait>(
 ) -> Result<(Vec<Product>, u64), CatalogError> {
     // Pages come from `listings` alone, along an index that matches the sort
     // (`listings_store_*`); the 20 items of the page are loaded after.
-    let all_categories = category_queries::list(db, tenant_id).await?;
     let mut select = Query::select();
     select
         .from(listings::Entity)
         .and_where(Expr::col(listings::Column::TenantId).eq(tenant_id))
         .and_where(Expr::col(listings::Column::Visible).eq(true));
     if let Some(slug) = &query.category {
+        let all_categories = category_queries::list(db, tenant_id).await?;
         let root = all_categories
             .iter()
             .find(|c| &c.slug == slug)
@@ -153,7 +153,7 @@ pub async fn products<C: ConnectionTrait>(
         }
     };
 
-    let products = load(db, &ids, &all_categories).await?;
+    let products = load(db, &ids).await?;
     Ok((products, total))
 }
 
@@ -170,19 +170,15 @@ pub async fn product<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(CatalogError::NotFound("product"))?;
-    let all_categories = category_queries::list(db, tenant_id).await?;
-    load(db, &[listing.item_id], &all_categories)
+    load(db, &[listing.item_id])
         .await?
         .pop()
         .ok_or(CatalogError::NotFound("product"))
 }
 
-/// Items and listings for `ids`, in that order, leaving out inactive or deleted items.
-async fn load<C: ConnectionTrait>(
-    db: &C,
-    ids: &[Uuid],
-    all_categories: &[categories::Model],
-) -> Result<Vec<Product>, CatalogError> {
+/// Items, listings, stock and category slugs for `ids`, in that order, leaving out inactive
+/// or deleted items.
+async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, CatalogError> {
     // Items, listings and stock totals in one statement; models read back by column prefix.
     let mut select = Query::select();
     for column in items::Column::iter() {
@@ -207,16 +203,25 @@ async fn load<C: ConnectionTrait>(
         );
     }
     select
+        .expr_as(
+            Expr::col((categories::Entity, categories::Column::Slug)),
+            Alias::new("category_slug"),
+        )
         .from(items::Entity)
         .inner_join(
             listings::Entity,
             Expr::col((listings::Entity, listings::Column::ItemId))
                 .equals((items::Entity, items::Column::Id)),
         )
+        .left_join(
+            categories::Entity,
+            Expr::col((categories::Entity, categories::Column::Id))
+                .equals((listings::Entity, listings::Column::CategoryId)),
+        )
         .and_where(Expr::col((items::Entity, items::Column::Id)).is_in(ids.to_vec()))
         .and_where(Expr::col((items::Entity, items::Column::DeletedAt)).is_null())
         .and_where(Expr::col((items::Entity, items::Column::Active)).eq(true));
-    let mut found: HashMap<Uuid, (items::Model, listings::Model, i64, i64)> = HashMap::new();
+    let mut found: HashMap<Uuid, Product> = HashMap::new();
     for row in db
         .query_all_raw(db.get_database_backend().build(&select))
         .await?
@@ -225,17 +230,10 @@ async fn load<C: ConnectionTrait>(
         let listing = listings::Model::from_query_result(&row, "l_")?;
         let on_hand: i64 = row.try_get("", "on_hand")?;
         let reserved: i64 = row.try_get("", "reserved")?;
-        found.insert(item.id, (item, listing, on_hand, reserved));
-    }
-    Ok(ids
-        .iter()
-        .filter_map(|id| {
-            let (item, listing, on_hand, reserved) = found.remove(id)?;
-            let category_slug = listing
-                .category_id
-                .and_then(|c| all_categories.iter().find(|x| x.id == c))
-                .map(|c| c.slug.clone());
-            Some(Product {
+        let category_slug: Option<String> = row.try_get("", "category_slug")?;
+        found.insert(
+            item.id,
+            Product {
                 detail: ItemDetail {
                     item,
                     listing,
@@ -243,7 +241,8 @@ async fn load<C: ConnectionTrait>(
                     reserved,
                 },
                 category_slug,
-            })
-        })
-        .collect())
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
