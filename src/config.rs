@@ -90,7 +90,7 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         Some("3600"),
     ),
     ("cart_ttl_hours", "CARTWHEEL_CART_TTL_HOURS", Some("72")),
-    ("store_cache_ms", "CARTWHEEL_STORE_CACHE_MS", Some("1000")),
+    ("store_cache_ms", "CARTWHEEL_STORE_CACHE_MS", Some("10000")),
     (
         "abandoned_cart_idle_minutes",
         "CARTWHEEL_ABANDONED_CART_IDLE_MINUTES",

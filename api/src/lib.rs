@@ -45,7 +45,7 @@ pub struct HttpSettings {
     pub provision_rate_limit_per_minute: u32,
     pub trusted_proxies: Vec<IpAddr>,
     pub body_limit_bytes: usize,
-    /// How long public catalog answers are reused (`store::cache`); zero turns that off.
+    /// How long public catalog answers stay fresh (`store::cache`); zero turns caching off.
     pub store_cache_ttl: std::time::Duration,
 }
 
@@ -120,9 +120,10 @@ pub fn with_middleware<E: Endpoint + 'static>(
     )
     .only(Method::POST, "/api/v1/provision");
     routes
-        .with(Layer(store::cache::StoreCache::new(
+        .with(store::cache::StoreCache::new(
             settings.store_cache_ttl,
-        )))
+            state.db.clone(),
+        ))
         .with(Layer(BodyLimit(settings.body_limit_bytes)))
         .with(Layer(limiter))
         .with(Layer(signup_limiter))

@@ -13,6 +13,7 @@ mod m20261126_000007_carts_and_coupons;
 mod m20261126_000008_customers;
 mod m20261126_000009_stock_alerts;
 mod m20261126_000010_storefront_sort_keys;
+mod m20261126_000011_category_parents;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_customers::Migration),
             Box::new(m20261126_000009_stock_alerts::Migration),
             Box::new(m20261126_000010_storefront_sort_keys::Migration),
+            Box::new(m20261126_000011_category_parents::Migration),
         ]
     }
 }

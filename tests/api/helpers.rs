@@ -5,6 +5,7 @@
 
 use cartwheel::config::Config;
 use cartwheel::startup::{Application, Role};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
@@ -24,7 +25,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
-    pub database: TestDatabase,
+    /// Shared with peers (`spawn_peer`); removed when the last of them ends.
+    pub database: Arc<TestDatabase>,
+    database_url: String,
     stop: Option<oneshot::Sender<()>>,
     pub server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -143,8 +146,17 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         cartwheel::telemetry::init(cartwheel::config::LogFormat::Pretty);
     }
     let (database, url) = TestDatabase::create(backend).await;
-    let config = test_config(&url, extra);
-    let app = Application::build(config, Role::Serve)
+    start(Arc::new(database), url, Role::Serve, extra).await
+}
+
+async fn start(
+    database: Arc<TestDatabase>,
+    database_url: String,
+    role: Role,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let config = test_config(&database_url, extra);
+    let app = Application::build(config, role)
         .await
         .expect("application builds");
     let address = format!("http://{}", app.address().expect("serve has HTTP"));
@@ -161,12 +173,24 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
             .unwrap(),
         db,
         database,
+        database_url,
         stop: Some(stop),
         server: Some(server),
     }
 }
 
 impl TestApp {
+    /// Another API process (`cartwheel api`) on this app's database, as a second replica.
+    pub async fn spawn_peer(&self, extra: &[(&str, &str)]) -> TestApp {
+        start(
+            self.database.clone(),
+            self.database_url.clone(),
+            Role::Api,
+            extra,
+        )
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -10,6 +10,7 @@ mod smtp;
 mod support;
 
 mod admin;
+mod cache;
 mod cart;
 mod customers;
 mod import;

@@ -7,7 +7,7 @@
 #   ./target/release/cartwheel seed catalog --shop loadtest --products 10000 --categories 200
 #   tests/load/storefront.sh '<owner password printed by seed>'
 #
-# The API's catalog cache is on (1 s) unless CARTWHEEL_STORE_CACHE_MS=0 is exported: run both.
+# The API's catalog cache is on (10 s fresh) unless CARTWHEEL_STORE_CACHE_MS=0 is exported: run both.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PASSWORD=${1:?usage: tests/load/storefront.sh OWNER_PASSWORD}

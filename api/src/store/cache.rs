@@ -1,80 +1,197 @@
-//! A short-lived cache of the public catalog's answers (product lists, products, categories),
-//! per tenant and URL, in this process.
+//! A cache of the public catalog's answers (product lists, products, categories), per tenant
+//! and URL, in this process.
 //!
-//! An entry lives `ttl` at most; a successful admin change (`POST`/`PUT`/`DELETE` under
-//! `/api/v1/admin/`) to a tenant empties that tenant's entries in this process at once. Other
-//! API processes see the change within `ttl`. Cart and checkout answers are never cached, and a
-//! cart add checks stock itself, so a cached `available` is only ever a display.
+//! - An answer is fresh for `ttl`. For one more `ttl` it is still served, marked stale, while a
+//!   single background request recomputes it, so a page in steady use never makes a shopper
+//!   wait for the database. Past that it is recomputed before answering.
+//! - A successful admin change (`POST`/`PUT`/`DELETE` under `/api/v1/admin/`) to a tenant drops
+//!   the tenant's entries in this process at once and, on Postgres, in every other API process:
+//!   it sends `NOTIFY` on [`CHANNEL`], which each process `LISTEN`s to. A process keeps nothing
+//!   until it listens, and drops every entry when its listener reconnects, since it may have
+//!   missed changes meanwhile.
+//! - Anything else that moves stock shows within `2 × ttl`. Cart answers are never cached and a
+//!   cart add checks stock itself, so a cached `available` is only ever a display.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
-use poem::{Body, Endpoint, IntoResponse, Request, Response, Result};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use sqlx::postgres::PgListener;
 
-use crate::middleware::Step;
 use crate::tenant::TenantSlug;
+
+/// The Postgres notification channel; the payload is the tenant slug whose catalog changed.
+pub const CHANNEL: &str = "cartwheel_store_cache";
 
 /// Past this many entries, expired ones are dropped; if none are, all are.
 const MAX_ENTRIES: usize = 20_000;
 
+/// `(tenant slug, path and query)`.
+type Key = (String, String);
+
 #[derive(Clone)]
 pub struct StoreCache {
     ttl: Duration,
+    db: DatabaseConnection,
     inner: Arc<Mutex<Inner>>,
+    /// Stops the `LISTEN` task when the last clone goes.
+    _listener: Option<Arc<Listener>>,
 }
 
 #[derive(Default)]
 struct Inner {
-    /// `(tenant slug, path and query)` → answer.
-    entries: HashMap<(String, String), Entry>,
-    /// Bumped by each admin change to the tenant; older entries are stale.
-    generations: HashMap<String, u64>,
+    entries: HashMap<Key, Entry>,
+    /// Bumped by each change to the tenant.
+    changes: HashMap<String, u64>,
+    /// Bumped when changes to any tenant may have been missed.
+    epoch: u64,
+    /// Changes made by other processes reach this one (always, without Postgres). Until they
+    /// do, nothing is kept.
+    listening: bool,
 }
 
 struct Entry {
     generation: u64,
-    expires: Instant,
+    fresh_until: Instant,
+    /// A background request is recomputing this entry.
+    refreshing: bool,
     content_type: HeaderValue,
     body: bytes::Bytes,
 }
 
+enum Lookup {
+    Fresh(Response),
+    /// Served as is; `refresh` says this request is the one to start the recomputation.
+    Stale {
+        response: Response,
+        refresh: bool,
+    },
+    Miss,
+}
+
+impl Inner {
+    /// Grows with every change that concerns the tenant; an answer computed under an older
+    /// generation is never served.
+    fn generation(&self, slug: &str) -> u64 {
+        self.epoch + self.changes.get(slug).copied().unwrap_or(0)
+    }
+
+    fn invalidate(&mut self, slug: &str) {
+        *self.changes.entry(slug.to_string()).or_default() += 1;
+        self.entries.retain(|(s, _), _| s != slug);
+    }
+
+    fn invalidate_all(&mut self) {
+        self.epoch += 1;
+        self.entries.clear();
+    }
+
+    fn set_listening(&mut self, listening: bool) {
+        self.invalidate_all();
+        self.listening = listening;
+    }
+}
+
 impl StoreCache {
-    /// A `ttl` of zero turns caching off.
-    pub fn new(ttl: Duration) -> Self {
+    /// A `ttl` of zero turns caching off. On Postgres this starts the task that listens for
+    /// other processes' changes, so it must be called inside the Tokio runtime.
+    pub fn new(ttl: Duration, db: DatabaseConnection) -> Self {
+        let postgres = db.get_database_backend() == DatabaseBackend::Postgres;
+        let inner = Arc::new(Mutex::new(Inner {
+            listening: !postgres,
+            ..Inner::default()
+        }));
+        let listener = (!ttl.is_zero() && postgres).then(|| {
+            let task = tokio::spawn(listen(
+                db.get_postgres_connection_pool().clone(),
+                Arc::downgrade(&inner),
+            ));
+            Arc::new(Listener(task.abort_handle()))
+        });
         StoreCache {
             ttl,
-            inner: Arc::default(),
+            db,
+            inner,
+            _listener: listener,
         }
     }
 
-    fn lookup(&self, key: &(String, String)) -> Option<Response> {
-        let inner = self.inner.lock().unwrap();
-        let generation = inner.generations.get(&key.0).copied().unwrap_or(0);
-        let entry = inner
-            .entries
-            .get(key)
-            .filter(|e| e.generation == generation && e.expires > Instant::now())?;
-        Some(
-            Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, entry.content_type.clone())
-                .header("x-cache", "hit")
-                .body(Body::from(entry.body.clone())),
-        )
-    }
-
-    fn generation(&self, slug: &str) -> u64 {
-        let inner = self.inner.lock().unwrap();
-        inner.generations.get(slug).copied().unwrap_or(0)
-    }
-
-    fn store(&self, key: (String, String), entry: Entry) {
+    fn lookup(&self, key: &Key) -> Lookup {
         let mut inner = self.inner.lock().unwrap();
+        let generation = inner.generation(&key.0);
+        let now = Instant::now();
+        let Some(entry) = inner.entries.get_mut(key) else {
+            return Lookup::Miss;
+        };
+        if entry.generation != generation || now >= entry.fresh_until + self.ttl {
+            return Lookup::Miss;
+        }
+        let fresh = now < entry.fresh_until;
+        let response = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, entry.content_type.clone())
+            .header("x-cache", if fresh { "hit" } else { "stale" })
+            .body(Body::from(entry.body.clone()));
+        if fresh {
+            return Lookup::Fresh(response);
+        }
+        let refresh = !std::mem::replace(&mut entry.refreshing, true);
+        Lookup::Stale { response, refresh }
+    }
+
+    /// Computes the answer with `next` and keeps it if it is a 200 and no change to the tenant
+    /// landed meanwhile.
+    async fn fetch<E: Endpoint>(&self, next: &E, key: Key, req: Request) -> Result<Response> {
+        let generation = self.inner.lock().unwrap().generation(&key.0);
+        let response = match next.call(req).await {
+            Ok(response) => response.into_response(),
+            Err(error) => {
+                self.forget(&key);
+                return Err(error);
+            }
+        };
+        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+        let (Some(content_type), StatusCode::OK) = (content_type, response.status()) else {
+            self.forget(&key);
+            return Ok(response);
+        };
+        let (parts, body) = response.into_parts();
+        let body = match body.into_bytes().await {
+            Ok(body) => body,
+            Err(error) => {
+                self.forget(&key);
+                return Err(error.into());
+            }
+        };
+        self.store(
+            key,
+            Entry {
+                generation,
+                fresh_until: Instant::now() + self.ttl,
+                refreshing: false,
+                content_type,
+                body: body.clone(),
+            },
+        );
+        let mut response = Response::from_parts(parts, Body::from(body));
+        response
+            .headers_mut()
+            .insert("x-cache", HeaderValue::from_static("miss"));
+        Ok(response)
+    }
+
+    fn store(&self, key: Key, entry: Entry) {
+        let mut inner = self.inner.lock().unwrap();
+        if !inner.listening || entry.generation != inner.generation(&key.0) {
+            inner.entries.remove(&key);
+            return;
+        }
         if inner.entries.len() >= MAX_ENTRIES {
-            let now = Instant::now();
-            inner.entries.retain(|_, e| e.expires > now);
+            let oldest_kept = Instant::now() - self.ttl;
+            inner.entries.retain(|_, e| e.fresh_until > oldest_kept);
             if inner.entries.len() >= MAX_ENTRIES {
                 inner.entries.clear();
             }
@@ -82,10 +199,82 @@ impl StoreCache {
         inner.entries.insert(key, entry);
     }
 
-    fn invalidate(&self, slug: &str) {
-        let mut inner = self.inner.lock().unwrap();
-        *inner.generations.entry(slug.to_string()).or_default() += 1;
-        inner.entries.retain(|(s, _), _| s != slug);
+    fn forget(&self, key: &Key) {
+        self.inner.lock().unwrap().entries.remove(key);
+    }
+
+    /// Drops the tenant's entries here and tells the other API processes to.
+    async fn changed(&self, slug: &str) {
+        self.inner.lock().unwrap().invalidate(slug);
+        if self.ttl.is_zero() || self.db.get_database_backend() != DatabaseBackend::Postgres {
+            return;
+        }
+        let notify = Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), slug.into()],
+        );
+        if let Err(error) = self.db.execute_raw(notify).await {
+            tracing::warn!(%error, slug, "could not tell other API processes of a catalog change");
+        }
+    }
+}
+
+struct Listener(tokio::task::AbortHandle);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Applies other processes' changes until the cache is gone; reconnects after a lost connection.
+async fn listen(pool: sqlx::PgPool, cache: Weak<Mutex<Inner>>) {
+    let with_cache = |apply: &dyn Fn(&mut Inner)| match cache.upgrade() {
+        Some(inner) => {
+            apply(&mut inner.lock().unwrap());
+            true
+        }
+        None => false,
+    };
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "catalog cache: cannot listen for changes; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(error) = listener.listen(CHANNEL).await {
+            tracing::warn!(%error, "catalog cache: LISTEN failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        // Changes may have landed before the LISTEN.
+        if !with_cache(&|inner: &mut Inner| inner.set_listening(true)) {
+            return;
+        }
+        loop {
+            let alive = match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    with_cache(&|inner: &mut Inner| inner.invalidate(notification.payload()))
+                }
+                // The connection dropped and was remade: notifications may have been missed.
+                Ok(None) => with_cache(&Inner::invalidate_all),
+                Err(error) => {
+                    tracing::warn!(%error, "catalog cache: listening failed; reconnecting");
+                    if !with_cache(&|inner: &mut Inner| inner.set_listening(false)) {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            };
+            if !alive {
+                return;
+            }
+        }
     }
 }
 
@@ -100,52 +289,68 @@ fn admin_change(req: &Request) -> bool {
     req.method() != Method::GET && req.uri().path().starts_with("/api/v1/admin/")
 }
 
-impl Step for StoreCache {
-    async fn handle<E: Endpoint>(&self, next: &E, req: Request) -> Result<Response> {
+/// The same GET, with the same headers and request data, for a background refresh.
+fn copy(req: &Request) -> Request {
+    let mut copy = Request::builder()
+        .method(Method::GET)
+        .uri(req.uri().clone())
+        .finish();
+    *copy.headers_mut() = req.headers().clone();
+    *copy.extensions_mut() = req.extensions().clone();
+    copy
+}
+
+impl<E: Endpoint + 'static> Middleware<E> for StoreCache {
+    type Output = StoreCacheEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        StoreCacheEndpoint {
+            next: Arc::new(inner),
+            cache: self.clone(),
+        }
+    }
+}
+
+pub struct StoreCacheEndpoint<E> {
+    next: Arc<E>,
+    cache: StoreCache,
+}
+
+impl<E: Endpoint + 'static> Endpoint for StoreCacheEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> Result<Response> {
+        let cache = &self.cache;
         let Some(slug) = req.extensions().get::<TenantSlug>().map(|s| s.0.clone()) else {
-            return next.call(req).await.map(IntoResponse::into_response);
+            return self.next.call(req).await.map(IntoResponse::into_response);
         };
         if admin_change(&req) {
-            let response = next.call(req).await?.into_response();
+            let response = self.next.call(req).await?.into_response();
             if response.status().is_success() {
-                self.invalidate(&slug);
+                cache.changed(&slug).await;
             }
             return Ok(response);
         }
-        if self.ttl.is_zero() || !cacheable(&req) {
-            return next.call(req).await.map(IntoResponse::into_response);
+        if cache.ttl.is_zero() || !cacheable(&req) {
+            return self.next.call(req).await.map(IntoResponse::into_response);
         }
         let path = req
             .uri()
             .path_and_query()
             .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
         let key = (slug, path);
-        if let Some(hit) = self.lookup(&key) {
-            return Ok(hit);
+        match cache.lookup(&key) {
+            Lookup::Fresh(response) => Ok(response),
+            Lookup::Stale { response, refresh } => {
+                if refresh {
+                    let (cache, next, copy) = (cache.clone(), self.next.clone(), copy(&req));
+                    tokio::spawn(async move {
+                        let _ = cache.fetch(next.as_ref(), key, copy).await;
+                    });
+                }
+                Ok(response)
+            }
+            Lookup::Miss => cache.fetch(self.next.as_ref(), key, req).await,
         }
-        // Read before the answer is computed: a change landing meanwhile makes it stale.
-        let generation = self.generation(&key.0);
-        let response = next.call(req).await?.into_response();
-        if response.status() != StatusCode::OK {
-            return Ok(response);
-        }
-        let (parts, body) = response.into_parts();
-        let body = body.into_bytes().await?;
-        if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE) {
-            self.store(
-                key,
-                Entry {
-                    generation,
-                    expires: Instant::now() + self.ttl,
-                    content_type: content_type.clone(),
-                    body: body.clone(),
-                },
-            );
-        }
-        let mut response = Response::from_parts(parts, Body::from(body));
-        response
-            .headers_mut()
-            .insert("x-cache", HeaderValue::from_static("miss"));
-        Ok(response)
     }
 }

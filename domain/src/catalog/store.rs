@@ -5,12 +5,13 @@ use std::collections::HashMap;
 use cartwheel_entity::{categories, items, listings};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, QueryFilter,
 };
 use uuid::Uuid;
 
+use super::CatalogError;
 use super::items::ItemDetail;
-use super::{CatalogError, categories as category_queries};
 use crate::validation::FieldProblem;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,19 +66,23 @@ pub async fn products<C: ConnectionTrait>(
         .from(listings::Entity)
         .and_where(Expr::col(listings::Column::TenantId).eq(tenant_id))
         .and_where(Expr::col(listings::Column::Visible).eq(true));
+    let backend = db.get_database_backend();
     if let Some(slug) = &query.category {
-        let all_categories = category_queries::list(db, tenant_id).await?;
-        let root = all_categories
-            .iter()
-            .find(|c| &c.slug == slug)
-            .ok_or_else(|| {
-                CatalogError::Invalid(vec![FieldProblem::new(
-                    "category",
-                    format!("`{slug}` is not a category of this shop"),
-                )])
-            })?;
-        let ids = category_queries::subtree(&all_categories, root.id);
-        select.and_where(Expr::col(listings::Column::CategoryId).is_in(ids));
+        // The category and everything below it, walked down `categories_parent`. sea-query
+        // marks a custom expression's values `$n` on Postgres and `?` on SQLite.
+        let (tenant, category) = match backend {
+            DatabaseBackend::Postgres => ("$1", "$2"),
+            _ => ("?", "?"),
+        };
+        select.and_where(Expr::cust_with_values(
+            format!(
+                "listings.category_id IN (WITH RECURSIVE subtree(id) AS (\
+                   SELECT id FROM categories WHERE tenant_id = {tenant} AND slug = {category} \
+                   UNION SELECT c.id FROM categories c JOIN subtree s ON c.parent_id = s.id) \
+                 SELECT id FROM subtree)"
+            ),
+            [sea_orm::Value::from(tenant_id), slug.clone().into()],
+        ));
     }
     if let Some(term) = query
         .search
@@ -96,7 +101,6 @@ pub async fn products<C: ConnectionTrait>(
         );
     }
 
-    let backend = db.get_database_backend();
     let count = select.clone();
     // A filter leaves few rows: the page and their count come in one statement. Without one,
     // an index-only count and a page read along the sort index beat a window over everything.
@@ -136,6 +140,19 @@ pub async fn products<C: ConnectionTrait>(
         .iter()
         .map(|row| row.try_get::<Uuid>("", "item_id"))
         .collect::<Result<_, _>>()?;
+    if let Some(slug) = query.category.as_ref().filter(|_| rows.is_empty()) {
+        let known = categories::Entity::find()
+            .filter(categories::Column::TenantId.eq(tenant_id))
+            .filter(categories::Column::Slug.eq(slug))
+            .one(db)
+            .await?;
+        if known.is_none() {
+            return Err(CatalogError::Invalid(vec![FieldProblem::new(
+                "category",
+                format!("`{slug}` is not a category of this shop"),
+            )]));
+        }
+    }
     let total = match rows.first() {
         Some(row) if filtered => row.try_get::<i64>("", "total")? as u64,
         // Unfiltered, or past the last page: count on its own.

@@ -1,0 +1,120 @@
+//! The storefront's catalog cache: answers are reused, an admin change reaches every API
+//! process at once, and a stale answer is recomputed in the background.
+
+use std::time::Duration;
+
+use reqwest::Method;
+
+use crate::helpers::{Backend, TestApp, eventually};
+use crate::smtp::MailServer;
+use crate::support::{app_with_mail, ready_shop};
+use crate::{create_item, item, send};
+
+/// The first product's name on the shop's product list, and the `x-cache` header.
+async fn first_name(app: &TestApp, shop: &str) -> (String, String) {
+    let response = app
+        .client
+        .get(app.url("/api/v1/store/products"))
+        .header("X-Tenant", shop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cache = response.headers()["x-cache"].to_str().unwrap().to_string();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (
+        body["items"][0]["name"].as_str().unwrap().to_string(),
+        cache,
+    )
+}
+
+#[tokio::test]
+async fn an_admin_change_reaches_the_cache_of_every_api_process() {
+    let mail = MailServer::start().await;
+    // An hour: only the change itself can explain a fresh answer.
+    let long = [("CARTWHEEL_STORE_CACHE_MS", "3600000")];
+    let app = app_with_mail(Backend::Postgres, &mail, &long).await;
+    let peer = app.spawn_peer(&long).await;
+    let (_, token) = ready_shop(&app, "lamps").await;
+    let id = create_item(
+        &app,
+        "lamps",
+        &token,
+        item("LAMP-1", "Desk Lamp", 1200, true, None),
+    )
+    .await;
+
+    // A process keeps answers once it listens for other processes' changes.
+    for process in [&app, &peer] {
+        eventually(Duration::from_secs(5), "a cached answer", || async {
+            first_name(process, "lamps").await == ("Desk Lamp".into(), "hit".into())
+        })
+        .await;
+    }
+
+    // Changed through the first process; the peer hears of it by NOTIFY.
+    let (status, body) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/admin/items/{id}"),
+        "lamps",
+        &token,
+        Some(item("LAMP-1", "Reading Lamp", 1200, true, None)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(first_name(&app, "lamps").await.0, "Reading Lamp");
+    eventually(
+        Duration::from_secs(5),
+        "the peer drops its entry",
+        || async { first_name(&peer, "lamps").await.0 == "Reading Lamp" },
+    )
+    .await;
+    assert_eq!(
+        first_name(&peer, "lamps").await,
+        ("Reading Lamp".into(), "hit".into())
+    );
+}
+
+#[tokio::test]
+async fn a_stale_answer_is_served_once_while_it_is_recomputed() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "2000")]).await;
+        let (_, token) = ready_shop(&app, "mugs").await;
+        create_item(
+            &app,
+            "mugs",
+            &token,
+            item("MUG-1", "Tea Mug", 800, true, None),
+        )
+        .await;
+        eventually(Duration::from_secs(5), "a cached answer", || async {
+            first_name(&app, "mugs").await == ("Tea Mug".into(), "hit".into())
+        })
+        .await;
+
+        // A change that bypasses the admin API, as a future order moving stock would.
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &app.db,
+            "UPDATE items SET name = 'Coffee Mug' WHERE sku = 'MUG-1'",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            first_name(&app, "mugs").await,
+            ("Tea Mug".into(), "hit".into())
+        );
+
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        // Past its freshness: this caller gets the old answer at once and starts a refresh.
+        assert_eq!(
+            first_name(&app, "mugs").await,
+            ("Tea Mug".into(), "stale".into())
+        );
+        eventually(Duration::from_secs(5), "the refresh lands", || async {
+            first_name(&app, "mugs").await == ("Coffee Mug".into(), "hit".into())
+        })
+        .await;
+    }
+}
