@@ -9,15 +9,18 @@ cd "$(dirname "$0")/../.."
 : "${DATABASE_URL:?set DATABASE_URL to the seeded Postgres database}"
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
+# CACHE_MS: the CARTWHEEL_STORE_CACHE_MS values to run, in order.
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18183}
+BIN=${LOAD_BINARY:-./target/release/cartwheel}  # LOAD_BINARY: another build, to compare
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 1; }
-for cache_ms in 10000 0; do
+for cache_ms in ${CACHE_MS:-10000 0}; do
   CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
     CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_STORE_CACHE_MS=$cache_ms RUST_LOG=warn \
-    ./target/release/cartwheel api >/tmp/cartwheel-spread-api.log 2>&1 &
+    "$BIN" api >/tmp/cartwheel-spread-api.log 2>&1 &
   API=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done
+  curl -fs "http://127.0.0.1:$PORT/health" >/dev/null || { cat /tmp/cartwheel-spread-api.log >&2; exit 1; }
   echo "== CARTWHEEL_STORE_CACHE_MS=$cache_ms"
   wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -s tests/load/spread.lua "http://127.0.0.1:$PORT" >/dev/null
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s tests/load/spread.lua "http://127.0.0.1:$PORT" |

@@ -16,14 +16,16 @@ REQUESTS=${REQUESTS:-20000}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18181}
 BASE="http://127.0.0.1:$PORT"
+BIN=${LOAD_BINARY:-./target/release/cartwheel}  # LOAD_BINARY: another build, to compare
 command -v hey >/dev/null || { echo "needs hey: apt-get install hey" >&2; exit 1; }
 
 CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
   CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_LOG_FORMAT=json RUST_LOG=warn \
-  ./target/release/cartwheel api >/tmp/cartwheel-load-api.log 2>&1 &
+  "$BIN" api >/tmp/cartwheel-load-api.log 2>&1 &
 API=$!
 trap 'kill $API 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "$BASE/health" >/dev/null && break; sleep 0.1; done
+curl -fs "$BASE/health" >/dev/null || { cat /tmp/cartwheel-load-api.log >&2; exit 1; }
 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 TOKEN=$(curl -fs -H 'X-Tenant: loadtest' -H 'Content-Type: application/json' \

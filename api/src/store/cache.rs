@@ -2,8 +2,9 @@
 //! and URL, in this process.
 //!
 //! - An answer is fresh for `ttl`. For one more `ttl` it is still served, marked stale, while a
-//!   single background request recomputes it, so a page in steady use never makes a shopper
-//!   wait for the database. Past that it is recomputed before answering.
+//!   single background request recomputes it (at most [`MAX_REFRESHES`] at once), so a page in
+//!   steady use never makes a shopper wait for the database. Past that it is recomputed before
+//!   answering.
 //! - A successful admin change (`POST`/`PUT`/`DELETE` under `/api/v1/admin/`) to a tenant drops
 //!   the tenant's entries in this process at once and, on Postgres, in every other API process:
 //!   it sends `NOTIFY` on [`CHANNEL`], which each process `LISTEN`s to. A process keeps nothing
@@ -20,6 +21,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use sqlx::postgres::PgListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::tenant::TenantSlug;
 
@@ -29,6 +31,10 @@ pub const CHANNEL: &str = "cartwheel_store_cache";
 /// Past this many entries, expired ones are dropped; if none are, all are.
 const MAX_ENTRIES: usize = 20_000;
 
+/// Background refreshes at once per process. When all are busy a stale answer is served
+/// without starting another, so refreshes never crowd carts and cold pages out of the pool.
+const MAX_REFRESHES: usize = 4;
+
 /// `(tenant slug, path and query)`.
 type Key = (String, String);
 
@@ -37,6 +43,7 @@ pub struct StoreCache {
     ttl: Duration,
     db: DatabaseConnection,
     inner: Arc<Mutex<Inner>>,
+    refreshes: Arc<Semaphore>,
     /// Stops the `LISTEN` task when the last clone goes.
     _listener: Option<Arc<Listener>>,
 }
@@ -64,10 +71,10 @@ struct Entry {
 
 enum Lookup {
     Fresh(Response),
-    /// Served as is; `refresh` says this request is the one to start the recomputation.
+    /// Served as is; with a permit, this request starts the recomputation.
     Stale {
         response: Response,
-        refresh: bool,
+        refresh: Option<OwnedSemaphorePermit>,
     },
     Miss,
 }
@@ -115,6 +122,7 @@ impl StoreCache {
             ttl,
             db,
             inner,
+            refreshes: Arc::new(Semaphore::new(MAX_REFRESHES)),
             _listener: listener,
         }
     }
@@ -138,7 +146,12 @@ impl StoreCache {
         if fresh {
             return Lookup::Fresh(response);
         }
-        let refresh = !std::mem::replace(&mut entry.refreshing, true);
+        let refresh = if entry.refreshing {
+            None
+        } else {
+            self.refreshes.clone().try_acquire_owned().ok()
+        };
+        entry.refreshing |= refresh.is_some();
         Lookup::Stale { response, refresh }
     }
 
@@ -342,10 +355,11 @@ impl<E: Endpoint + 'static> Endpoint for StoreCacheEndpoint<E> {
         match cache.lookup(&key) {
             Lookup::Fresh(response) => Ok(response),
             Lookup::Stale { response, refresh } => {
-                if refresh {
+                if let Some(permit) = refresh {
                     let (cache, next, copy) = (cache.clone(), self.next.clone(), copy(&req));
                     tokio::spawn(async move {
                         let _ = cache.fetch(next.as_ref(), key, copy).await;
+                        drop(permit);
                     });
                 }
                 Ok(response)
