@@ -168,14 +168,8 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     assert_eq!(status, 404);
     let (_, list) = send(&app, Method::GET, "/api/v1/admin/items", shop, &token, None).await;
     assert_eq!(list["total"], 0);
-    let store = app
-        .client
-        .get(app.url("/api/v1/store/products/chef-knife"))
-        .header("X-Tenant", shop)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(store.status(), 404);
+    let product = crate::store(&app, shop, "products/chef-knife").await;
+    assert_eq!(product.status(), 404);
     assert_eq!(
         crate::helpers::scalar(
             &app.db,

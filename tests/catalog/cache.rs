@@ -8,17 +8,11 @@ use reqwest::Method;
 use crate::helpers::{Backend, TestApp, eventually};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop};
-use crate::{create_item, item, send};
+use crate::{create_item, item, send, store};
 
 /// The first product's name on the shop's product list, and the `x-cache` header.
 async fn first_name(app: &TestApp, shop: &str) -> (String, String) {
-    let response = app
-        .client
-        .get(app.url("/api/v1/store/products"))
-        .header("X-Tenant", shop)
-        .send()
-        .await
-        .unwrap();
+    let response = store(app, shop, "products").await;
     assert_eq!(response.status(), 200);
     let cache = response.headers()["x-cache"].to_str().unwrap().to_string();
     let body: serde_json::Value = response.json().await.unwrap();

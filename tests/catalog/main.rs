@@ -43,6 +43,16 @@ pub async fn send(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// A public storefront GET as a shopper of `shop`; `path` follows `/api/v1/store/`.
+pub async fn store(app: &TestApp, shop: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/store/{path}")))
+        .header("X-Tenant", shop)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A storefront cart request; `path` follows `/api/v1/store/cart`.
 pub async fn cart_call(
     app: &TestApp,

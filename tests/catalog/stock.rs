@@ -75,13 +75,8 @@ async fn stock_moves_through_the_ledger_and_never_goes_below_zero() {
         assert_eq!(status, 422);
         assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
 
-        let product: serde_json::Value = app
-            .client
-            .get(app.url("/api/v1/store/products/bolt"))
-            .header("X-Tenant", shop)
-            .send()
+        let product: serde_json::Value = crate::store(&app, shop, "products/bolt")
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

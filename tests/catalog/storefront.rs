@@ -5,16 +5,7 @@ use serde_json::Value;
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop};
-use crate::{create_category, create_item, item};
-
-async fn store(app: &TestApp, slug: &str, query: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/api/v1/store/{query}")))
-        .header("X-Tenant", slug)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::{create_category, create_item, item, store};
 
 async fn skus(app: &TestApp, slug: &str, query: &str) -> (Vec<String>, Value) {
     let response = store(app, slug, query).await;

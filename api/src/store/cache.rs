@@ -28,7 +28,7 @@ use crate::tenant::TenantSlug;
 /// The Postgres notification channel; the payload is the tenant slug whose catalog changed.
 pub const CHANNEL: &str = "cartwheel_store_cache";
 
-/// Past this many entries, expired ones are dropped; if none are, all are.
+/// Past this many entries, those too old to serve are dropped; if none are, all are.
 const MAX_ENTRIES: usize = 20_000;
 
 /// Background refreshes at once per process. When all are busy a stale answer is served
@@ -203,8 +203,8 @@ impl StoreCache {
             return;
         }
         if inner.entries.len() >= MAX_ENTRIES {
-            let oldest_kept = Instant::now() - self.ttl;
-            inner.entries.retain(|_, e| e.fresh_until > oldest_kept);
+            let (now, ttl) = (Instant::now(), self.ttl);
+            inner.entries.retain(|_, e| e.fresh_until + ttl > now);
             if inner.entries.len() >= MAX_ENTRIES {
                 inner.entries.clear();
             }
