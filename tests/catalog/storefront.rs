@@ -140,6 +140,12 @@ async fn shoppers_see_published_products_filtered_searched_sorted_and_paged() {
         assert_eq!(roots, ["garden", "hand-tools"]);
         assert_eq!(tree["items"][1]["children"][0]["slug"], "saws");
 
+        // A category with nothing in it is an empty page, not an unknown category.
+        create_category(&app, shop, &token, "Empty", "empty", Some(&garden)).await;
+        let (none, body) = skus(&app, shop, "products?category=empty").await;
+        assert!(none.is_empty());
+        assert_eq!(body["total"], 0);
+
         // Another shop knows none of it.
         ready_shop(&app, "other").await;
         assert_problem(store(&app, "other", "products/saw-1").await, 404).await;
