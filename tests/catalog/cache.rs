@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::helpers::{Backend, TestApp, eventually};
+use crate::helpers::{Backend, TestApp, eventually, scalar};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop};
 use crate::{create_item, item, send, store};
@@ -68,6 +68,42 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
         first_name(&peer, "lamps").await,
         ("Reading Lamp".into(), "hit".into())
     );
+
+    // Cut both listeners' connections: each process drops what it holds, listens again, and
+    // hears the next change.
+    let cut = scalar(
+        &app.db,
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%cartwheel_store_cache%'",
+    )
+    .await;
+    assert_eq!(cut, 2);
+    eventually(
+        Duration::from_secs(10),
+        "the peer drops its entries",
+        || async { first_name(&peer, "lamps").await.1 == "miss" },
+    )
+    .await;
+    eventually(Duration::from_secs(10), "the peer caches again", || async {
+        first_name(&peer, "lamps").await == ("Reading Lamp".into(), "hit".into())
+    })
+    .await;
+    let (status, body) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/admin/items/{id}"),
+        "lamps",
+        &token,
+        Some(item("LAMP-1", "Floor Lamp", 1200, true, None)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    eventually(
+        Duration::from_secs(5),
+        "the peer hears the change",
+        || async { first_name(&peer, "lamps").await.0 == "Floor Lamp" },
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -10,6 +10,8 @@
 //!   it sends `NOTIFY` on [`CHANNEL`], which each process `LISTEN`s to. A process keeps nothing
 //!   until it listens, and drops every entry when its listener reconnects, since it may have
 //!   missed changes meanwhile.
+//! - The cache answers before a handler looks the shop up: whatever comes to suspend or remove a
+//!   shop outside the admin API must send the same `NOTIFY`.
 //! - Anything else that moves stock shows within `2 × ttl`. Cart answers are never cached and a
 //!   cart add checks stock itself, so a cached `available` is only ever a display.
 
@@ -274,7 +276,10 @@ async fn listen(pool: sqlx::PgPool, cache: Weak<Mutex<Inner>>) {
                     with_cache(&|inner: &mut Inner| inner.invalidate(notification.payload()))
                 }
                 // The connection dropped and was remade: notifications may have been missed.
-                Ok(None) => with_cache(&Inner::invalidate_all),
+                Ok(None) => {
+                    tracing::info!("catalog cache: listener reconnected; dropped every entry");
+                    with_cache(&Inner::invalidate_all)
+                }
                 Err(error) => {
                     tracing::warn!(%error, "catalog cache: listening failed; reconnecting");
                     if !with_cache(&|inner: &mut Inner| inner.set_listening(false)) {
