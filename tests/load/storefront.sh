@@ -47,7 +47,9 @@ run() {
 }
 # A top-level category (with its nine sub-categories' products), first page of 20.
 run "GET /store/products?category=seed-cat-3&limit=20" "$BASE/api/v1/store/products?category=seed-cat-3&limit=20"
-run "GET /store/products?search=oak%20lamp&limit=20" "$BASE/api/v1/store/products?search=oak%20lamp&limit=20"
+# SEARCH: the search term (default `oak lamp`, 128 matches; `oak` matches 1,256).
+TERM_Q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "${SEARCH:-oak lamp}")
+run "GET /store/products?search=$TERM_Q&limit=20" "$BASE/api/v1/store/products?search=$TERM_Q&limit=20"
 run "GET /store/products?limit=20" "$BASE/api/v1/store/products?limit=20"
 run "POST /store/cart/{id}/items (one cart)" -m POST -T application/json \
   -d "{\"itemId\":\"$ITEM\",\"qty\":1}" "$BASE/api/v1/store/cart/$CART/items"

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use cartwheel_entity::{categories, items, listings};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, Order, Query};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, Order, Query, WithClause,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic,
     Iterable, QueryFilter,
@@ -87,12 +89,12 @@ pub async fn products<C: ConnectionTrait>(
             [sea_orm::Value::from(tenant_id), slug.clone().into()],
         ));
     }
-    if let Some(term) = query
+    let term = query
         .search
         .as_deref()
         .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
+        .filter(|t| !t.is_empty());
+    if let Some(term) = term {
         let escaped = term
             .to_lowercase()
             .replace('\\', "\\\\")
@@ -105,16 +107,22 @@ pub async fn products<C: ConnectionTrait>(
     }
 
     let count = select.clone();
+    // A search reads its matches first, through the trigram index, and sorts them after (a
+    // materialized CTE). Left to itself Postgres walks the sort index testing `LIKE` on every
+    // listing: for `oak` (1,256 of 10,000) 4.4 ms against 1.0 ms, as the prepared statement's
+    // generic plan (`PREPARE` … `EXPLAIN ANALYZE EXECUTE` on the seeded shop).
+    let matches = Alias::new("matches");
+    let mut page = if term.is_some() {
+        Query::select().from(matches.clone()).to_owned()
+    } else {
+        select.clone()
+    };
     // A filter leaves few rows: the page and their count come in one statement. Without one,
     // an index-only count and a page read along the sort index beat a window over everything.
-    let filtered = query.category.is_some()
-        || query
-            .search
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty());
-    select.column(listings::Column::ItemId);
+    let filtered = query.category.is_some() || term.is_some();
+    page.column(listings::Column::ItemId);
     if filtered {
-        select.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"));
+        page.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"));
     }
     let (keys, direction): (&[listings::Column], Order) = match query.sort {
         Sort::DisplayOrder => (
@@ -128,17 +136,32 @@ pub async fn products<C: ConnectionTrait>(
         Sort::Newest => (&[], Order::Desc),
     };
     for key in keys {
-        select.order_by(*key, direction.clone());
+        page.order_by(*key, direction.clone());
     }
     let tie_break = match query.sort {
         Sort::Newest => Order::Desc,
         _ => Order::Asc,
     };
-    select
-        .order_by(listings::Column::ItemId, tie_break)
+    page.order_by(listings::Column::ItemId, tie_break)
         .limit(query.limit)
         .offset(query.page.saturating_sub(1) * query.limit);
-    let rows = db.query_all_raw(backend.build(&select)).await?;
+    let statement = if term.is_some() {
+        select.columns([
+            listings::Column::ItemId,
+            listings::Column::DisplayOrder,
+            listings::Column::Name,
+            listings::Column::Price,
+        ]);
+        let cte = CommonTableExpression::new()
+            .query(select)
+            .materialized(true)
+            .table_name(matches)
+            .to_owned();
+        backend.build(&page.with(WithClause::new().cte(cte).to_owned()))
+    } else {
+        backend.build(&page)
+    };
+    let rows = db.query_all_raw(statement).await?;
     let ids: Vec<Uuid> = rows
         .iter()
         .map(|row| row.try_get::<Uuid>("", "item_id"))
