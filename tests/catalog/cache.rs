@@ -22,6 +22,20 @@ async fn first_name(app: &TestApp, shop: &str) -> (String, String) {
     )
 }
 
+/// Renames the shop's one lamp through the admin API of `app`.
+async fn rename_lamp(app: &TestApp, token: &str, id: &str, name: &str) {
+    let (status, body) = send(
+        app,
+        Method::PUT,
+        &format!("/api/v1/admin/items/{id}"),
+        "lamps",
+        token,
+        Some(item("LAMP-1", name, 1200, true, None)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 #[tokio::test]
 async fn an_admin_change_reaches_the_cache_of_every_api_process() {
     let mail = MailServer::start().await;
@@ -47,16 +61,7 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
     }
 
     // Changed through the first process; the peer hears of it by NOTIFY.
-    let (status, body) = send(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/admin/items/{id}"),
-        "lamps",
-        &token,
-        Some(item("LAMP-1", "Reading Lamp", 1200, true, None)),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    rename_lamp(&app, &token, &id, "Reading Lamp").await;
     assert_eq!(first_name(&app, "lamps").await.0, "Reading Lamp");
     eventually(
         Duration::from_secs(5),
@@ -88,16 +93,7 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
         first_name(&peer, "lamps").await == ("Reading Lamp".into(), "hit".into())
     })
     .await;
-    let (status, body) = send(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/admin/items/{id}"),
-        "lamps",
-        &token,
-        Some(item("LAMP-1", "Floor Lamp", 1200, true, None)),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    rename_lamp(&app, &token, &id, "Floor Lamp").await;
     eventually(
         Duration::from_secs(5),
         "the peer hears the change",
