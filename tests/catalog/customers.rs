@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop, token_from, wait_for_mails};
-use crate::{cart, create_item, item, send};
+use crate::{cart, create_item, item, send, shopper};
 
 const PASSWORD: &str = "velvet-otter-3000";
 
@@ -18,17 +18,7 @@ async fn account(
     token: Option<&str>,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/account{path}")))
-        .header("X-Tenant", shop);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
+    shopper(app, shop, method, &format!("account{path}"), token, body).await
 }
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {
@@ -354,13 +344,7 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         assert_eq!(merged["coupon"]["code"], "FIVER");
         assert_eq!(merged["totals"]["discount"], 500);
         // The anonymous cart is gone.
-        let gone = app
-            .client
-            .get(app.url(&format!("/api/v1/store/cart/{second_id}")))
-            .header("X-Tenant", shop)
-            .send()
-            .await
-            .unwrap();
+        let gone = crate::store(&app, shop, &format!("cart/{second_id}")).await;
         assert_eq!(gone.status(), 404);
     }
 }

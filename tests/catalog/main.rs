@@ -43,14 +43,32 @@ pub async fn send(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// A public storefront GET as a shopper of `shop`; `path` follows `/api/v1/store/`.
+/// A storefront request as a shopper of `shop`, signed in with `token` if given; `path`
+/// follows `/api/v1/store/`.
+pub async fn shopper(
+    app: &TestApp,
+    shop: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1/store/{path}")))
+        .header("X-Tenant", shop);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+/// A public storefront GET; `path` follows `/api/v1/store/`.
 pub async fn store(app: &TestApp, shop: &str, path: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/api/v1/store/{path}")))
-        .header("X-Tenant", shop)
-        .send()
-        .await
-        .unwrap()
+    shopper(app, shop, Method::GET, path, None, None).await
 }
 
 /// A storefront cart request; `path` follows `/api/v1/store/cart`.
@@ -61,14 +79,7 @@ pub async fn cart_call(
     path: &str,
     body: Option<Value>,
 ) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/cart{path}")))
-        .header("X-Tenant", shop);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
+    shopper(app, shop, method, &format!("cart{path}"), None, body).await
 }
 
 /// A cart request that must succeed; its JSON answer.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::helpers::{Backend, TestApp, assert_problem, eventually, scalar};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, mails_to, ready_shop, wait_for_mails};
-use crate::{cart, create_item, item, send};
+use crate::{cart, create_item, item, send, shopper};
 
 const QUIET: Duration = Duration::from_secs(2);
 
@@ -246,32 +246,21 @@ async fn shoppers_who_asked_hear_once_when_stock_returns() {
         let shop = "back-shop";
         let kite = create_item(&app, shop, &token, item("KITE", "Kite", 2999, true, None)).await;
         let notify = |shop: &'static str, slug: &'static str, email: &'static str| {
-            app.client
-                .post(app.url(&format!("/api/v1/store/products/{slug}/notify-me")))
-                .header("X-Tenant", shop)
-                .json(&json!({ "email": email }))
-                .send()
+            let path = format!("products/{slug}/notify-me");
+            let app = &app;
+            async move {
+                let body = Some(json!({ "email": email }));
+                shopper(app, shop, Method::POST, &path, None, body).await
+            }
         };
 
         for email in ["ann@example.com", "bob@example.com", "ANN@example.com"] {
-            assert_eq!(notify(shop, "kite", email).await.unwrap().status(), 202);
+            assert_eq!(notify(shop, "kite", email).await.status(), 202);
         }
-        let bad = assert_problem(notify(shop, "kite", "not-an-email").await.unwrap(), 422).await;
+        let bad = assert_problem(notify(shop, "kite", "not-an-email").await, 422).await;
         assert_eq!(bad["errors"][0]["field"], "email");
-        assert_problem(
-            notify(shop, "no-such-kite", "ann@example.com")
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
-        assert_problem(
-            notify("other-shop", "kite", "ann@example.com")
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
+        assert_problem(notify(shop, "no-such-kite", "ann@example.com").await, 404).await;
+        assert_problem(notify("other-shop", "kite", "ann@example.com").await, 404).await;
 
         adjust(&app, shop, &token, &kite, 3).await;
         let ann = wait_for_mails(&mail, "ann@example.com", 1).await;
@@ -290,20 +279,13 @@ async fn shoppers_who_asked_hear_once_when_stock_returns() {
         settle(&app).await;
         assert_eq!(mails_to(&mail, "ann@example.com").len(), 1);
         assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
-        let in_stock =
-            assert_problem(notify(shop, "kite", "cy@example.com").await.unwrap(), 409).await;
+        let in_stock = assert_problem(notify(shop, "kite", "cy@example.com").await, 409).await;
         assert!(in_stock["detail"].as_str().unwrap().contains("5 available"));
 
         // Sold out again, Ann asks again; stock comes back by a path that enqueued no check
         // (a direct write), and the periodic sweep finds her.
         adjust(&app, shop, &token, &kite, -5).await;
-        assert_eq!(
-            notify(shop, "kite", "ann@example.com")
-                .await
-                .unwrap()
-                .status(),
-            202
-        );
+        assert_eq!(notify(shop, "kite", "ann@example.com").await.status(), 202);
         use sea_orm::ConnectionTrait;
         app.db
             .execute_unprepared("UPDATE stock_levels SET on_hand = 1 WHERE on_hand = 0")

@@ -43,7 +43,9 @@ type Key = (String, String);
 #[derive(Clone)]
 pub struct StoreCache {
     ttl: Duration,
-    db: DatabaseConnection,
+    /// On Postgres: where admin changes are announced to the other API processes, whether or
+    /// not this one caches.
+    notify: Option<DatabaseConnection>,
     inner: Arc<Mutex<Inner>>,
     refreshes: Arc<Semaphore>,
     /// Stops the `LISTEN` task when the last clone goes.
@@ -122,7 +124,7 @@ impl StoreCache {
         });
         StoreCache {
             ttl,
-            db,
+            notify: postgres.then_some(db),
             inner,
             refreshes: Arc::new(Semaphore::new(MAX_REFRESHES)),
             _listener: listener,
@@ -221,15 +223,15 @@ impl StoreCache {
     /// Drops the tenant's entries here and tells the other API processes to.
     async fn changed(&self, slug: &str) {
         self.inner.lock().unwrap().invalidate(slug);
-        if self.ttl.is_zero() || self.db.get_database_backend() != DatabaseBackend::Postgres {
+        let Some(db) = &self.notify else {
             return;
-        }
+        };
         let notify = Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
             "SELECT pg_notify($1, $2)",
             [CHANNEL.into(), slug.into()],
         );
-        if let Err(error) = self.db.execute_raw(notify).await {
+        if let Err(error) = db.execute_raw(notify).await {
             tracing::warn!(%error, slug, "could not tell other API processes of a catalog change");
         }
     }

@@ -246,11 +246,7 @@ async fn change(
     // beyond the statement. The price is the item's price when the line was first made.
     let backend = db.get_database_backend();
     let p = |n: usize| cartwheel_jobs::placeholder(backend, n);
-    let available = format!(
-        "(SELECT COALESCE(SUM(s.on_hand - s.reserved), 0) FROM stock_levels s \
-         WHERE s.item_id = {item})",
-        item = p(2)
-    );
+    let available = stock::available_sql(&p(2));
     let new_quantity = if replace {
         "excluded.quantity"
     } else {
@@ -366,13 +362,12 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
     let backend = db.get_database_backend();
     let sql = format!(
         "SELECT l.item_id, l.quantity, l.unit_price, i.sku, i.name, \
-           COALESCE(li.slug, '') AS slug, \
-           CAST((SELECT COALESCE(SUM(s.on_hand - s.reserved), 0) FROM stock_levels s \
-             WHERE s.item_id = l.item_id) AS BIGINT) AS available \
+           COALESCE(li.slug, '') AS slug, {available} AS available \
          FROM cart_lines l JOIN items i ON i.id = l.item_id \
          LEFT JOIN listings li ON li.item_id = l.item_id \
-         WHERE l.cart_id = {} ORDER BY l.added_at, l.item_id",
-        cartwheel_jobs::placeholder(backend, 1)
+         WHERE l.cart_id = {cart} ORDER BY l.added_at, l.item_id",
+        available = stock::available_sql("l.item_id"),
+        cart = cartwheel_jobs::placeholder(backend, 1)
     );
     let lines: Vec<Line> = db
         .query_all_raw(sea_orm::Statement::from_sql_and_values(

@@ -249,8 +249,7 @@ async fn catalog_managers<C: ConnectionTrait>(
 /// their reorder level without an alert, alerted items that recovered, and items in stock with
 /// shoppers waiting.
 pub async fn due<C: ConnectionTrait>(db: &C) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
-    let available = "(SELECT COALESCE(SUM(l.on_hand - l.reserved), 0) FROM stock_levels l \
-                     WHERE l.item_id = i.id)";
+    let available = stock::available_sql("i.id");
     let sql = format!(
         "SELECT i.tenant_id, i.id FROM items i \
          WHERE i.deleted_at IS NULL AND i.active = TRUE AND ( \

@@ -43,6 +43,15 @@ pub async fn available<C: ConnectionTrait>(
         .map(|(on_hand, reserved)| Ord::max(on_hand - reserved, 0)))
 }
 
+/// The same in SQL, for statements that decide by it: what can be sold of the item whose id is
+/// the SQL expression `item_id`, summed over locations (0 if never stocked).
+pub fn available_sql(item_id: &str) -> String {
+    format!(
+        "CAST((SELECT COALESCE(SUM(sl.on_hand - sl.reserved), 0) FROM stock_levels sl \
+         WHERE sl.item_id = {item_id}) AS BIGINT)"
+    )
+}
+
 /// A place stock is kept: `warehouse` code (MAIN unless given) and location code.
 pub struct Place<'a> {
     pub warehouse: &'a str,

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use cartwheel_entity::{categories, items, listings};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, Order, Query, WithClause,
+    Alias, CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
+    WithClause,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic,
@@ -73,7 +74,7 @@ pub async fn products<C: ConnectionTrait>(
         // The category and everything below it, walked down `categories_parent`. On Postgres
         // `= ANY(ARRAY(..))` computes the subtree once, before the page, so the page reads the
         // `listings_store_category` index; `IN (..)` became a semi-join over every listing
-        // (EXPLAIN ANALYZE on the seeded shop: 14 ms against 0.7 ms). sea-query marks a custom
+        // (14 ms against 0.7 ms: tests/load/explain-storefront.sql). sea-query marks a custom
         // expression's values `$n` on Postgres and `?` on SQLite.
         let (tenant, category, any, end) = match backend {
             DatabaseBackend::Postgres => ("$1", "$2", "= ANY(ARRAY(", "))"),
@@ -107,45 +108,15 @@ pub async fn products<C: ConnectionTrait>(
     }
 
     let count = select.clone();
-    // A search reads its matches first, through the trigram index, and sorts them after (a
-    // materialized CTE). Left to itself Postgres walks the sort index testing `LIKE` on every
-    // listing: for `oak` (1,256 of 10,000) 4.4 ms against 1.0 ms, as the prepared statement's
-    // generic plan (`PREPARE` … `EXPLAIN ANALYZE EXECUTE` on the seeded shop).
-    let matches = Alias::new("matches");
-    let mut page = if term.is_some() {
-        Query::select().from(matches.clone()).to_owned()
-    } else {
-        select.clone()
-    };
     // A filter leaves few rows: the page and their count come in one statement. Without one,
     // an index-only count and a page read along the sort index beat a window over everything.
     let filtered = query.category.is_some() || term.is_some();
-    page.column(listings::Column::ItemId);
-    if filtered {
-        page.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"));
-    }
-    let (keys, direction): (&[listings::Column], Order) = match query.sort {
-        Sort::DisplayOrder => (
-            &[listings::Column::DisplayOrder, listings::Column::Name],
-            Order::Asc,
-        ),
-        Sort::PriceAsc => (&[listings::Column::Price], Order::Asc),
-        Sort::PriceDesc => (&[listings::Column::Price], Order::Desc),
-        Sort::Name => (&[listings::Column::Name], Order::Asc),
-        // Item ids are UUIDv7: they sort by creation time.
-        Sort::Newest => (&[], Order::Desc),
-    };
-    for key in keys {
-        page.order_by(*key, direction.clone());
-    }
-    let tie_break = match query.sort {
-        Sort::Newest => Order::Desc,
-        _ => Order::Asc,
-    };
-    page.order_by(listings::Column::ItemId, tie_break)
-        .limit(query.limit)
-        .offset(query.page.saturating_sub(1) * query.limit);
     let statement = if term.is_some() {
+        // A search reads its matches first, through the trigram index, and sorts them after (a
+        // materialized CTE). Left to itself Postgres walks the sort index testing `LIKE` on
+        // every listing: for `oak` (1,256 of 10,000) 4.4 ms against 1.0 ms, as the prepared
+        // statement's generic plan (tests/load/explain-storefront.sql).
+        let matches = Alias::new("matches");
         select.columns([
             listings::Column::ItemId,
             listings::Column::DisplayOrder,
@@ -155,11 +126,12 @@ pub async fn products<C: ConnectionTrait>(
         let cte = CommonTableExpression::new()
             .query(select)
             .materialized(true)
-            .table_name(matches)
+            .table_name(matches.clone())
             .to_owned();
+        let page = page(Query::select().from(matches).to_owned(), query, filtered);
         backend.build(&page.with(WithClause::new().cte(cte).to_owned()))
     } else {
-        backend.build(&page)
+        backend.build(&page(select, query, filtered))
     };
     let rows = db.query_all_raw(statement).await?;
     let ids: Vec<Uuid> = rows
@@ -198,6 +170,37 @@ pub async fn products<C: ConnectionTrait>(
 
     let products = load(db, &ids).await?;
     Ok((products, total))
+}
+
+/// `rows` (listings, or a search's matches) as one page of item ids in `query`'s order, with
+/// the count of all rows when `counted`.
+fn page(mut rows: SelectStatement, query: &ProductQuery, counted: bool) -> SelectStatement {
+    rows.column(listings::Column::ItemId);
+    if counted {
+        rows.expr_as(Expr::cust("COUNT(*) OVER ()"), Alias::new("total"));
+    }
+    let (keys, direction): (&[listings::Column], Order) = match query.sort {
+        Sort::DisplayOrder => (
+            &[listings::Column::DisplayOrder, listings::Column::Name],
+            Order::Asc,
+        ),
+        Sort::PriceAsc => (&[listings::Column::Price], Order::Asc),
+        Sort::PriceDesc => (&[listings::Column::Price], Order::Desc),
+        Sort::Name => (&[listings::Column::Name], Order::Asc),
+        // Item ids are UUIDv7: they sort by creation time.
+        Sort::Newest => (&[], Order::Desc),
+    };
+    for key in keys {
+        rows.order_by(*key, direction.clone());
+    }
+    let tie_break = match query.sort {
+        Sort::Newest => Order::Desc,
+        _ => Order::Asc,
+    };
+    rows.order_by(listings::Column::ItemId, tie_break)
+        .limit(query.limit)
+        .offset(query.page.saturating_sub(1) * query.limit);
+    rows
 }
 
 /// A published product by its slug.
