@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod problem;
 pub mod provisioning;
 pub mod state;
+pub mod stock;
 pub mod store;
 pub mod tenant;
 pub mod users;
@@ -60,6 +61,7 @@ pub type Apis = (
     defaults::StoreSetupApi,
     catalog::CatalogApi,
     catalog::import::ImportApi,
+    stock::StockApi,
     store::StoreApi,
     cart::CartApi,
     account::AccountApi,
@@ -80,6 +82,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             defaults::StoreSetupApi,
             catalog::CatalogApi,
             catalog::import::ImportApi,
+            stock::StockApi,
             store::StoreApi,
             cart::CartApi,
             account::AccountApi,

@@ -14,6 +14,7 @@ mod m20261126_000008_customers;
 mod m20261126_000009_stock_alerts;
 mod m20261126_000010_storefront_sort_keys;
 mod m20261126_000011_category_parents;
+mod m20261201_000012_customer_names;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_stock_alerts::Migration),
             Box::new(m20261126_000010_storefront_sort_keys::Migration),
             Box::new(m20261126_000011_category_parents::Migration),
+            Box::new(m20261201_000012_customer_names::Migration),
         ]
     }
 }

@@ -21,7 +21,7 @@ async fn serves_the_openapi_document_with_error_responses() {
 
     for path in [
         "/api/v1/provision",
-        "/api/v1/provision/{tenant_id}/status",
+        "/api/v1/provision/{tenantId}/status",
         "/api/v1/auth/login",
         "/api/v1/auth/me",
         "/api/v1/auth/forgot-password",
@@ -75,4 +75,106 @@ async fn serves_swagger_ui() {
     let response = app.get("/docs").await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("swagger"));
+}
+
+/// The plan's endpoints (../shared/SEED-API.md), the public contract, as `:x` path parameters.
+/// `Some(issue)` marks one a later issue brings: it must still be missing from the document, so
+/// this list shrinks as those land.
+const PLAN: &[(&str, &str, Option<&str>)] = &[
+    ("GET", "/health", None),
+    ("GET", "/health/ready", None),
+    ("GET", "/health/live", None),
+    ("POST", "/api/v1/provision", None),
+    ("GET", "/api/v1/provision/:tenantId/status", None),
+    ("GET", "/api/v1/store/products", None),
+    ("GET", "/api/v1/store/products/:slug", None),
+    ("GET", "/api/v1/store/categories", None),
+    ("POST", "/api/v1/store/admin/products", None),
+    ("PUT", "/api/v1/store/admin/products/:id", None),
+    ("DELETE", "/api/v1/store/admin/products/:id", None),
+    ("POST", "/api/v1/store/cart", None),
+    ("GET", "/api/v1/store/cart/:id", None),
+    ("POST", "/api/v1/store/cart/:id/items", None),
+    ("PUT", "/api/v1/store/cart/:id/items/:itemId", None),
+    ("DELETE", "/api/v1/store/cart/:id/items/:itemId", None),
+    ("POST", "/api/v1/store/cart/:id/coupon", None),
+    ("DELETE", "/api/v1/store/cart/:id/coupon", None),
+    ("POST", "/api/v1/store/checkout", Some("checkout")),
+    ("GET", "/api/v1/store/checkout/:id", Some("checkout")),
+    ("PUT", "/api/v1/store/checkout/:id", Some("checkout")),
+    (
+        "POST",
+        "/api/v1/store/checkout/:id/confirm",
+        Some("checkout"),
+    ),
+    ("POST", "/api/v1/store/auth/register", None),
+    ("POST", "/api/v1/store/auth/login", None),
+    ("GET", "/api/v1/store/auth/me", None),
+    ("PUT", "/api/v1/store/auth/profile", None),
+    ("POST", "/api/v1/store/auth/forgot-password", None),
+    ("POST", "/api/v1/store/auth/reset-password", None),
+    ("GET", "/api/v1/store/auth/addresses", None),
+    ("POST", "/api/v1/store/auth/addresses", None),
+    ("PUT", "/api/v1/store/auth/addresses/:id", None),
+    ("DELETE", "/api/v1/store/auth/addresses/:id", None),
+    ("POST", "/api/v1/store/payments/webhook", Some("stripe")),
+    (
+        "POST",
+        "/api/v1/store/payments/:orderId/refund",
+        Some("stripe"),
+    ),
+    ("GET", "/api/v1/store/orders", Some("checkout")),
+    ("GET", "/api/v1/store/orders/:id", Some("checkout")),
+    ("POST", "/api/v1/store/orders/:id/cancel", Some("checkout")),
+    ("GET", "/api/v1/store/admin/orders", Some("checkout")),
+    (
+        "PUT",
+        "/api/v1/store/admin/orders/:id/status",
+        Some("checkout"),
+    ),
+    ("GET", "/api/v1/dashboard/summary", Some("dashboard")),
+    ("GET", "/api/v1/dashboard/attention", Some("dashboard")),
+    ("GET", "/api/v1/dashboard/revenue", Some("dashboard")),
+    ("GET", "/api/v1/dashboard/orders", Some("dashboard")),
+    ("GET", "/api/v1/dashboard/inventory", Some("dashboard")),
+];
+
+/// `/a/:b/c` as OpenAPI writes it: `/a/{b}/c`.
+fn openapi_path(plan_path: &str) -> String {
+    plan_path
+        .split('/')
+        .map(|segment| match segment.strip_prefix(':') {
+            Some(name) => format!("{{{name}}}"),
+            None => segment.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[tokio::test]
+async fn every_endpoint_of_the_plan_is_at_its_path() {
+    let app = spawn_app_sqlite().await;
+    let spec: serde_json::Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let documented = |method: &str, path: &str| {
+        spec["paths"][openapi_path(path)][method.to_ascii_lowercase()].is_object()
+    };
+    let missing: Vec<String> = PLAN
+        .iter()
+        .filter(|(method, path, later)| later.is_none() && !documented(method, path))
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the plan's endpoints missing: {missing:?}"
+    );
+    let landed: Vec<String> = PLAN
+        .iter()
+        .filter(|(method, path, later)| later.is_some() && documented(method, path))
+        .map(|(method, path, later)| format!("{method} {path} ({})", later.unwrap()))
+        .collect();
+    assert!(
+        landed.is_empty(),
+        "these have landed: drop their expected-missing mark: {landed:?}"
+    );
+    assert_eq!(PLAN.len(), 44);
 }

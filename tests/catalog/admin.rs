@@ -26,7 +26,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     )
     .await;
     let (status, problem) = post(
-        "/api/v1/admin/items",
+        "/api/v1/store/admin/products",
         item("KNIFE-1", "Other", 1, true, None),
     )
     .await;
@@ -36,7 +36,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     );
     let mut same_slug = item("KNIFE-2", "Knife 2", 1, true, None);
     same_slug["listing"]["slug"] = json!("knife-1");
-    let (status, problem) = post("/api/v1/admin/items", same_slug).await;
+    let (status, problem) = post("/api/v1/store/admin/products", same_slug).await;
     assert_eq!(
         (status, problem["errors"][0]["field"].as_str()),
         (409, Some("listing.slug"))
@@ -51,7 +51,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     );
     bad["unit"] = json!("Furlong");
     bad["listing"]["slug"] = json!("Not A Slug");
-    let (status, problem) = post("/api/v1/admin/items", bad).await;
+    let (status, problem) = post("/api/v1/store/admin/products", bad).await;
     assert_eq!(status, 422);
     let mut fields: Vec<&str> = problem["errors"]
         .as_array()
@@ -64,7 +64,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
         fields,
         ["listing.categoryId", "listing.slug", "price", "unit"]
     );
-    let (status, problem) = post("/api/v1/admin/items", json!({"sku": "X", "name": "X", "unit": "Nos", "price": "free", "listing": {"published": true, "slug": "x"}})).await;
+    let (status, problem) = post("/api/v1/store/admin/products", json!({"sku": "X", "name": "X", "unit": "Nos", "price": "free", "listing": {"published": true, "slug": "x"}})).await;
     assert_eq!(
         (status, problem["errors"][0]["field"].as_str()),
         (422, Some("price"))
@@ -76,7 +76,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, updated) = send(
         &app,
         Method::PUT,
-        &format!("/api/v1/admin/items/{id}"),
+        &format!("/api/v1/store/admin/products/{id}"),
         shop,
         &token,
         Some(changed),
@@ -95,7 +95,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, problem) = send(
         &app,
         Method::PUT,
-        &format!("/api/v1/admin/categories/{kitchen}"),
+        &format!("/api/v1/store/admin/categories/{kitchen}"),
         shop,
         &token,
         Some(json!({"name": "Kitchen", "slug": "kitchen", "parentId": knives})),
@@ -108,7 +108,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, problem) = send(
         &app,
         Method::PUT,
-        &format!("/api/v1/admin/categories/{kitchen}"),
+        &format!("/api/v1/store/admin/categories/{kitchen}"),
         shop,
         &token,
         Some(json!({"name": "Kitchen", "slug": "kitchen", "parentId": kitchen})),
@@ -119,7 +119,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
         (422, Some("parentId"))
     );
     let (status, _) = post(
-        "/api/v1/admin/categories",
+        "/api/v1/store/admin/categories",
         json!({"name": "Dup", "slug": "knives"}),
     )
     .await;
@@ -127,7 +127,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::DELETE,
-        &format!("/api/v1/admin/categories/{kitchen}"),
+        &format!("/api/v1/store/admin/categories/{kitchen}"),
         shop,
         &token,
         None,
@@ -137,7 +137,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::DELETE,
-        &format!("/api/v1/admin/categories/{knives}"),
+        &format!("/api/v1/store/admin/categories/{knives}"),
         shop,
         &token,
         None,
@@ -149,7 +149,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::DELETE,
-        &format!("/api/v1/admin/items/{id}"),
+        &format!("/api/v1/store/admin/products/{id}"),
         shop,
         &token,
         None,
@@ -159,14 +159,22 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::GET,
-        &format!("/api/v1/admin/items/{id}"),
+        &format!("/api/v1/store/admin/products/{id}"),
         shop,
         &token,
         None,
     )
     .await;
     assert_eq!(status, 404);
-    let (_, list) = send(&app, Method::GET, "/api/v1/admin/items", shop, &token, None).await;
+    let (_, list) = send(
+        &app,
+        Method::GET,
+        "/api/v1/store/admin/products",
+        shop,
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(list["total"], 0);
     let product = crate::store(&app, shop, "products/chef-knife").await;
     assert_eq!(product.status(), 404);
@@ -179,7 +187,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
         1
     );
     let (status, _) = post(
-        "/api/v1/admin/items",
+        "/api/v1/store/admin/products",
         item("KNIFE-1", "Again", 1, true, None),
     )
     .await;
@@ -197,7 +205,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::GET,
-        &format!("/api/v1/admin/items/{theirs}"),
+        &format!("/api/v1/store/admin/products/{theirs}"),
         shop,
         &token,
         None,
@@ -207,7 +215,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::DELETE,
-        &format!("/api/v1/admin/items/{theirs}"),
+        &format!("/api/v1/store/admin/products/{theirs}"),
         shop,
         &token,
         None,
@@ -217,7 +225,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let (status, _) = send(
         &app,
         Method::GET,
-        "/api/v1/admin/items",
+        "/api/v1/store/admin/products",
         "other-shop",
         &token,
         None,

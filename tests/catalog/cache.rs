@@ -27,7 +27,7 @@ async fn rename_lamp(app: &TestApp, token: &str, id: &str, name: &str) {
     let (status, body) = send(
         app,
         Method::PUT,
-        &format!("/api/v1/admin/items/{id}"),
+        &format!("/api/v1/store/admin/products/{id}"),
         "lamps",
         token,
         Some(item("LAMP-1", name, 1200, true, None)),

@@ -111,7 +111,7 @@ async fn a_cart_checks_stock_keeps_prices_and_totals_up() {
         let (status, _) = send(
             &app,
             Method::PUT,
-            &format!("/api/v1/admin/items/{mug}"),
+            &format!("/api/v1/store/admin/products/{mug}"),
             shop,
             &token,
             Some(dearer),
@@ -232,7 +232,7 @@ async fn coupons_apply_or_say_why_not() {
         send(
             &app,
             Method::POST,
-            "/api/v1/admin/coupons",
+            "/api/v1/store/admin/coupons",
             shop,
             &token,
             Some(body),
@@ -265,7 +265,7 @@ async fn coupons_apply_or_say_why_not() {
     let (_, list) = send(
         &app,
         Method::GET,
-        "/api/v1/admin/coupons",
+        "/api/v1/store/admin/coupons",
         shop,
         &token,
         None,

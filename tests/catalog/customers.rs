@@ -18,7 +18,7 @@ async fn account(
     token: Option<&str>,
     body: Option<Value>,
 ) -> reqwest::Response {
-    shopper(app, shop, method, &format!("account{path}"), token, body).await
+    shopper(app, shop, method, &format!("auth{path}"), token, body).await
 }
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {
@@ -43,7 +43,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
             Method::POST,
             "/register",
             None,
-            Some(json!({"email": "Kim@Example.com", "name": "Kim", "password": PASSWORD})),
+            Some(json!({"email": "Kim@Example.com", "firstName": "Kim", "lastName": "Park", "password": PASSWORD})),
         )
         .await,
         201,
@@ -66,7 +66,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
             Method::POST,
             "/register",
             None,
-            Some(json!({"email": "kim@example.com", "name": "Kim", "password": PASSWORD})),
+            Some(json!({"email": "kim@example.com", "firstName": "Kim", "lastName": "Park", "password": PASSWORD})),
         )
         .await,
         409,
@@ -80,7 +80,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
             Method::POST,
             "/register",
             None,
-            Some(json!({"email": "lee@example.com", "name": "", "password": "password12"})),
+            Some(json!({"email": "lee@example.com", "firstName": " ", "lastName": "Lee", "password": "password12"})),
         )
         .await,
         422,
@@ -92,7 +92,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["name", "password"]);
+    assert_eq!(fields, ["firstName", "password"]);
 
     let wrong = assert_problem(
         account(
@@ -146,27 +146,38 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
         200,
     )
     .await;
-    assert_eq!(me["name"], "Kim");
+    assert_eq!(
+        (me["firstName"].as_str(), me["lastName"].as_str()),
+        (Some("Kim"), Some("Park"))
+    );
     let updated = json_of(
         account(
             &app,
             shop,
             Method::PUT,
-            "/me",
+            "/profile",
             Some(&token),
-            Some(json!({"name": "Kim Park", "phone": "+49 30 1234"})),
+            Some(json!({"firstName": "Kim", "lastName": "Park-Lee", "phone": "+49 30 1234"})),
         )
         .await,
         200,
     )
     .await;
     assert_eq!(
-        (updated["name"].as_str(), updated["phone"].as_str()),
-        (Some("Kim Park"), Some("+49 30 1234"))
+        (updated["lastName"].as_str(), updated["phone"].as_str()),
+        (Some("Park-Lee"), Some("+49 30 1234"))
     );
 
     // Audiences: a customer token is no admin token, and the other way round.
-    let (status, _) = send(&app, Method::GET, "/api/v1/admin/items", shop, &token, None).await;
+    let (status, _) = send(
+        &app,
+        Method::GET,
+        "/api/v1/store/admin/products",
+        shop,
+        &token,
+        None,
+    )
+    .await;
     assert_eq!(status, 401);
     assert_problem(
         account(&app, shop, Method::GET, "/me", Some(&admin_token), None).await,
@@ -214,7 +225,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
             Method::POST,
             "/reset-password",
             None,
-            Some(json!({"token": reset_token, "password": password})),
+            Some(json!({"token": reset_token, "newPassword": password})),
         )
     };
     assert_eq!(reset("new-velvet-otter-1").await.status(), 204);
@@ -253,7 +264,7 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         let (status, _) = send(
             &app,
             Method::POST,
-            "/api/v1/admin/coupons",
+            "/api/v1/store/admin/coupons",
             shop,
             &admin_token,
             Some(json!({"code": "FIVER", "kind": "fixed", "value": 500})),
@@ -273,7 +284,7 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         )
         .await;
         let registered = json_of(account(&app, shop, Method::POST, "/register", None,
-            Some(json!({"email": "max@example.com", "name": "Max", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
+            Some(json!({"email": "max@example.com", "firstName": "Max", "lastName": "Mann", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
         assert_eq!(registered["cartId"], first_id.as_str());
 
         // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
@@ -362,7 +373,9 @@ async fn the_address_book_keeps_one_default() {
             Method::POST,
             "/register",
             None,
-            Some(json!({"email": email, "name": "Ada", "password": PASSWORD})),
+            Some(
+                json!({"email": email, "firstName": "Ada", "lastName": "Lovelace", "password": PASSWORD}),
+            ),
         )
     };
     let ada = json_of(register("ada@example.com").await, 201).await["token"]

@@ -10,12 +10,18 @@ use crate::support::{admin, app_with_mail, ready_shop};
 use crate::{create_category, send};
 
 async fn import(app: &TestApp, shop: &str, token: &str, csv: &str) -> (u16, Value) {
-    let response = admin(app, Method::POST, "/api/v1/admin/items/import", shop, token)
-        .header("Content-Type", "text/csv")
-        .body(csv.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = admin(
+        app,
+        Method::POST,
+        "/api/v1/store/admin/products/import",
+        shop,
+        token,
+    )
+    .header("Content-Type", "text/csv")
+    .body(csv.to_string())
+    .send()
+    .await
+    .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -145,7 +151,7 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one() {
         let (status, _) = admin(
             &app,
             Method::POST,
-            "/api/v1/admin/items/import",
+            "/api/v1/store/admin/products/import",
             shop,
             &token,
         )

@@ -120,7 +120,7 @@ pub async fn create_item(app: &TestApp, slug: &str, token: &str, body: Value) ->
     let (status, created) = send(
         app,
         Method::POST,
-        "/api/v1/admin/items",
+        "/api/v1/store/admin/products",
         slug,
         token,
         Some(body),
@@ -142,7 +142,7 @@ pub async fn create_category(
     let (status, created) = send(
         app,
         Method::POST,
-        "/api/v1/admin/categories",
+        "/api/v1/store/admin/categories",
         slug,
         token,
         Some(json!({"name": name, "slug": category_slug, "parentId": parent})),

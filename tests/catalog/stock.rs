@@ -129,7 +129,7 @@ async fn concurrent_removals_take_exactly_what_is_there() {
     let (_, view) = send(
         &app,
         Method::GET,
-        &format!("/api/v1/admin/items/{id}/stock"),
+        &format!("/api/v1/admin/stock/items/{id}"),
         shop,
         &token,
         None,

@@ -33,7 +33,7 @@ TOKEN=$(curl -fs -H 'X-Tenant: loadtest' -H 'Content-Type: application/json' \
 admin() { curl -fs -H 'X-Tenant: loadtest' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
 # An item with plenty of stock for the cart adds (created on the first run).
 admin -d '{"sku":"LOAD-1","name":"Load Item","unit":"Nos","price":100,"listing":{"published":true,"slug":"load-1"}}' \
-  "$BASE/api/v1/admin/items" >/dev/null || true
+  "$BASE/api/v1/store/admin/products" >/dev/null || true
 ITEM=$(curl -fs -H 'X-Tenant: loadtest' "$BASE/api/v1/store/products/load-1" | json '["id"]')
 admin -d "{\"itemId\":\"$ITEM\",\"location\":\"PICKING\",\"quantity\":100000000,\"reason\":\"load test\"}" \
   "$BASE/api/v1/admin/stock/adjustments" >/dev/null

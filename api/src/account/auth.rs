@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 pub const STOREFRONT_AUDIENCE: &str = "storefront";
 
-/// `Authorization: Bearer <token from /api/v1/store/account/login or /register>`.
+/// `Authorization: Bearer <token from /api/v1/store/auth/login or /register>`.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "JWT", checker = "check_customer")]
 pub struct CustomerAuth(pub CustomerSession);

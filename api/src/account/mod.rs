@@ -32,10 +32,12 @@ pub struct AccountApi;
 struct RegisterRequest {
     #[oai(validator(max_length = 254))]
     email: String,
-    #[oai(validator(max_length = 200))]
-    name: String,
     #[oai(validator(max_length = 256))]
     password: String,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    first_name: String,
+    #[oai(validator(max_length = 100))]
+    last_name: String,
     /// An anonymous cart to keep: it merges into the customer's cart.
     cart_id: Option<uuid::Uuid>,
 }
@@ -56,7 +58,8 @@ struct CustomerLoginRequest {
 struct CustomerView {
     id: uuid::Uuid,
     email: String,
-    name: String,
+    first_name: String,
+    last_name: String,
     phone: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -66,7 +69,8 @@ impl From<customer_rows::Model> for CustomerView {
         CustomerView {
             id: c.id,
             email: c.email,
-            name: c.name,
+            first_name: c.first_name,
+            last_name: c.last_name,
             phone: c.phone,
             created_at: c.created_at,
         }
@@ -76,6 +80,7 @@ impl From<customer_rows::Model> for CustomerView {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct CustomerLogin {
+    customer_id: uuid::Uuid,
     token: String,
     /// Always `Bearer`.
     token_type: String,
@@ -86,9 +91,12 @@ struct CustomerLogin {
 }
 
 #[derive(Object)]
+#[oai(rename_all = "camelCase")]
 struct ProfileRequest {
-    #[oai(validator(max_length = 200))]
-    name: String,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    first_name: String,
+    #[oai(validator(max_length = 100))]
+    last_name: String,
     #[oai(validator(max_length = 32))]
     phone: Option<String>,
 }
@@ -100,11 +108,12 @@ struct ForgotRequest {
 }
 
 #[derive(Object)]
+#[oai(rename_all = "camelCase")]
 struct ResetRequest {
     #[oai(validator(max_length = 128))]
     token: String,
     #[oai(validator(max_length = 256))]
-    password: String,
+    new_password: String,
 }
 
 #[derive(Object)]
@@ -205,6 +214,7 @@ fn login_answer(state: &AppState, session: Session) -> CustomerLogin {
         state.jwt.admin_ttl,
     );
     CustomerLogin {
+        customer_id: session.customer.id,
         token,
         token_type: "Bearer".into(),
         expires_at,
@@ -236,7 +246,7 @@ fn not_found(e: AccountError) -> AdminError {
     }
 }
 
-#[OpenApi(prefix_path = "/api/v1/store/account", tag = "ApiTags::Account")]
+#[OpenApi(prefix_path = "/api/v1/store/auth", tag = "ApiTags::Account")]
 impl AccountApi {
     /// Creates a customer account, logs it in and sends a welcome mail; `cartId` merges an
     /// anonymous cart into it.
@@ -253,7 +263,8 @@ impl AccountApi {
             tenant.0.id,
             Registration {
                 email: b.email,
-                name: b.name,
+                first_name: b.first_name,
+                last_name: b.last_name,
                 password: b.password,
             },
             b.cart_id,
@@ -283,8 +294,8 @@ impl AccountApi {
         Ok(Json(auth.0.customer.into()))
     }
 
-    /// Changes name and phone.
-    #[oai(path = "/me", method = "put")]
+    /// Changes the names and phone.
+    #[oai(path = "/profile", method = "put")]
     async fn update_me(
         &self,
         auth: CustomerAuth,
@@ -292,8 +303,14 @@ impl AccountApi {
         body: JsonBody<ProfileRequest>,
     ) -> Result<Json<CustomerView>, AdminError> {
         let b = body.0;
-        let customer =
-            customers::update_profile(&state.db, auth.0.customer, &b.name, b.phone).await?;
+        let customer = customers::update_profile(
+            &state.db,
+            auth.0.customer,
+            &b.first_name,
+            &b.last_name,
+            b.phone,
+        )
+        .await?;
         Ok(Json(customer.into()))
     }
 
@@ -318,7 +335,7 @@ impl AccountApi {
         body: JsonBody<ResetRequest>,
     ) -> Result<Done, AdminError> {
         let b = body.0;
-        resets::reset(&state.db, tenant.0.id, &b.token, b.password).await?;
+        resets::reset(&state.db, tenant.0.id, &b.token, b.new_password).await?;
         Ok(Done::NoContent)
     }
 

@@ -237,13 +237,13 @@ impl CartApi {
     }
 
     /// Sets an item's quantity; 0 removes it.
-    #[oai(path = "/:id/items/:item_id", method = "put")]
+    #[oai(path = "/:id/items/:itemId", method = "put")]
     async fn set_quantity(
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
         id: Path<uuid::Uuid>,
-        item_id: Path<uuid::Uuid>,
+        #[oai(name = "itemId")] item_id: Path<uuid::Uuid>,
         body: JsonBody<QuantityRequest>,
     ) -> Result<Json<CartBody>, CartFailure> {
         let cart = carts::set_quantity(
@@ -259,13 +259,13 @@ impl CartApi {
     }
 
     /// Removes an item.
-    #[oai(path = "/:id/items/:item_id", method = "delete")]
+    #[oai(path = "/:id/items/:itemId", method = "delete")]
     async fn remove(
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
         id: Path<uuid::Uuid>,
-        item_id: Path<uuid::Uuid>,
+        #[oai(name = "itemId")] item_id: Path<uuid::Uuid>,
     ) -> Result<Json<CartBody>, CartFailure> {
         let cart = carts::remove(&state.db, tenant.0.id, id.0, item_id.0, state.cart_ttl).await?;
         Ok(Json(cart.into()))

@@ -36,7 +36,7 @@ struct ImportReportView {
     errors: Vec<ImportRowError>,
 }
 
-#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Catalog")]
+#[OpenApi(prefix_path = "/api/v1/store/admin", tag = "ApiTags::Catalog")]
 impl ImportApi {
     /// Imports products from a `text/csv` body: a header row, then one item per row, matched
     /// by `sku` (new skus are created, known ones updated; columns missing from the file keep
@@ -45,8 +45,8 @@ impl ImportApi {
     /// `short_description`, `long_description`, `display_order`, `image_url`, `image_alt`.
     /// Each row is written whole or not at all; the answer lists every rejected row. A file
     /// that cannot be read (unknown or missing columns, over 10,000 rows) is a 422 on `file`.
-    #[oai(path = "/items/import", method = "post")]
-    async fn import_items(
+    #[oai(path = "/products/import", method = "post")]
+    async fn import_products(
         &self,
         auth: AdminAuth,
         state: Data<&AppState>,

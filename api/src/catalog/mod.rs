@@ -1,12 +1,11 @@
-//! Managing the catalog: items with their listings, categories, and stock.
+//! Managing the catalog: products (items with their storefront listings) and categories.
 
 pub mod import;
 pub mod views;
 
 use cartwheel_domain::accounts::roles::Permission;
 use cartwheel_domain::catalog::items::{ItemDetail, ItemInput, ListingInput};
-use cartwheel_domain::catalog::stock::Place;
-use cartwheel_domain::catalog::{CatalogError, categories, items, stock};
+use cartwheel_domain::catalog::{CatalogError, categories, items};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -21,7 +20,7 @@ use views::{Availability, ImageView};
 
 #[derive(Tags)]
 pub(crate) enum ApiTags {
-    /// Items, listings, categories and stock (admin).
+    /// Products and categories (admin).
     Catalog,
 }
 
@@ -177,67 +176,6 @@ impl From<cartwheel_entity::categories::Model> for CategoryView {
     }
 }
 
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct AdjustmentRequest {
-    item_id: uuid::Uuid,
-    /// Warehouse code; `MAIN` when omitted.
-    #[oai(validator(max_length = 32))]
-    warehouse: Option<String>,
-    /// Location code, e.g. `RECEIVING`.
-    #[oai(validator(max_length = 32))]
-    location: String,
-    /// Positive to add, negative to remove.
-    quantity: i64,
-    #[oai(validator(max_length = 200))]
-    reason: String,
-}
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct TransferRequest {
-    item_id: uuid::Uuid,
-    /// Warehouse code; `MAIN` when omitted.
-    #[oai(validator(max_length = 32))]
-    warehouse: Option<String>,
-    /// Location code to take from.
-    #[oai(validator(max_length = 32))]
-    from: String,
-    /// Location code to put to.
-    #[oai(validator(max_length = 32))]
-    to: String,
-    quantity: i64,
-    #[oai(validator(max_length = 200))]
-    reason: String,
-}
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct LevelView {
-    warehouse: String,
-    location: String,
-    on_hand: i64,
-    reserved: i64,
-}
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct MovementView {
-    /// `WAREHOUSE/LOCATION`.
-    place: String,
-    quantity: i64,
-    reason: String,
-    created_at: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct StockView {
-    levels: Vec<LevelView>,
-    /// The latest 50 ledger entries, newest first.
-    movements: Vec<MovementView>,
-}
-
 #[derive(ApiResponse)]
 enum ItemCreated {
     /// The item and its listing exist.
@@ -250,13 +188,6 @@ enum CategoryCreated {
     /// The category exists.
     #[oai(status = 201)]
     Created(Json<CategoryView>),
-}
-
-#[derive(ApiResponse)]
-enum StockChanged {
-    /// The change is in the ledger; the item's stock now.
-    #[oai(status = 201)]
-    Created(Json<StockView>),
 }
 
 #[derive(ApiResponse)]
@@ -332,38 +263,10 @@ fn category_input(body: CategoryRequest) -> categories::CategoryInput {
     }
 }
 
-async fn stock_view(
-    state: &AppState,
-    tenant_id: uuid::Uuid,
-    item_id: uuid::Uuid,
-) -> Result<StockView, AdminError> {
-    let (levels, movements) = stock::ledger(&state.db, tenant_id, item_id, 50).await?;
-    Ok(StockView {
-        levels: levels
-            .into_iter()
-            .map(|l| LevelView {
-                warehouse: l.warehouse,
-                location: l.location,
-                on_hand: l.on_hand,
-                reserved: l.reserved,
-            })
-            .collect(),
-        movements: movements
-            .into_iter()
-            .map(|(m, place)| MovementView {
-                place,
-                quantity: m.quantity,
-                reason: m.reason,
-                created_at: m.created_at,
-            })
-            .collect(),
-    })
-}
-
-#[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Catalog")]
+#[OpenApi(prefix_path = "/api/v1/store/admin", tag = "ApiTags::Catalog")]
 impl CatalogApi {
     /// Items with their listings and stock, by sku.
-    #[oai(path = "/items", method = "get")]
+    #[oai(path = "/products", method = "get")]
     async fn items(
         &self,
         auth: AdminAuth,
@@ -386,7 +289,7 @@ impl CatalogApi {
     }
 
     /// Creates an item with its storefront listing.
-    #[oai(path = "/items", method = "post")]
+    #[oai(path = "/products", method = "post")]
     async fn create_item(
         &self,
         auth: AdminAuth,
@@ -399,7 +302,7 @@ impl CatalogApi {
     }
 
     /// One item with its listing and stock.
-    #[oai(path = "/items/:id", method = "get")]
+    #[oai(path = "/products/:id", method = "get")]
     async fn item(
         &self,
         auth: AdminAuth,
@@ -413,7 +316,7 @@ impl CatalogApi {
     }
 
     /// Replaces an item and its listing.
-    #[oai(path = "/items/:id", method = "put")]
+    #[oai(path = "/products/:id", method = "put")]
     async fn update_item(
         &self,
         auth: AdminAuth,
@@ -427,7 +330,7 @@ impl CatalogApi {
     }
 
     /// Deletes an item softly: it leaves the storefront and the lists, past records keep it.
-    #[oai(path = "/items/:id", method = "delete")]
+    #[oai(path = "/products/:id", method = "delete")]
     async fn delete_item(
         &self,
         auth: AdminAuth,
@@ -437,80 +340,6 @@ impl CatalogApi {
         auth.0.require(Permission::CatalogManage)?;
         items::delete(&state.db, auth.0.tenant.id, id.0).await?;
         Ok(Deleted::NoContent)
-    }
-
-    /// The item's stock by location and its latest ledger entries.
-    #[oai(path = "/items/:id/stock", method = "get")]
-    async fn item_stock(
-        &self,
-        auth: AdminAuth,
-        state: Data<&AppState>,
-        id: Path<uuid::Uuid>,
-    ) -> Result<Json<StockView>, AdminError> {
-        auth.0.require(Permission::CatalogRead)?;
-        Ok(Json(stock_view(&state, auth.0.tenant.id, id.0).await?))
-    }
-
-    /// Adds or removes stock at a location, with a reason (a ledger entry).
-    #[oai(path = "/stock/adjustments", method = "post")]
-    async fn adjust(
-        &self,
-        auth: AdminAuth,
-        state: Data<&AppState>,
-        body: JsonBody<AdjustmentRequest>,
-    ) -> Result<StockChanged, AdminError> {
-        auth.0.require(Permission::CatalogManage)?;
-        let b = body.0;
-        let tenant = auth.0.tenant.id;
-        let warehouse = b.warehouse.as_deref().unwrap_or("MAIN");
-        stock::adjust(
-            &state.db,
-            tenant,
-            b.item_id,
-            Place {
-                warehouse,
-                location: &b.location,
-            },
-            b.quantity,
-            &b.reason,
-        )
-        .await?;
-        Ok(StockChanged::Created(Json(
-            stock_view(&state, tenant, b.item_id).await?,
-        )))
-    }
-
-    /// Moves stock between two locations of a warehouse (two ledger entries, one transaction).
-    #[oai(path = "/stock/transfers", method = "post")]
-    async fn transfer(
-        &self,
-        auth: AdminAuth,
-        state: Data<&AppState>,
-        body: JsonBody<TransferRequest>,
-    ) -> Result<StockChanged, AdminError> {
-        auth.0.require(Permission::CatalogManage)?;
-        let b = body.0;
-        let tenant = auth.0.tenant.id;
-        let warehouse = b.warehouse.as_deref().unwrap_or("MAIN");
-        stock::transfer(
-            &state.db,
-            tenant,
-            b.item_id,
-            Place {
-                warehouse,
-                location: &b.from,
-            },
-            Place {
-                warehouse,
-                location: &b.to,
-            },
-            b.quantity,
-            &b.reason,
-        )
-        .await?;
-        Ok(StockChanged::Created(Json(
-            stock_view(&state, tenant, b.item_id).await?,
-        )))
     }
 
     /// Every category, flat, by display order.

@@ -108,7 +108,7 @@ fn input(b: CouponRequest) -> CouponInput {
     }
 }
 
-#[OpenApi(prefix_path = "/api/v1/admin/coupons", tag = "ApiTags::Coupons")]
+#[OpenApi(prefix_path = "/api/v1/store/admin/coupons", tag = "ApiTags::Coupons")]
 impl CouponsApi {
     /// Every coupon, by code.
     #[oai(path = "/", method = "get")]

@@ -171,11 +171,11 @@ impl ProvisioningApi {
 
     /// Where provisioning is: PENDING → CREATING_TENANT → SEEDING_DATA → CONFIGURING → READY,
     /// or FAILED with a readable error (and retried).
-    #[oai(path = "/:tenant_id/status", method = "get")]
+    #[oai(path = "/:tenantId/status", method = "get")]
     async fn status(
         &self,
         state: Data<&AppState>,
-        tenant_id: Path<uuid::Uuid>,
+        #[oai(name = "tenantId")] tenant_id: Path<uuid::Uuid>,
     ) -> Result<Json<ProvisionStatus>, ProvisionError> {
         let tenant = cartwheel_domain::tenants::find(&state.db, tenant_id.0)
             .await

@@ -5,7 +5,8 @@
 //!   single background request recomputes it (at most [`MAX_REFRESHES`] at once), so a page in
 //!   steady use never makes a shopper wait for the database. Past that it is recomputed before
 //!   answering.
-//! - A successful admin change (`POST`/`PUT`/`DELETE` under `/api/v1/admin/`) to a tenant drops
+//! - A successful admin change (`POST`/`PUT`/`DELETE` under `/api/v1/store/admin/` or
+//!   `/api/v1/admin/`) to a tenant drops
 //!   the tenant's entries in this process at once and, on Postgres, in every other API process:
 //!   it sends `NOTIFY` on [`CHANNEL`], which each process `LISTEN`s to. A process keeps nothing
 //!   until it listens, and drops every entry when its listener reconnects, since it may have
@@ -305,8 +306,12 @@ fn cacheable(req: &Request) -> bool {
             || (path.starts_with("/api/v1/store/products") && !path.ends_with("/notify-me")))
 }
 
+/// A change through an admin API: the storefront's merchandising admin (products, categories,
+/// coupons) or the back office (stock, settings).
 fn admin_change(req: &Request) -> bool {
-    req.method() != Method::GET && req.uri().path().starts_with("/api/v1/admin/")
+    let path = req.uri().path();
+    req.method() != Method::GET
+        && (path.starts_with("/api/v1/store/admin/") || path.starts_with("/api/v1/admin/"))
 }
 
 /// The same GET, with the same headers and request data, for a background refresh.

@@ -72,7 +72,7 @@ pub async fn remind(
         Some(id) => customers::Entity::find_by_id(id)
             .one(&txn)
             .await?
-            .map(|c| c.name),
+            .map(|c| c.first_name),
         None => None,
     };
     let currency = crate::defaults::store_settings(&txn, cart.tenant_id)

@@ -18,7 +18,8 @@ use crate::validation::{FieldProblem, check_email};
 
 pub struct Registration {
     pub email: String,
-    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
     pub password: String,
 }
 
@@ -39,10 +40,11 @@ pub async fn register(
     let email = check_email("email", &registration.email)
         .map_err(|p| problems.push(p))
         .ok();
-    let name = registration.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push(FieldProblem::new("name", "must be 1 to 200 characters"));
-    }
+    let (first_name, last_name) = check_names(
+        &registration.first_name,
+        &registration.last_name,
+        &mut problems,
+    );
     if let Err(p) = password::check_strength("password", &registration.password) {
         problems.push(p);
     }
@@ -56,7 +58,8 @@ pub async fn register(
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
         email: Set(email.clone()),
-        name: Set(name.clone()),
+        first_name: Set(first_name.clone()),
+        last_name: Set(last_name),
         phone: Set(None),
         password_hash: Set(hash),
         created_at: Set(now),
@@ -79,7 +82,7 @@ pub async fn register(
             tenant_id: Some(tenant_id),
             to: email,
             template: Template::CustomerWelcome,
-            context: serde_json::json!({ "name": name }),
+            context: serde_json::json!({ "name": first_name }),
         },
     )
     .await?;
@@ -121,18 +124,35 @@ pub async fn find(
         .await
 }
 
-/// Changes the name and phone.
+/// A customer's names, trimmed: a first name of 1 to 100 characters, a last name of at most 100
+/// (some people have one name only).
+fn check_names(first: &str, last: &str, problems: &mut Vec<FieldProblem>) -> (String, String) {
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() || first.chars().count() > 100 {
+        problems.push(FieldProblem::new(
+            "firstName",
+            "must be 1 to 100 characters",
+        ));
+    }
+    if last.chars().count() > 100 {
+        problems.push(FieldProblem::new(
+            "lastName",
+            "must be at most 100 characters",
+        ));
+    }
+    (first.to_string(), last.to_string())
+}
+
+/// Changes the names and phone.
 pub async fn update_profile(
     db: &DatabaseConnection,
     customer: customers::Model,
-    name: &str,
+    first_name: &str,
+    last_name: &str,
     phone: Option<String>,
 ) -> Result<customers::Model, AccountError> {
-    let name = name.trim();
     let mut problems = Vec::new();
-    if name.is_empty() || name.chars().count() > 200 {
-        problems.push(FieldProblem::new("name", "must be 1 to 200 characters"));
-    }
+    let (first_name, last_name) = check_names(first_name, last_name, &mut problems);
     let phone = phone
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty());
@@ -151,7 +171,8 @@ pub async fn update_profile(
         return Err(AccountError::Invalid(problems));
     }
     let mut active: customers::ActiveModel = customer.into();
-    active.name = Set(name.to_string());
+    active.first_name = Set(first_name);
+    active.last_name = Set(last_name);
     active.phone = Set(phone);
     active.updated_at = Set(chrono::Utc::now());
     Ok(active.update(db).await?)

@@ -44,7 +44,7 @@ pub async fn request(
             tenant_id: Some(tenant_id),
             to: customer.email,
             template: Template::CustomerPasswordReset,
-            context: serde_json::json!({ "name": customer.name, "token": token, "valid_minutes": VALID_FOR.num_minutes() }),
+            context: serde_json::json!({ "name": customer.first_name, "token": token, "valid_minutes": VALID_FOR.num_minutes() }),
         },
     )
     .await?;
@@ -59,7 +59,7 @@ pub async fn reset(
     token_given: &str,
     new_password: String,
 ) -> Result<(), AccountError> {
-    password::check_strength("password", &new_password)
+    password::check_strength("newPassword", &new_password)
         .map_err(|p| AccountError::Invalid(vec![p]))?;
     let now = chrono::Utc::now();
     let reset = customer_password_resets::Entity::find()
