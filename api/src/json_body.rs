@@ -53,6 +53,15 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
             )
             .into_error()
         })?;
+        if let Some(error) = crate::text::find_forbidden(&value, "") {
+            return Err(ProblemJson::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                format!("The request body has an invalid field: {}.", error.field),
+            )
+            .with_errors(vec![error])
+            .into_error());
+        }
         T::parse_from_json(Some(value.clone()))
             .map(JsonBody)
             .map_err(|e| rejected::<T>(&value, &e.into_message()).into_error())
@@ -208,6 +217,7 @@ mod tests {
         #[oai(validator(max_length = 5))]
         note: String,
         lines: Vec<Line>,
+        #[oai(nullable)]
         gift: Option<bool>,
     }
 

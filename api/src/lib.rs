@@ -14,10 +14,12 @@ pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod provisioning;
+pub mod routes;
 pub mod state;
 pub mod stock;
 pub mod store;
 pub mod tenant;
+pub mod text;
 pub mod users;
 
 use std::net::IpAddr;
@@ -30,6 +32,7 @@ use poem_openapi::OpenApiService;
 use crate::middleware::Layer;
 use crate::middleware::access_log::AccessLog;
 use crate::middleware::body_limit::BodyLimit;
+use crate::middleware::control_chars::ControlChars;
 use crate::middleware::problems::Problems;
 use crate::middleware::rate_limit::RateLimiter;
 use crate::middleware::request_id::RequestIds;
@@ -70,9 +73,9 @@ pub type Apis = (
 );
 
 /// The OpenAPI service over every documented endpoint.
-pub fn openapi() -> OpenApiService<Apis, ()> {
+pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
     OpenApiService::new(
-        (
+        routes::Documented((
             health::HealthApi,
             metrics::MetricsApi,
             tenant::TenantApi,
@@ -88,7 +91,7 @@ pub fn openapi() -> OpenApiService<Apis, ()> {
             account::AccountApi,
             coupons::CouponsApi,
             jobs::JobsApi,
-        ),
+        )),
         "Cartwheel",
         env!("CARGO_PKG_VERSION"),
     )
@@ -107,7 +110,7 @@ pub fn app(state: AppState, settings: HttpSettings) -> impl Endpoint {
 
 /// Wraps routes in Cartwheel's middleware, outermost first:
 /// request id → tenant slug → access log → problem+json → panic → signup rate limit →
-/// rate limit → body limit → storefront cache.
+/// rate limit → body limit → control characters → storefront cache.
 pub fn with_middleware<E: Endpoint + 'static>(
     routes: E,
     state: AppState,
@@ -127,7 +130,10 @@ pub fn with_middleware<E: Endpoint + 'static>(
             settings.store_cache_ttl,
             state.db.clone(),
         ))
+        .with(Layer(ControlChars))
         .with(Layer(BodyLimit(settings.body_limit_bytes)))
+        // A boxed endpoint keeps the nested middleware type within the compiler's depth limit.
+        .boxed()
         .with(Layer(limiter))
         .with(Layer(signup_limiter))
         .with(CatchPanic::new().with_handler(|_| {

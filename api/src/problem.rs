@@ -22,7 +22,7 @@ pub struct Problem {
     /// What happened in this case.
     pub detail: String,
     /// The fields that failed validation, when the problem is about input.
-    #[oai(skip_serializing_if_is_empty)]
+    #[oai(default, skip_serializing_if_is_empty)]
     pub errors: Vec<FieldError>,
 }
 

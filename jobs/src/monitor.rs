@@ -47,10 +47,6 @@ impl JobState {
             JobState::Cancelled => "cancelled",
         }
     }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|state| state.as_str() == s)
-    }
 }
 
 pub(crate) use crate::dialect::CANCELLED_RESULT;

@@ -39,6 +39,7 @@ struct RegisterRequest {
     #[oai(validator(max_length = 100))]
     last_name: String,
     /// An anonymous cart to keep: it merges into the customer's cart.
+    #[oai(nullable)]
     cart_id: Option<uuid::Uuid>,
 }
 
@@ -50,6 +51,7 @@ struct CustomerLoginRequest {
     #[oai(validator(max_length = 256))]
     password: String,
     /// An anonymous cart to keep: it merges into the customer's cart.
+    #[oai(nullable)]
     cart_id: Option<uuid::Uuid>,
 }
 
@@ -60,6 +62,7 @@ struct CustomerView {
     email: String,
     first_name: String,
     last_name: String,
+    #[oai(nullable)]
     phone: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -87,6 +90,7 @@ struct CustomerLogin {
     expires_at: chrono::DateTime<chrono::Utc>,
     customer: CustomerView,
     /// The customer's cart after merging, if they have one.
+    #[oai(nullable)]
     cart_id: Option<uuid::Uuid>,
 }
 
@@ -97,7 +101,7 @@ struct ProfileRequest {
     first_name: String,
     #[oai(validator(max_length = 100))]
     last_name: String,
-    #[oai(validator(max_length = 32))]
+    #[oai(nullable, validator(max_length = 32))]
     phone: Option<String>,
 }
 

@@ -54,6 +54,7 @@ pub struct UserView {
     pub role: String,
     pub permissions: Vec<String>,
     pub active: bool,
+    #[oai(nullable)]
     pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

@@ -40,6 +40,7 @@ struct LineView {
 struct CartCoupon {
     code: String,
     /// Why the code gives no discount now (e.g. the subtotal fell below its minimum).
+    #[oai(nullable)]
     not_applied: Option<String>,
 }
 
@@ -57,8 +58,10 @@ struct TotalsView {
 struct CartBody {
     id: uuid::Uuid,
     lines: Vec<LineView>,
+    #[oai(nullable)]
     coupon: Option<CartCoupon>,
     /// Where the abandoned-cart reminder goes, if anywhere.
+    #[oai(nullable)]
     email: Option<String>,
     totals: TotalsView,
     expires_at: chrono::DateTime<chrono::Utc>,

@@ -39,6 +39,7 @@ struct ListingRequest {
     long_description: String,
     #[oai(default, validator(max_items = 20))]
     images: Vec<ImageView>,
+    #[oai(nullable)]
     category_id: Option<uuid::Uuid>,
     #[oai(default)]
     display_order: i32,
@@ -76,6 +77,7 @@ struct ListingView {
     short_description: String,
     long_description: String,
     images: Vec<ImageView>,
+    #[oai(nullable)]
     category_id: Option<uuid::Uuid>,
     display_order: i32,
 }
@@ -144,6 +146,7 @@ struct CategoryRequest {
     /// Unique per shop.
     #[oai(validator(max_length = 100))]
     slug: String,
+    #[oai(nullable)]
     parent_id: Option<uuid::Uuid>,
     #[oai(default)]
     display_order: i32,
@@ -155,6 +158,7 @@ struct CategoryView {
     id: uuid::Uuid,
     name: String,
     slug: String,
+    #[oai(nullable)]
     parent_id: Option<uuid::Uuid>,
     display_order: i32,
 }
@@ -271,7 +275,11 @@ impl CatalogApi {
         &self,
         auth: AdminAuth,
         state: Data<&AppState>,
-        #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<u64>,
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "10000"))
+        )]
+        page: Query<u64>,
         #[oai(
             default = "default_limit",
             validator(minimum(value = "1"), maximum(value = "100"))

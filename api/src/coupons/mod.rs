@@ -27,16 +27,39 @@ struct CouponRequest {
     #[oai(validator(max_length = 64))]
     code: String,
     /// `percent` (value in whole percent) or `fixed` (value in minor units).
-    #[oai(validator(max_length = 16))]
-    kind: String,
+    kind: CouponKind,
     value: i64,
+    #[oai(nullable)]
     min_subtotal: Option<i64>,
+    #[oai(nullable)]
     starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     max_uses: Option<i32>,
+    #[oai(nullable)]
     max_uses_per_customer: Option<i32>,
     #[oai(default = "yes")]
     active: bool,
+}
+
+/// What a coupon's `value` means.
+#[derive(poem_openapi::Enum, Clone, Copy)]
+#[oai(rename_all = "lowercase")]
+enum CouponKind {
+    /// Whole percent off the subtotal.
+    Percent,
+    /// Minor units off the subtotal.
+    Fixed,
+}
+
+impl CouponKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            CouponKind::Percent => "percent",
+            CouponKind::Fixed => "fixed",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -50,10 +73,15 @@ struct CouponView {
     code: String,
     kind: String,
     value: i64,
+    #[oai(nullable)]
     min_subtotal: Option<i64>,
+    #[oai(nullable)]
     starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     ends_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     max_uses: Option<i32>,
+    #[oai(nullable)]
     max_uses_per_customer: Option<i32>,
     active: bool,
 }
@@ -97,7 +125,7 @@ enum Deleted {
 fn input(b: CouponRequest) -> CouponInput {
     CouponInput {
         code: b.code,
-        kind: b.kind,
+        kind: b.kind.as_str().to_string(),
         value: b.value,
         min_subtotal: b.min_subtotal,
         starts_at: b.starts_at,

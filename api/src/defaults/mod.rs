@@ -36,6 +36,7 @@ struct AccountNode {
     name: String,
     /// Asset, Liability, Equity, Income or Expense.
     root_type: String,
+    #[oai(nullable)]
     account_type: Option<String>,
     is_group: bool,
     children: Vec<AccountNode>,
@@ -51,6 +52,7 @@ struct AccountTree {
 struct LocationView {
     code: String,
     name: String,
+    #[oai(nullable)]
     parent_code: Option<String>,
 }
 

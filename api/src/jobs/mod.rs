@@ -10,7 +10,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
-use crate::problem::{FieldError, ProblemJson};
+use crate::problem::ProblemJson;
 use crate::state::AppState;
 use auth::JobsAuth;
 
@@ -34,6 +34,7 @@ struct QueueView {
     succeeded_last_minute: u64,
     failed_last_minute: u64,
     /// Age of the oldest job waiting to run, in seconds.
+    #[oai(nullable)]
     oldest_pending_secs: Option<f64>,
 }
 
@@ -53,11 +54,17 @@ struct JobView {
     max_attempts: i32,
     priority: i32,
     run_at: chrono::DateTime<chrono::Utc>,
+    #[oai(nullable)]
     locked_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     locked_by: Option<String>,
+    #[oai(nullable)]
     done_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[oai(nullable)]
     last_error: Option<String>,
+    #[oai(nullable)]
     tenant_id: Option<uuid::Uuid>,
+    #[oai(nullable)]
     idempotency_key: Option<String>,
     payload: serde_json::Value,
 }
@@ -88,7 +95,9 @@ struct WorkerList {
 
 #[derive(ApiResponse)]
 enum JobsError {
-    /// A filter or paging parameter is invalid; `errors` names it.
+    /// A filter or paging parameter is invalid; `errors` names it (answered by the parameter
+    /// parser).
+    #[allow(dead_code)]
     #[oai(status = 400)]
     BadRequest(ProblemJson),
     /// No valid operator or admin token (answered by the `JobsAuth` check).
@@ -116,16 +125,6 @@ enum JobsError {
 impl JobsError {
     fn internal(error: &dyn std::error::Error) -> Self {
         Self::Internal(ProblemJson::internal(error))
-    }
-
-    fn bad_parameter(field: &str, message: String) -> Self {
-        Self::BadRequest(
-            ProblemJson::new(StatusCode::BAD_REQUEST, "bad-parameter", message.clone())
-                .with_errors(vec![FieldError {
-                    field: field.into(),
-                    message,
-                }]),
-        )
     }
 
     fn from_change(error: ChangeError, id: &str) -> Self {
@@ -182,6 +181,25 @@ impl From<JobRecord> for JobView {
     }
 }
 
+/// A job's state, as the list filters it.
+#[derive(poem_openapi::Enum, Clone, Copy)]
+#[oai(rename_all = "lowercase")]
+enum JobStateParam {
+    /// Waiting to run now.
+    Pending,
+    /// Waiting for its `run_at`.
+    Scheduled,
+    /// Fetched by a worker.
+    Running,
+    /// Failed, with attempts left; waits for its backoff.
+    Retrying,
+    Succeeded,
+    /// Out of attempts, or failed permanently.
+    Dead,
+    /// Cancelled by an admin before it ran.
+    Cancelled,
+}
+
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Jobs")]
 impl JobsApi {
     /// Every queue with its job counts by state, oldest pending age and last-minute throughput.
@@ -207,27 +225,28 @@ impl JobsApi {
         state: Data<&AppState>,
         /// Queue name, e.g. `email.send`.
         queue: Query<Option<String>>,
-        /// pending, scheduled, running, retrying, succeeded, dead or cancelled.
-        #[oai(name = "state")]
-        job_state: Query<Option<String>>,
+        #[oai(name = "state")] job_state: Query<Option<JobStateParam>>,
         tenant: Query<Option<uuid::Uuid>>,
-        #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<u64>,
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "10000"))
+        )]
+        page: Query<u64>,
         #[oai(
             default = "default_limit",
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<u64>,
     ) -> Result<Json<JobList>, JobsError> {
-        let job_state = match job_state.0.as_deref() {
-            None => None,
-            Some(s) => Some(JobState::parse(s).ok_or_else(|| {
-                let known: Vec<&str> = JobState::ALL.iter().map(|s| s.as_str()).collect();
-                JobsError::bad_parameter(
-                    "state",
-                    format!("Unknown state `{s}`; use one of {}.", known.join(", ")),
-                )
-            })?),
-        };
+        let job_state = job_state.0.map(|s| match s {
+            JobStateParam::Pending => JobState::Pending,
+            JobStateParam::Scheduled => JobState::Scheduled,
+            JobStateParam::Running => JobState::Running,
+            JobStateParam::Retrying => JobState::Retrying,
+            JobStateParam::Succeeded => JobState::Succeeded,
+            JobStateParam::Dead => JobState::Dead,
+            JobStateParam::Cancelled => JobState::Cancelled,
+        });
         let filter = JobFilter {
             queue: queue.0,
             state: job_state,

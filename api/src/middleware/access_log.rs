@@ -20,6 +20,7 @@ impl Step for AccessLog {
 
 async fn access_log<E: Endpoint>(next: &E, req: Request) -> Result<Response> {
     let started = Instant::now();
+    let (method_label, route) = crate::routes::metric_labels(req.method(), req.uri().path());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let request_id = req
@@ -40,9 +41,8 @@ async fn access_log<E: Endpoint>(next: &E, req: Request) -> Result<Response> {
     let elapsed = started.elapsed();
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     let status = response.status().as_u16();
-    let route = route_label(&path, status);
-    metrics::counter!("cartwheel_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("cartwheel_http_request_duration_seconds", "method" => method.clone(), "route" => route).record(elapsed.as_secs_f64());
+    metrics::counter!("cartwheel_http_requests_total", "method" => method_label, "route" => route, "status" => status.to_string()).increment(1);
+    metrics::histogram!("cartwheel_http_request_duration_seconds", "method" => method_label, "route" => route).record(elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             target: "cartwheel::http",
@@ -54,41 +54,4 @@ async fn access_log<E: Endpoint>(next: &E, req: Request) -> Result<Response> {
         )
     });
     Ok(response)
-}
-
-/// The path with ids replaced by `{id}`, so metrics have one series per route, not per job;
-/// paths nothing answered are `unmatched`.
-fn route_label(path: &str, status: u16) -> String {
-    if status == 404 || status == 405 {
-        return "unmatched".into();
-    }
-    path.split('/')
-        .map(|segment| {
-            let looks_like_id = segment.len() >= 8
-                && segment.chars().any(|c| c.is_ascii_digit())
-                && segment
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
-            if looks_like_id || (!segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()))
-            {
-                "{id}"
-            } else {
-                segment
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn route_labels_hide_ids() {
-        assert_eq!(
-            super::route_label("/api/v1/admin/jobs/01JDZ6X2Q8M4T9ZK1V3C7B5N2R/retry", 200),
-            "/api/v1/admin/jobs/{id}/retry"
-        );
-        assert_eq!(super::route_label("/api/v1/tenant", 200), "/api/v1/tenant");
-        assert_eq!(super::route_label("/wp-admin/x.php", 404), "unmatched");
-    }
 }

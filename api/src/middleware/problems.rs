@@ -22,9 +22,10 @@ impl Step for Problems {
 
 async fn problems<E: Endpoint>(next: &E, req: Request) -> Result<Response> {
     let method = req.method().clone();
+    let path = req.uri().path().to_string();
     let response = match next.call(req).await {
         Ok(response) => response.into_response(),
-        Err(error) => return Ok(error_to_problem(error, &method).into_response()),
+        Err(error) => return Ok(error_to_problem(error, &method, &path).into_response()),
     };
     let status = response.status();
     if (status.is_client_error() || status.is_server_error()) && !is_problem(&response) {
@@ -35,7 +36,7 @@ async fn problems<E: Endpoint>(next: &E, req: Request) -> Result<Response> {
     Ok(response)
 }
 
-fn error_to_problem(error: poem::Error, method: &poem::http::Method) -> Response {
+fn error_to_problem(error: poem::Error, method: &poem::http::Method, path: &str) -> Response {
     if let Some(e) = error.downcast_ref::<ParseRequestPayloadError>() {
         // `JsonBody` names fields itself; this covers other payload types.
         return ProblemJson::new(StatusCode::BAD_REQUEST, "bad-request", e.reason.clone())
@@ -65,12 +66,17 @@ fn error_to_problem(error: poem::Error, method: &poem::http::Method) -> Response
         return ProblemJson::not_found("No endpoint matches this path.").into_response();
     }
     if error.is::<MethodNotAllowedError>() {
-        return ProblemJson::new(
+        let allow = crate::routes::allow_header(path).unwrap_or_default();
+        let mut response = ProblemJson::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
-            format!("{method} is not allowed on this path."),
+            format!("{method} is not allowed on this path; it answers {allow}."),
         )
         .into_response();
+        if let Ok(value) = allow.parse() {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
     }
     let status = error.status();
     let message = error.to_string();

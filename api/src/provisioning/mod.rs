@@ -36,8 +36,10 @@ struct ProvisionRequest {
     #[oai(validator(max_length = 63))]
     domain: String,
     /// ISO 4217 code; USD when omitted.
+    #[oai(nullable)]
     currency: Option<String>,
     /// IANA time zone; UTC when omitted.
+    #[oai(nullable)]
     timezone: Option<String>,
 }
 
@@ -59,8 +61,10 @@ struct ProvisionStatus {
     /// 0–100.
     progress: i32,
     /// A rough estimate; absent once it has failed.
+    #[oai(nullable)]
     estimated_seconds_remaining: Option<u32>,
     /// Why the last attempt failed (a failed attempt is retried automatically).
+    #[oai(nullable)]
     error: Option<String>,
 }
 

@@ -25,7 +25,7 @@ pub struct StockApi;
 struct AdjustmentRequest {
     item_id: uuid::Uuid,
     /// Warehouse code; `MAIN` when omitted.
-    #[oai(validator(max_length = 32))]
+    #[oai(nullable, validator(max_length = 32))]
     warehouse: Option<String>,
     /// Location code, e.g. `RECEIVING`.
     #[oai(validator(max_length = 32))]
@@ -41,7 +41,7 @@ struct AdjustmentRequest {
 struct TransferRequest {
     item_id: uuid::Uuid,
     /// Warehouse code; `MAIN` when omitted.
-    #[oai(validator(max_length = 32))]
+    #[oai(nullable, validator(max_length = 32))]
     warehouse: Option<String>,
     /// Location code to take from.
     #[oai(validator(max_length = 32))]

@@ -39,9 +39,10 @@ struct ProductView {
     unit: String,
     short_description: String,
     /// Only in the single-product answer.
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable, skip_serializing_if_is_none)]
     long_description: Option<String>,
     images: Vec<ImageView>,
+    #[oai(nullable)]
     category: Option<String>,
     availability: Availability,
 }
@@ -192,6 +193,19 @@ fn tree(parent: Option<uuid::Uuid>, all: &[Category]) -> Vec<CategoryNode> {
         .collect()
 }
 
+/// The order of a product list.
+#[derive(poem_openapi::Enum, Clone, Copy, Default)]
+#[oai(rename_all = "snake_case")]
+enum SortParam {
+    /// The shop's own order, then name.
+    #[default]
+    DisplayOrder,
+    PriceAsc,
+    PriceDesc,
+    Name,
+    Newest,
+}
+
 #[OpenApi(prefix_path = "/api/v1/store", tag = "ApiTags::Store")]
 impl StoreApi {
     /// Published products with price and availability. `category` includes its sub-categories;
@@ -214,18 +228,14 @@ impl StoreApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<u64>,
-        sort: Query<Option<String>>,
+        #[oai(default)] sort: Query<SortParam>,
     ) -> Result<Json<ProductList>, StoreError> {
-        let sort = match sort.0.as_deref() {
-            None => Sort::DisplayOrder,
-            Some(s) => Sort::parse(s).ok_or_else(|| {
-                StoreError::from(CatalogError::Invalid(vec![
-                    cartwheel_domain::validation::FieldProblem::new(
-                        "sort",
-                        "must be display_order, price_asc, price_desc, name or newest",
-                    ),
-                ]))
-            })?,
+        let sort = match sort.0 {
+            SortParam::DisplayOrder => Sort::DisplayOrder,
+            SortParam::PriceAsc => Sort::PriceAsc,
+            SortParam::PriceDesc => Sort::PriceDesc,
+            SortParam::Name => Sort::Name,
+            SortParam::Newest => Sort::Newest,
         };
         let query = ProductQuery {
             category: category.0,

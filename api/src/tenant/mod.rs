@@ -27,6 +27,7 @@ struct TenantView {
     slug: String,
     name: String,
     /// Absent until the shop is provisioned.
+    #[oai(nullable)]
     currency: Option<String>,
     /// PENDING … READY while provisioning; see `/api/v1/provision/{tenantId}/status`.
     status: String,

@@ -32,9 +32,27 @@ struct UserList {
 struct InviteRequest {
     #[oai(validator(max_length = 254))]
     email: String,
-    /// Owner, Admin, Staff or Viewer.
-    #[oai(validator(max_length = 64))]
-    role: String,
+    role: RoleName,
+}
+
+/// The roles every shop has.
+#[derive(poem_openapi::Enum, Clone, Copy)]
+enum RoleName {
+    Owner,
+    Admin,
+    Staff,
+    Viewer,
+}
+
+impl RoleName {
+    fn as_str(self) -> &'static str {
+        match self {
+            RoleName::Owner => "Owner",
+            RoleName::Admin => "Admin",
+            RoleName::Staff => "Staff",
+            RoleName::Viewer => "Viewer",
+        }
+    }
 }
 
 #[derive(Object)]
@@ -48,9 +66,7 @@ struct InvitationView {
 
 #[derive(Object)]
 struct RoleRequest {
-    /// Owner, Admin, Staff or Viewer.
-    #[oai(validator(max_length = 64))]
-    role: String,
+    role: RoleName,
 }
 
 #[derive(Object)]
@@ -79,7 +95,11 @@ impl UsersApi {
         &self,
         auth: AdminAuth,
         state: Data<&AppState>,
-        #[oai(default = "default_page", validator(minimum(value = "1")))] page: Query<u64>,
+        #[oai(
+            default = "default_page",
+            validator(minimum(value = "1"), maximum(value = "10000"))
+        )]
+        page: Query<u64>,
         #[oai(
             default = "default_limit",
             validator(minimum(value = "1"), maximum(value = "100"))
@@ -110,11 +130,11 @@ impl UsersApi {
         auth.0.require(Permission::UsersManage)?;
         let body = body.0;
         let invitation =
-            invitations::invite(&state.db, &auth.0.user, &body.email, &body.role).await?;
+            invitations::invite(&state.db, &auth.0.user, &body.email, body.role.as_str()).await?;
         Ok(InviteResponse::Created(Json(InvitationView {
             id: invitation.id,
             email: invitation.email,
-            role: body.role,
+            role: body.role.as_str().to_string(),
             expires_at: invitation.expires_at,
         })))
     }
@@ -129,7 +149,7 @@ impl UsersApi {
         body: JsonBody<RoleRequest>,
     ) -> Result<Json<UserView>, AdminError> {
         auth.0.require(Permission::UsersManage)?;
-        let user = users::change_role(&state.db, &auth.0.user, id.0, &body.0.role).await?;
+        let user = users::change_role(&state.db, &auth.0.user, id.0, body.0.role.as_str()).await?;
         Ok(Json(user.into()))
     }
 

@@ -27,19 +27,6 @@ pub enum Sort {
     Newest,
 }
 
-impl Sort {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "display_order" => Some(Sort::DisplayOrder),
-            "price_asc" => Some(Sort::PriceAsc),
-            "price_desc" => Some(Sort::PriceDesc),
-            "name" => Some(Sort::Name),
-            "newest" => Some(Sort::Newest),
-            _ => None,
-        }
-    }
-}
-
 pub struct ProductQuery {
     /// A category slug; its sub-categories are included.
     pub category: Option<String>,
