@@ -53,7 +53,9 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
             )
             .into_error()
         })?;
-        if let Some(error) = crate::text::find_forbidden(&value, "") {
+        let mut registry = Registry::new();
+        T::register(&mut registry);
+        if let Some(error) = find_control_chars(&value, &T::schema_ref(), &registry, "") {
             return Err(ProblemJson::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -175,6 +177,40 @@ fn find_mismatch(
         "boolean" if !value.is_boolean() => here("must be true or false".into()),
         "number" if !value.is_number() => here("must be a number".into()),
         "integer" => integer_mismatch(value, schema.format).and_then(here),
+        _ => None,
+    }
+}
+
+/// The first declared string field of `value` that breaks `crate::text`'s rule (undeclared
+/// members are ignored by the parser, so they are not checked either).
+fn find_control_chars(
+    value: &Value,
+    schema: &MetaSchemaRef,
+    registry: &Registry,
+    path: &str,
+) -> Option<FieldError> {
+    let schema = resolve(schema, registry)?;
+    let nested = schema
+        .all_of
+        .iter()
+        .find_map(|part| find_control_chars(value, part, registry, path));
+    if nested.is_some() {
+        return nested;
+    }
+    match value {
+        Value::String(s) if s.chars().any(crate::text::is_forbidden) => Some(FieldError {
+            field: if path.is_empty() { "body".into() } else { path.to_string() },
+            message: "must not contain control characters (such as NUL)".into(),
+        }),
+        Value::Object(object) => schema.properties.iter().find_map(|(name, property)| {
+            find_control_chars(object.get(*name)?, property, registry, &join(path, name))
+        }),
+        Value::Array(items) => {
+            let item_schema = schema.items.as_deref()?;
+            items.iter().enumerate().find_map(|(i, item)| {
+                find_control_chars(item, item_schema, registry, &format!("{path}[{i}]"))
+            })
+        }
         _ => None,
     }
 }

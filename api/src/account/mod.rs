@@ -32,7 +32,7 @@ pub struct AccountApi;
 struct RegisterRequest {
     #[oai(validator(max_length = 254))]
     email: String,
-    #[oai(validator(max_length = 256))]
+    #[oai(validator(min_length = 10, max_length = 256))]
     password: String,
     #[oai(validator(min_length = 1, max_length = 100))]
     first_name: String,
@@ -116,7 +116,7 @@ struct ForgotRequest {
 struct ResetRequest {
     #[oai(validator(max_length = 128))]
     token: String,
-    #[oai(validator(max_length = 256))]
+    #[oai(validator(min_length = 10, max_length = 256))]
     new_password: String,
 }
 

@@ -104,7 +104,7 @@ struct ForgotPasswordRequest {
 struct ResetPasswordRequest {
     #[oai(validator(max_length = 128))]
     token: String,
-    #[oai(validator(max_length = 256))]
+    #[oai(validator(min_length = 10, max_length = 256))]
     password: String,
 }
 
@@ -112,9 +112,9 @@ struct ResetPasswordRequest {
 struct AcceptInviteRequest {
     #[oai(validator(max_length = 128))]
     token: String,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     name: String,
-    #[oai(validator(max_length = 256))]
+    #[oai(validator(min_length = 10, max_length = 256))]
     password: String,
 }
 

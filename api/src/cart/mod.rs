@@ -105,12 +105,14 @@ impl From<CartView> for CartBody {
 #[oai(rename_all = "camelCase")]
 struct AddRequest {
     item_id: uuid::Uuid,
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
     qty: i64,
 }
 
 #[derive(Object)]
 struct QuantityRequest {
     /// 0 removes the line.
+    #[oai(validator(minimum(value = "0"), maximum(value = "1000000")))]
     qty: i64,
 }
 

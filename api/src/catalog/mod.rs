@@ -31,7 +31,7 @@ pub struct CatalogApi;
 struct ListingRequest {
     published: bool,
     /// Unique per shop: the product's address on the storefront.
-    #[oai(validator(max_length = 100))]
+    #[oai(validator(pattern = "^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$"))]
     slug: String,
     #[oai(default, validator(max_length = 500))]
     short_description: String,
@@ -49,16 +49,17 @@ struct ListingRequest {
 #[oai(rename_all = "camelCase")]
 struct ItemRequest {
     /// Unique per shop.
-    #[oai(validator(max_length = 64))]
+    #[oai(validator(min_length = 1, max_length = 64))]
     sku: String,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     name: String,
     /// A unit code of the shop, e.g. `Nos`.
     #[oai(validator(max_length = 16))]
     unit: String,
     /// In minor units of the shop's currency (cents).
+    #[oai(validator(minimum(value = "0"), maximum(value = "100000000000")))]
     price: i64,
-    #[oai(default)]
+    #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))]
     reorder_level: i64,
     #[oai(default = "yes")]
     active: bool,
@@ -141,10 +142,10 @@ struct ItemList {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct CategoryRequest {
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     name: String,
     /// Unique per shop.
-    #[oai(validator(max_length = 100))]
+    #[oai(validator(pattern = "^[a-z0-9]([a-z0-9-]{0,98}[a-z0-9])?$"))]
     slug: String,
     #[oai(nullable)]
     parent_id: Option<uuid::Uuid>,

@@ -24,20 +24,21 @@ pub struct CouponsApi;
 #[oai(rename_all = "camelCase")]
 struct CouponRequest {
     /// Letters, digits, '-' and '_'; stored uppercased, unique per shop.
-    #[oai(validator(max_length = 64))]
+    #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     code: String,
-    /// `percent` (value in whole percent) or `fixed` (value in minor units).
+    /// `percent` (value in whole percent, at most 100) or `fixed` (value in minor units).
     kind: CouponKind,
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000000000")))]
     value: i64,
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "0"), maximum(value = "100000000000")))]
     min_subtotal: Option<i64>,
     #[oai(nullable)]
     starts_at: Option<chrono::DateTime<chrono::Utc>>,
     #[oai(nullable)]
     ends_at: Option<chrono::DateTime<chrono::Utc>>,
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "1")))]
     max_uses: Option<i32>,
-    #[oai(nullable)]
+    #[oai(nullable, validator(minimum(value = "1")))]
     max_uses_per_customer: Option<i32>,
     #[oai(default = "yes")]
     active: bool,

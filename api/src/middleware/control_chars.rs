@@ -26,8 +26,10 @@ fn check(req: &Request) -> Option<ProblemJson> {
         return Some(ProblemJson::not_found("No resource at this path."));
     }
     let query = req.uri().query()?;
-    let (name, _) = form_urlencoded::parse(query.as_bytes())
-        .find(|(name, value)| name.chars().chain(value.chars()).any(is_forbidden))?;
+    // A parameter whose name has control characters is no parameter of ours, and is ignored.
+    let (name, _) = form_urlencoded::parse(query.as_bytes()).find(|(name, value)| {
+        !name.chars().any(is_forbidden) && value.chars().any(is_forbidden)
+    })?;
     let message = "must not contain control characters (such as NUL)".to_string();
     Some(
         ProblemJson::new(

@@ -25,15 +25,16 @@ pub struct ProvisioningApi;
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct ProvisionRequest {
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     business_name: String,
     #[oai(validator(max_length = 254))]
     owner_email: String,
     /// At least 10 characters, and not a commonly used password.
-    #[oai(validator(max_length = 256))]
+    #[oai(validator(min_length = 10, max_length = 256))]
     owner_password: String,
-    /// The shop's subdomain and `X-Tenant` slug: 3–63 characters of a–z, 0–9 and '-'.
-    #[oai(validator(max_length = 63))]
+    /// The shop's subdomain and `X-Tenant` slug: 3–63 characters of a–z, 0–9 and '-', not
+    /// starting or ending with '-', and not a reserved name (`www`, `api`, `admin`, …).
+    #[oai(validator(pattern = "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"))]
     domain: String,
     /// ISO 4217 code; USD when omitted.
     #[oai(nullable)]
@@ -78,7 +79,8 @@ enum ProvisionResponse {
 
 #[derive(ApiResponse)]
 enum ProvisionError {
-    /// The `Idempotency-Key` header is invalid.
+    /// The `Idempotency-Key` header is invalid (answered by the parameter parser).
+    #[allow(dead_code)]
     #[oai(status = 400)]
     BadRequest(ProblemJson),
     /// No such tenant.
@@ -133,25 +135,13 @@ impl ProvisioningApi {
     async fn provision(
         &self,
         state: Data<&AppState>,
-        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        /// 1 to 255 visible ASCII characters; a retried signup with the same key gets the first
+        /// answer.
+        #[oai(name = "Idempotency-Key", validator(pattern = "^[!-~]{1,255}$"))]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<ProvisionRequest>,
     ) -> Result<ProvisionResponse, ProvisionError> {
-        let key = idempotency_key.0.map(|k| k.trim().to_string());
-        if let Some(key) = &key
-            && (key.is_empty() || key.len() > 255)
-        {
-            return Err(ProvisionError::BadRequest(
-                ProblemJson::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad-parameter",
-                    "The Idempotency-Key header must be 1 to 255 characters.",
-                )
-                .with_errors(vec![FieldError {
-                    field: "Idempotency-Key".into(),
-                    message: "must be 1 to 255 characters".into(),
-                }]),
-            ));
-        }
+        let key = idempotency_key.0;
         let body = body.0;
         let accepted = provisioning::sign_up(
             &state.db,

@@ -30,9 +30,10 @@ struct AdjustmentRequest {
     /// Location code, e.g. `RECEIVING`.
     #[oai(validator(max_length = 32))]
     location: String,
-    /// Positive to add, negative to remove.
+    /// Positive to add, negative to remove; not zero.
+    #[oai(validator(minimum(value = "-1000000000"), maximum(value = "1000000000")))]
     quantity: i64,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     reason: String,
 }
 
@@ -49,8 +50,9 @@ struct TransferRequest {
     /// Location code to put to.
     #[oai(validator(max_length = 32))]
     to: String,
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))]
     quantity: i64,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     reason: String,
 }
 

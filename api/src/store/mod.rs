@@ -216,7 +216,7 @@ impl StoreApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
-        category: Query<Option<String>>,
+        #[oai(validator(max_length = 100))] category: Query<Option<String>>,
         #[oai(validator(max_length = 100))] search: Query<Option<String>>,
         #[oai(
             default = "default_page",
@@ -238,8 +238,9 @@ impl StoreApi {
             SortParam::Newest => Sort::Newest,
         };
         let query = ProductQuery {
-            category: category.0,
-            search: search.0,
+            // An empty parameter (`?category=`) filters nothing, as if it were absent.
+            category: category.0.filter(|c| !c.is_empty()),
+            search: search.0.filter(|s| !s.is_empty()),
             sort,
             page: page.0,
             limit: limit.0,
