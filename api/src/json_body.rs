@@ -55,7 +55,12 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         })?;
         let mut registry = Registry::new();
         T::register(&mut registry);
-        if let Some(error) = find_control_chars(&value, &T::schema_ref(), &registry, "") {
+        // poem-openapi would take `0` or `false` for a string; the document says string, so
+        // types are checked against it first, then text, then the validators while parsing.
+        let schema = T::schema_ref();
+        if let Some(error) = find_mismatch(&value, &schema, &registry, "")
+            .or_else(|| find_control_chars(&value, &schema, &registry, ""))
+        {
             return Err(ProblemJson::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -134,13 +139,15 @@ fn find_mismatch(
             message,
         })
     };
+    if value.is_null() {
+        return (!schema.nullable)
+            .then(|| here("must not be null".into()))
+            .flatten();
+    }
     for part in &schema.all_of {
         if let Some(found) = find_mismatch(value, part, registry, path) {
             return Some(found);
         }
-    }
-    if value.is_null() {
-        return None;
     }
     if !schema.enum_items.is_empty() && !schema.enum_items.contains(value) {
         let allowed: Vec<String> = schema.enum_items.iter().map(Value::to_string).collect();
@@ -199,7 +206,11 @@ fn find_control_chars(
     }
     match value {
         Value::String(s) if s.chars().any(crate::text::is_forbidden) => Some(FieldError {
-            field: if path.is_empty() { "body".into() } else { path.to_string() },
+            field: if path.is_empty() {
+                "body".into()
+            } else {
+                path.to_string()
+            },
             message: "must not contain control characters (such as NUL)".into(),
         }),
         Value::Object(object) => schema.properties.iter().find_map(|(name, property)| {

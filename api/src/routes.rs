@@ -32,6 +32,11 @@ impl<T: OpenApi> OpenApi for Documented<T> {
             if operation.request.is_some() {
                 add_problem(
                     operation,
+                    400,
+                    "The body cannot be read, e.g. malformed JSON (answered by the body parser).",
+                );
+                add_problem(
+                    operation,
                     413,
                     "The body is larger than `CARTWHEEL_BODY_LIMIT_BYTES` (answered by the body limit).",
                 );

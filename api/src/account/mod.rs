@@ -101,7 +101,8 @@ struct ProfileRequest {
     first_name: String,
     #[oai(validator(max_length = 100))]
     last_name: String,
-    #[oai(nullable, validator(max_length = 32))]
+    /// Digits, spaces and `+ - ( ) .`.
+    #[oai(nullable, validator(pattern = "^[0-9 +().-]{0,32}$"))]
     phone: Option<String>,
 }
 
@@ -123,22 +124,23 @@ struct ResetRequest {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct AddressRequest {
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     name: String,
-    #[oai(validator(max_length = 200))]
+    #[oai(validator(min_length = 1, max_length = 200))]
     line1: String,
     #[oai(default, validator(max_length = 200))]
     line2: String,
-    #[oai(validator(max_length = 100))]
+    #[oai(validator(min_length = 1, max_length = 100))]
     city: String,
     #[oai(default, validator(max_length = 100))]
     region: String,
-    #[oai(validator(max_length = 32))]
+    #[oai(validator(min_length = 1, max_length = 32))]
     postal_code: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE`.
-    #[oai(validator(max_length = 2))]
+    /// ISO 3166-1 alpha-2, e.g. `DE` (stored upper-case).
+    #[oai(validator(pattern = "^[A-Za-z]{2}$"))]
     country: String,
-    #[oai(default, validator(max_length = 32))]
+    /// Digits, spaces and `+ - ( ) .`.
+    #[oai(default, validator(pattern = "^[0-9 +().-]{0,32}$"))]
     phone: String,
     #[oai(default)]
     is_default: bool,

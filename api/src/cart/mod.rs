@@ -263,7 +263,8 @@ impl CartApi {
         Ok(Json(cart.into()))
     }
 
-    /// Removes an item.
+    /// Removes an item's line; a line that is not in the cart is already removed (the cart is
+    /// answered unchanged).
     #[oai(path = "/:id/items/:itemId", method = "delete")]
     async fn remove(
         &self,

@@ -59,7 +59,10 @@ struct ItemRequest {
     /// In minor units of the shop's currency (cents).
     #[oai(validator(minimum(value = "0"), maximum(value = "100000000000")))]
     price: i64,
-    #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))]
+    #[oai(
+        default,
+        validator(minimum(value = "0"), maximum(value = "1000000000"))
+    )]
     reorder_level: i64,
     #[oai(default = "yes")]
     active: bool,

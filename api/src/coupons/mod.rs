@@ -30,7 +30,10 @@ struct CouponRequest {
     kind: CouponKind,
     #[oai(validator(minimum(value = "1"), maximum(value = "100000000000")))]
     value: i64,
-    #[oai(nullable, validator(minimum(value = "0"), maximum(value = "100000000000")))]
+    #[oai(
+        nullable,
+        validator(minimum(value = "0"), maximum(value = "100000000000"))
+    )]
     min_subtotal: Option<i64>,
     #[oai(nullable)]
     starts_at: Option<chrono::DateTime<chrono::Utc>>,

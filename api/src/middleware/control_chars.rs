@@ -27,9 +27,8 @@ fn check(req: &Request) -> Option<ProblemJson> {
     }
     let query = req.uri().query()?;
     // A parameter whose name has control characters is no parameter of ours, and is ignored.
-    let (name, _) = form_urlencoded::parse(query.as_bytes()).find(|(name, value)| {
-        !name.chars().any(is_forbidden) && value.chars().any(is_forbidden)
-    })?;
+    let (name, _) = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| !name.chars().any(is_forbidden) && value.chars().any(is_forbidden))?;
     let message = "must not contain control characters (such as NUL)".to_string();
     Some(
         ProblemJson::new(

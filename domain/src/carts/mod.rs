@@ -177,15 +177,12 @@ pub async fn remove(
     ttl: Duration,
 ) -> Result<CartView, CartError> {
     let cart = find_open(db, tenant_id, id).await?;
-    let removed = cart_lines::Entity::delete_many()
+    // Idempotent, as DELETE is: a line that is not in the cart is already removed.
+    cart_lines::Entity::delete_many()
         .filter(cart_lines::Column::CartId.eq(id))
         .filter(cart_lines::Column::ItemId.eq(item_id))
         .exec(db)
-        .await?
-        .rows_affected;
-    if removed == 0 {
-        return Err(CartError::NotFound("item in this cart"));
-    }
+        .await?;
     touch(db, cart, ttl).await
 }
 
