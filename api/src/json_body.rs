@@ -83,7 +83,10 @@ fn rejected<T: Type>(value: &Value, message: &str) -> ProblemJson {
     T::register(&mut registry);
     let error = named_in_message(message)
         .map(|field| FieldError {
-            field,
+            // A nested object's validator names only its own field: find where it sits.
+            field: parsed_type(message)
+                .and_then(|ty| locate(value, &T::schema_ref(), &registry, "", ty, &field))
+                .unwrap_or(field),
             message: message.to_string(),
         })
         .or_else(|| find_mismatch(value, &T::schema_ref(), &registry, ""))
@@ -104,6 +107,63 @@ pub fn named_in_message(message: &str) -> Option<String> {
     let start = message.find("field `")? + "field `".len();
     let len = message[start..].find('`')?;
     Some(message[start..start + len].to_string())
+}
+
+/// The type a message says failed first: `failed to parse "ListingRequest": …`.
+fn parsed_type(message: &str) -> Option<&str> {
+    let start = message.find("failed to parse \"")? + "failed to parse \"".len();
+    let len = message[start..].find('"')?;
+    Some(&message[start..start + len])
+}
+
+/// The path of `field` inside the first object of schema `ty` in `value`.
+fn locate(
+    value: &Value,
+    schema: &MetaSchemaRef,
+    registry: &Registry,
+    path: &str,
+    ty: &str,
+    field: &str,
+) -> Option<String> {
+    if let MetaSchemaRef::Reference(name) = schema
+        && name == ty
+    {
+        return Some(join(path, field));
+    }
+    let schema = resolve(schema, registry)?;
+    if let Some(found) = schema
+        .all_of
+        .iter()
+        .find_map(|part| locate(value, part, registry, path, ty, field))
+    {
+        return Some(found);
+    }
+    match value {
+        Value::Object(object) => schema.properties.iter().find_map(|(name, property)| {
+            locate(
+                object.get(*name)?,
+                property,
+                registry,
+                &join(path, name),
+                ty,
+                field,
+            )
+        }),
+        Value::Array(items) => {
+            let item_schema = schema.items.as_deref()?;
+            items.iter().enumerate().find_map(|(i, item)| {
+                locate(
+                    item,
+                    item_schema,
+                    registry,
+                    &format!("{path}[{i}]"),
+                    ty,
+                    field,
+                )
+            })
+        }
+        _ => None,
+    }
 }
 
 fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a MetaSchema> {
@@ -257,6 +317,8 @@ mod tests {
     #[derive(Object)]
     struct Line {
         qty: u32,
+        #[oai(default, validator(max_length = 3))]
+        code: String,
     }
 
     #[derive(Object)]
@@ -290,6 +352,10 @@ mod tests {
         assert_eq!(
             field_for(json!({"note": "ok", "lines": [], "gift": "yes"})),
             "gift"
+        );
+        assert_eq!(
+            field_for(json!({"note": "ok", "lines": [{"qty": 1, "code": "toolong"}]})),
+            "lines[0].code"
         );
         assert_eq!(field_for(json!([1, 2])), "body");
     }
