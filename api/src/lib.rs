@@ -36,6 +36,7 @@ use crate::middleware::control_chars::ControlChars;
 use crate::middleware::problems::Problems;
 use crate::middleware::rate_limit::RateLimiter;
 use crate::middleware::request_id::RequestIds;
+use crate::middleware::security_headers::SecurityHeaders;
 use crate::problem::ProblemJson;
 pub use crate::state::AppState;
 use crate::tenant::resolve::TenantSlugs;
@@ -109,7 +110,7 @@ pub fn app(state: AppState, settings: HttpSettings) -> impl Endpoint {
 }
 
 /// Wraps routes in Cartwheel's middleware, outermost first:
-/// request id → tenant slug → access log → problem+json → panic → signup rate limit →
+/// request id → security headers → tenant slug → access log → problem+json → panic → signup rate limit →
 /// rate limit → body limit → control characters → storefront cache.
 pub fn with_middleware<E: Endpoint + 'static>(
     routes: E,
@@ -149,6 +150,7 @@ pub fn with_middleware<E: Endpoint + 'static>(
         .with(Layer(TenantSlugs {
             base_domain: settings.base_domain,
         }))
+        .with(Layer(SecurityHeaders))
         .with(Layer(RequestIds))
         .data(state)
 }

@@ -38,6 +38,13 @@ async fn ready_is_503_naming_the_database_when_it_is_gone() {
         .collect();
     assert!(failed.contains(&"database"), "{body}");
     assert!(body["detail"].as_str().unwrap().contains("database"));
+    // The database's own error text stays in the log.
+    for error in body["errors"].as_array().unwrap() {
+        assert_eq!(
+            error["message"], "did not answer; the server log has the cause",
+            "{body}"
+        );
+    }
     // Liveness does no I/O, so it stays up.
     assert_eq!(app.get("/health/live").await.status(), 200);
 }

@@ -7,5 +7,6 @@ mod helpers;
 mod openapi;
 mod rate_limit;
 mod request_id;
+mod security_headers;
 mod shutdown;
 mod tenant;

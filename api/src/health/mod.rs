@@ -99,6 +99,14 @@ impl HealthApi {
         }
         let names: Vec<&str> = failed.iter().map(|f| f.field.as_str()).collect();
         tracing::warn!(failed = ?failed, "readiness check failed");
+        // The cause (a database error's text) goes to the log only, never to the caller.
+        let failed = failed
+            .into_iter()
+            .map(|f| FieldError {
+                field: f.field,
+                message: "did not answer; the server log has the cause".into(),
+            })
+            .collect();
         ReadyResponse::Unavailable(
             ProblemJson::new(
                 StatusCode::SERVICE_UNAVAILABLE,

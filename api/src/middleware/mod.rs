@@ -7,6 +7,7 @@ pub mod control_chars;
 pub mod problems;
 pub mod rate_limit;
 pub mod request_id;
+pub mod security_headers;
 
 use std::future::Future;
 

@@ -33,8 +33,9 @@ struct ProvisionRequest {
     #[oai(validator(min_length = 10, max_length = 256))]
     owner_password: String,
     /// The shop's subdomain and `X-Tenant` slug: 3–63 characters of a–z, 0–9 and '-', not
-    /// starting or ending with '-', and not a reserved name (`www`, `api`, `admin`, …).
-    #[oai(validator(pattern = "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"))]
+    /// starting or ending with '-', and not a reserved name (`www`, `api`, `admin`, …); checked
+    /// by the signup itself, so each rule gets its own message.
+    #[oai(validator(max_length = 63))]
     domain: String,
     /// ISO 4217 code; USD when omitted.
     #[oai(nullable)]
