@@ -97,7 +97,7 @@ impl HealthApi {
                 job_storage: "ok".into(),
             }));
         }
-        let names: Vec<&str> = failed.iter().map(|f| f.field.as_str()).collect();
+        let names: Vec<String> = failed.iter().map(|f| f.field.clone()).collect();
         tracing::warn!(failed = ?failed, "readiness check failed");
         // The cause (a database error's text) goes to the log only, never to the caller.
         let failed = failed
