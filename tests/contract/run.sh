@@ -6,8 +6,8 @@
 # Usage: tests/contract/run.sh [BINARY]  (default target/release/cartwheel); needs
 # TEST_DATABASE_URL (a Postgres server URL, as scripts/test sets it) and `st` on PATH.
 set -euo pipefail
+binary=$(realpath "${1:-$(dirname "$0")/../../target/release/cartwheel}")
 cd "$(dirname "$0")"
-binary=$(realpath "${1:-../../target/release/cartwheel}")
 : "${TEST_DATABASE_URL:?set TEST_DATABASE_URL to a Postgres server URL}"
 
 work=$(mktemp -d /tmp/cartwheel-contract.XXXXXX)
