@@ -13,6 +13,7 @@ mod admin;
 mod cache;
 mod cart;
 mod customers;
+mod drafts;
 mod import;
 mod reminders;
 mod stock;

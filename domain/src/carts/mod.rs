@@ -6,7 +6,7 @@ pub mod abandoned;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cartwheel_entity::{cart_lines, carts, coupons, items, tax_rates};
+use cartwheel_entity::{cart_lines, carts, coupons, items, listings, tax_rates};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -239,7 +239,7 @@ async fn change(
     ttl: Duration,
 ) -> Result<CartView, CartError> {
     // One statement adds to the line or creates it, if the cart is open, the item is on sale
-    // and the stock covers the new quantity: concurrent adds lose nothing, and no lock is held
+    // (active, not deleted, its listing published) and the stock covers the new quantity: concurrent adds lose nothing, and no lock is held
     // beyond the statement. The price is the item's price when the line was first made.
     let backend = db.get_database_backend();
     let p = |n: usize| cartwheel_jobs::placeholder(backend, n);
@@ -254,6 +254,7 @@ async fn change(
          SELECT {cart}, i.id, {qty}, i.price, {now} FROM items i \
          WHERE i.id = {item} AND i.tenant_id = {tenant} AND i.active = TRUE \
            AND i.deleted_at IS NULL AND {qty} <= {available} \
+           AND EXISTS (SELECT 1 FROM listings l WHERE l.item_id = i.id AND l.published = TRUE) \
            AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
              AND c.status = {open} AND c.expires_at > {now}) \
          ON CONFLICT (cart_id, item_id) DO UPDATE SET quantity = {new_quantity} \
@@ -308,8 +309,18 @@ async fn why_not_changed(
         .filter(items::Column::TenantId.eq(tenant_id))
         .filter(items::Column::DeletedAt.is_null())
         .filter(items::Column::Active.eq(true))
+        .filter(
+            items::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(listings::Column::ItemId)
+                    .from(listings::Entity)
+                    .and_where(listings::Column::Published.eq(true))
+                    .to_owned(),
+            ),
+        )
         .one(db)
         .await;
+    // A draft answers as an unknown id: drafts are not for shoppers to find.
     match item {
         Err(e) => e.into(),
         Ok(None) => CartError::Invalid(vec![FieldProblem::new(

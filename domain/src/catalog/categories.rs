@@ -1,6 +1,6 @@
 //! Categories: a tree per tenant, ordered for display; a move that would make a cycle is refused.
 
-use cartwheel_entity::{categories, listings};
+use cartwheel_entity::{categories, items, listings};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -116,8 +116,18 @@ pub async fn delete<C: ConnectionTrait>(
         .filter(categories::Column::ParentId.eq(id))
         .count(db)
         .await?;
+    // Deleted items keep their listing row for past records, but hold no category.
     let products = listings::Entity::find()
         .filter(listings::Column::CategoryId.eq(id))
+        .filter(
+            listings::Column::ItemId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(items::Column::Id)
+                    .from(items::Entity)
+                    .and_where(items::Column::DeletedAt.is_null())
+                    .to_owned(),
+            ),
+        )
         .count(db)
         .await?;
     if children > 0 || products > 0 {
@@ -128,6 +138,24 @@ pub async fn delete<C: ConnectionTrait>(
             ),
         });
     }
+    // The deleted items' listings let go of the category, then it goes.
+    listings::Entity::update_many()
+        .col_expr(
+            listings::Column::CategoryId,
+            sea_orm::sea_query::Expr::value(Option::<Uuid>::None),
+        )
+        .filter(listings::Column::CategoryId.eq(id))
+        .filter(
+            listings::Column::ItemId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(items::Column::Id)
+                    .from(items::Entity)
+                    .and_where(items::Column::DeletedAt.is_not_null())
+                    .to_owned(),
+            ),
+        )
+        .exec(db)
+        .await?;
     categories::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
