@@ -119,15 +119,7 @@ pub async fn delete<C: ConnectionTrait>(
     // Deleted items keep their listing row for past records, but hold no category.
     let products = listings::Entity::find()
         .filter(listings::Column::CategoryId.eq(id))
-        .filter(
-            listings::Column::ItemId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(items::Column::Id)
-                    .from(items::Entity)
-                    .and_where(items::Column::DeletedAt.is_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(listings::Column::ItemId.in_subquery(items_deleted(false)))
         .count(db)
         .await?;
     if children > 0 || products > 0 {
@@ -145,19 +137,25 @@ pub async fn delete<C: ConnectionTrait>(
             sea_orm::sea_query::Expr::value(Option::<Uuid>::None),
         )
         .filter(listings::Column::CategoryId.eq(id))
-        .filter(
-            listings::Column::ItemId.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(items::Column::Id)
-                    .from(items::Entity)
-                    .and_where(items::Column::DeletedAt.is_not_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(listings::Column::ItemId.in_subquery(items_deleted(true)))
         .exec(db)
         .await?;
     categories::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
+}
+
+/// The ids of the items that are (or are not) deleted.
+fn items_deleted(deleted: bool) -> sea_orm::sea_query::SelectStatement {
+    let column = items::Column::DeletedAt;
+    sea_orm::sea_query::Query::select()
+        .column(items::Column::Id)
+        .from(items::Entity)
+        .and_where(if deleted {
+            column.is_not_null()
+        } else {
+            column.is_null()
+        })
+        .to_owned()
 }
 
 pub async fn find<C: ConnectionTrait>(
