@@ -56,11 +56,10 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         let mut registry = Registry::new();
         T::register(&mut registry);
         // poem-openapi would take `0` or `false` for a string; the document says string, so
-        // types are checked against it first, then text, then the validators while parsing.
+        // types and `crate::text`'s rule are checked against it first, then the validators
+        // while parsing.
         let schema = T::schema_ref();
-        if let Some(error) = find_mismatch(&value, &schema, &registry, "")
-            .or_else(|| find_control_chars(&value, &schema, &registry, ""))
-        {
+        if let Some(error) = find_mismatch(&value, &schema, &registry, "") {
             return Err(ProblemJson::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "validation",
@@ -181,7 +180,8 @@ fn join(path: &str, name: &str) -> String {
     }
 }
 
-/// The first place where `value` breaks the schema: a missing required field or a wrong type.
+/// The first place where `value` breaks the schema: a missing required field, a wrong type,
+/// or text with control characters (undeclared members are ignored, as the parser ignores them).
 fn find_mismatch(
     value: &Value,
     schema: &MetaSchemaRef,
@@ -240,48 +240,16 @@ fn find_mismatch(
                 find_mismatch(item, item_schema, registry, &format!("{path}[{i}]"))
             })
         }
-        "string" if !value.is_string() => here("must be a string".into()),
+        "string" => match value.as_str() {
+            None => here("must be a string".into()),
+            Some(s) if s.chars().any(crate::text::is_forbidden) => {
+                here(crate::text::MESSAGE.into())
+            }
+            Some(_) => None,
+        },
         "boolean" if !value.is_boolean() => here("must be true or false".into()),
         "number" if !value.is_number() => here("must be a number".into()),
         "integer" => integer_mismatch(value, schema.format).and_then(here),
-        _ => None,
-    }
-}
-
-/// The first declared string field of `value` that breaks `crate::text`'s rule (undeclared
-/// members are ignored by the parser, so they are not checked either).
-fn find_control_chars(
-    value: &Value,
-    schema: &MetaSchemaRef,
-    registry: &Registry,
-    path: &str,
-) -> Option<FieldError> {
-    let schema = resolve(schema, registry)?;
-    let nested = schema
-        .all_of
-        .iter()
-        .find_map(|part| find_control_chars(value, part, registry, path));
-    if nested.is_some() {
-        return nested;
-    }
-    match value {
-        Value::String(s) if s.chars().any(crate::text::is_forbidden) => Some(FieldError {
-            field: if path.is_empty() {
-                "body".into()
-            } else {
-                path.to_string()
-            },
-            message: "must not contain control characters (such as NUL)".into(),
-        }),
-        Value::Object(object) => schema.properties.iter().find_map(|(name, property)| {
-            find_control_chars(object.get(*name)?, property, registry, &join(path, name))
-        }),
-        Value::Array(items) => {
-            let item_schema = schema.items.as_deref()?;
-            items.iter().enumerate().find_map(|(i, item)| {
-                find_control_chars(item, item_schema, registry, &format!("{path}[{i}]"))
-            })
-        }
         _ => None,
     }
 }

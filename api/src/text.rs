@@ -6,8 +6,11 @@
 /// The rule as a JSON Schema pattern (ECMA-262).
 pub const PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
 
+/// What a rejected field or parameter is told.
+pub const MESSAGE: &str = "must not contain control characters (such as NUL)";
+
 pub fn is_forbidden(c: char) -> bool {
-    (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use super::Step;
 use crate::problem::{FieldError, ProblemJson};
-use crate::text::is_forbidden;
+use crate::text::{MESSAGE, is_forbidden};
 
 #[derive(Clone)]
 pub struct ControlChars;
@@ -29,16 +29,15 @@ fn check(req: &Request) -> Option<ProblemJson> {
     // A parameter whose name has control characters is no parameter of ours, and is ignored.
     let (name, _) = form_urlencoded::parse(query.as_bytes())
         .find(|(name, value)| !name.chars().any(is_forbidden) && value.chars().any(is_forbidden))?;
-    let message = "must not contain control characters (such as NUL)".to_string();
     Some(
         ProblemJson::new(
             StatusCode::BAD_REQUEST,
             "bad-parameter",
-            format!("The query parameter `{name}` {message}."),
+            format!("The query parameter `{name}` {MESSAGE}."),
         )
         .with_errors(vec![FieldError {
             field: name.into_owned(),
-            message,
+            message: MESSAGE.into(),
         }]),
     )
 }

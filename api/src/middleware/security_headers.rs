@@ -2,17 +2,18 @@
 //! never meant to be framed), and `Cache-Control: no-store` on everything but the public
 //! catalog, so tokens, carts and account data never sit in a shared cache.
 
-use poem::http::{HeaderValue, Method, header};
+use poem::http::{HeaderValue, header};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 use super::Step;
+use crate::store::cache::is_public_catalog_read;
 
 #[derive(Clone)]
 pub struct SecurityHeaders;
 
 impl Step for SecurityHeaders {
     async fn handle<E: Endpoint>(&self, next: &E, req: Request) -> Result<Response> {
-        let public = is_public_catalog(req.method(), req.uri().path());
+        let public = is_public_catalog_read(req.method(), req.uri().path());
         let mut response = match next.call(req).await {
             Ok(response) => response.into_response(),
             Err(error) => error.into_response(),
@@ -32,10 +33,4 @@ impl Step for SecurityHeaders {
         }
         Ok(response)
     }
-}
-
-/// Reads anyone may make and any cache may keep: the storefront's products and categories.
-fn is_public_catalog(method: &Method, path: &str) -> bool {
-    *method == Method::GET
-        && (path == "/api/v1/store/categories" || path.starts_with("/api/v1/store/products"))
 }

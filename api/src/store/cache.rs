@@ -299,9 +299,9 @@ async fn listen(pool: sqlx::PgPool, cache: Weak<Mutex<Inner>>) {
     }
 }
 
-fn cacheable(req: &Request) -> bool {
-    let path = req.uri().path();
-    req.method() == Method::GET
+/// A read anyone may make and any cache may keep: the storefront's products and categories.
+pub fn is_public_catalog_read(method: &Method, path: &str) -> bool {
+    *method == Method::GET
         && (path == "/api/v1/store/categories"
             || (path.starts_with("/api/v1/store/products") && !path.ends_with("/notify-me")))
 }
@@ -356,7 +356,7 @@ impl<E: Endpoint + 'static> Endpoint for StoreCacheEndpoint<E> {
             }
             return Ok(response);
         }
-        if cache.ttl.is_zero() || !cacheable(&req) {
+        if cache.ttl.is_zero() || !is_public_catalog_read(req.method(), req.uri().path()) {
             return self.next.call(req).await.map(IntoResponse::into_response);
         }
         let path = req
