@@ -18,6 +18,7 @@ mod import;
 mod reminders;
 mod stock;
 mod storefront;
+mod tree;
 
 use reqwest::Method;
 use serde_json::{Value, json};

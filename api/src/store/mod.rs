@@ -4,7 +4,6 @@ pub mod cache;
 
 use cartwheel_domain::catalog::store::{self, Product, ProductQuery, Sort};
 use cartwheel_domain::catalog::{CatalogError, alerts, categories};
-use cartwheel_entity::categories::Model as Category;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -182,17 +181,6 @@ impl From<CatalogError> for StoreError {
     }
 }
 
-fn tree(parent: Option<uuid::Uuid>, all: &[Category]) -> Vec<CategoryNode> {
-    all.iter()
-        .filter(|c| c.parent_id == parent)
-        .map(|c| CategoryNode {
-            name: c.name.clone(),
-            slug: c.slug.clone(),
-            children: tree(Some(c.id), all),
-        })
-        .collect()
-}
-
 /// The order of a product list.
 #[derive(poem_openapi::Enum, Clone, Copy, Default)]
 #[oai(rename_all = "snake_case")]
@@ -291,7 +279,11 @@ impl StoreApi {
     ) -> Result<Json<CategoryTree>, StoreError> {
         let all = categories::list(&state.db, tenant.0.id).await?;
         Ok(Json(CategoryTree {
-            items: tree(None, &all),
+            items: categories::tree(&all, |c, children| CategoryNode {
+                name: c.name.clone(),
+                slug: c.slug.clone(),
+                children,
+            }),
         }))
     }
 }

@@ -1,9 +1,15 @@
-//! Categories: a tree per tenant, ordered for display; a move that would make a cycle is refused.
+//! Categories: a tree per tenant, ordered for display, at most [`MAX_DEPTH`] levels deep. A
+//! move that would make a cycle is refused, checked and written under a lock on the tenant's
+//! categories, so two crossing moves cannot both pass. Every walk of the tree keeps a visited
+//! set and stops at the depth limit, and none recurses on the stack: a cycle written by hand in
+//! the database cannot hang or crash a request.
+
+use std::collections::{HashMap, HashSet};
 
 use cartwheel_entity::{categories, items, listings};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -16,6 +22,9 @@ pub struct CategoryInput {
     pub parent_id: Option<Uuid>,
     pub display_order: i32,
 }
+
+/// The most levels a tree has: a top-level category is level 1.
+pub const MAX_DEPTH: usize = 32;
 
 /// Every category of the tenant, by display order then name.
 pub async fn list<C: ConnectionTrait>(
@@ -30,20 +39,124 @@ pub async fn list<C: ConnectionTrait>(
         .await?)
 }
 
-/// `root` and every category below it.
+/// The tenant's categories, locked for a change of the tree's shape until the transaction
+/// ends (on SQLite the IMMEDIATE transaction already holds the only write lock).
+async fn list_locked<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+) -> Result<Vec<categories::Model>, CatalogError> {
+    let mut query = categories::Entity::find().filter(categories::Column::TenantId.eq(tenant_id));
+    if db.get_database_backend() == DatabaseBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    Ok(query.all(db).await?)
+}
+
+/// `root` and every category below it, `root` first, at most [`MAX_DEPTH`] levels.
 pub fn subtree(all: &[categories::Model], root: Uuid) -> Vec<Uuid> {
+    let children = children_of(all);
     let mut found = vec![root];
-    let mut next = 0;
-    while next < found.len() {
-        let parent = found[next];
-        found.extend(
-            all.iter()
-                .filter(|c| c.parent_id == Some(parent))
-                .map(|c| c.id),
-        );
-        next += 1;
+    let mut seen = HashSet::from([root]);
+    let mut level = vec![root];
+    for _ in 1..MAX_DEPTH {
+        level = level
+            .iter()
+            .flat_map(|parent| children.get(&Some(*parent)).into_iter().flatten())
+            .map(|&i| all[i].id)
+            .filter(|id| seen.insert(*id))
+            .collect();
+        if level.is_empty() {
+            break;
+        }
+        found.extend(&level);
     }
     found
+}
+
+/// The number of levels from `root` down to its deepest descendant (1 for a leaf).
+fn height(all: &[categories::Model], root: Uuid) -> usize {
+    let children = children_of(all);
+    let mut seen = HashSet::from([root]);
+    let mut level = vec![root];
+    let mut height = 0;
+    while !level.is_empty() && height <= MAX_DEPTH {
+        height += 1;
+        level = level
+            .iter()
+            .flat_map(|parent| children.get(&Some(*parent)).into_iter().flatten())
+            .map(|&i| all[i].id)
+            .filter(|id| seen.insert(*id))
+            .collect();
+    }
+    height
+}
+
+/// The level of `id` (1 for a top-level category), or `None` when its parents loop.
+fn depth(all: &[categories::Model], id: Uuid) -> Option<usize> {
+    let parents: HashMap<Uuid, Option<Uuid>> = all.iter().map(|c| (c.id, c.parent_id)).collect();
+    let mut seen = HashSet::new();
+    let mut current = Some(id);
+    while let Some(at) = current {
+        if !seen.insert(at) || seen.len() > MAX_DEPTH {
+            return None;
+        }
+        current = parents.get(&at).copied().flatten();
+    }
+    Some(seen.len())
+}
+
+/// The tree from the top-level categories down, in the order of `all`, each node built by
+/// `node` from its category and its built children. Walked with a stack of its own, so a deep
+/// tree does not recurse; categories deeper than [`MAX_DEPTH`] or on a loop are left out.
+pub fn tree<T>(
+    all: &[categories::Model],
+    node: impl Fn(&categories::Model, Vec<T>) -> T,
+) -> Vec<T> {
+    let children = children_of(all);
+    // Pre-order from the roots: each category comes before its children.
+    let mut order = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<(usize, usize)> = children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .rev()
+        .map(|&i| (i, 1))
+        .collect();
+    while let Some((i, level)) = stack.pop() {
+        if level > MAX_DEPTH || !seen.insert(i) {
+            continue;
+        }
+        order.push(i);
+        let below = children.get(&Some(all[i].id)).into_iter().flatten().rev();
+        stack.extend(below.map(|&c| (c, level + 1)));
+    }
+    // Built in reverse, every category's children are ready before it.
+    let mut built: Vec<Option<T>> = all.iter().map(|_| None).collect();
+    for &i in order.iter().rev() {
+        let kids = children
+            .get(&Some(all[i].id))
+            .into_iter()
+            .flatten()
+            .filter_map(|&c| built[c].take())
+            .collect();
+        built[i] = Some(node(&all[i], kids));
+    }
+    children
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .filter_map(|&i| built[i].take())
+        .collect()
+}
+
+/// The positions in `all` of each parent's children, in the order of `all`.
+fn children_of(all: &[categories::Model]) -> HashMap<Option<Uuid>, Vec<usize>> {
+    let mut children: HashMap<Option<Uuid>, Vec<usize>> = HashMap::new();
+    for (i, category) in all.iter().enumerate() {
+        children.entry(category.parent_id).or_default().push(i);
+    }
+    children
 }
 
 pub async fn create<C: ConnectionTrait>(
@@ -53,9 +166,8 @@ pub async fn create<C: ConnectionTrait>(
 ) -> Result<categories::Model, CatalogError> {
     let (name, slug) = validate(&input)?;
     if let Some(parent) = input.parent_id {
-        find(db, tenant_id, parent)
-            .await
-            .map_err(|_| bad_parent())?;
+        let all = list(db, tenant_id).await?;
+        check_parent(&all, parent, 1)?;
     }
     let now = chrono::Utc::now();
     categories::ActiveModel {
@@ -73,25 +185,28 @@ pub async fn create<C: ConnectionTrait>(
     .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))
 }
 
-pub async fn update<C: ConnectionTrait>(
-    db: &C,
+pub async fn update(
+    db: &DatabaseConnection,
     tenant_id: Uuid,
     id: Uuid,
     input: CategoryInput,
 ) -> Result<categories::Model, CatalogError> {
     let (name, slug) = validate(&input)?;
-    let existing = find(db, tenant_id, id).await?;
+    let txn = crate::transaction::begin(db).await?;
+    let all = list_locked(&txn, tenant_id).await?;
+    let existing = all
+        .iter()
+        .find(|c| c.id == id)
+        .cloned()
+        .ok_or(CatalogError::NotFound("category"))?;
     if let Some(parent) = input.parent_id {
-        let all = list(db, tenant_id).await?;
-        if !all.iter().any(|c| c.id == parent) {
-            return Err(bad_parent());
-        }
         if subtree(&all, id).contains(&parent) {
             return Err(CatalogError::Invalid(vec![FieldProblem::new(
                 "parentId",
                 "would put the category inside itself",
             )]));
         }
+        check_parent(&all, parent, height(&all, id))?;
     }
     let mut category: categories::ActiveModel = existing.into();
     category.name = Set(name);
@@ -99,10 +214,30 @@ pub async fn update<C: ConnectionTrait>(
     category.parent_id = Set(input.parent_id);
     category.display_order = Set(input.display_order);
     category.updated_at = Set(chrono::Utc::now());
-    category
-        .update(db)
+    let category = category
+        .update(&txn)
         .await
-        .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))
+        .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))?;
+    txn.commit().await?;
+    Ok(category)
+}
+
+/// `parent` is a category of `all` under which `levels` more levels fit.
+fn check_parent(
+    all: &[categories::Model],
+    parent: Uuid,
+    levels: usize,
+) -> Result<(), CatalogError> {
+    if !all.iter().any(|c| c.id == parent) {
+        return Err(bad_parent());
+    }
+    match depth(all, parent) {
+        Some(depth) if depth + levels <= MAX_DEPTH => Ok(()),
+        _ => Err(CatalogError::Invalid(vec![FieldProblem::new(
+            "parentId",
+            format!("would make the tree deeper than {MAX_DEPTH} levels"),
+        )])),
+    }
 }
 
 /// Deletes an empty category: one with sub-categories or products is a conflict.
@@ -186,4 +321,66 @@ fn bad_parent() -> CatalogError {
         "parentId",
         "is not a category of this shop",
     )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn category(id: u128, parent: Option<u128>) -> categories::Model {
+        let now = chrono::Utc::now();
+        categories::Model {
+            id: Uuid::from_u128(id),
+            tenant_id: Uuid::nil(),
+            parent_id: parent.map(Uuid::from_u128),
+            name: format!("c{id}"),
+            slug: format!("c{id}"),
+            display_order: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Levels of the first branch of `tree`'s rendering.
+    fn levels(all: &[categories::Model]) -> usize {
+        struct Node(Vec<Node>);
+        let mut nodes = tree(all, |_, children| Node(children));
+        let mut levels = 0;
+        while let Some(Node(children)) = nodes.pop() {
+            levels += 1;
+            nodes = children;
+        }
+        levels
+    }
+
+    #[test]
+    fn a_loop_ends_every_walk() {
+        // 1 -> 2 -> 3 -> 2: a loop below a root, and 4 <-> 5 with no way in.
+        let all = [
+            category(1, None),
+            category(2, Some(3)),
+            category(3, Some(2)),
+            category(4, Some(5)),
+            category(5, Some(4)),
+        ];
+        assert_eq!(subtree(&all, Uuid::from_u128(2)).len(), 2);
+        assert_eq!(height(&all, Uuid::from_u128(4)), 2);
+        assert_eq!(depth(&all, Uuid::from_u128(4)), None);
+        assert_eq!(depth(&all, Uuid::from_u128(1)), Some(1));
+        assert_eq!(levels(&all), 1);
+    }
+
+    #[test]
+    fn a_chain_deeper_than_the_limit_is_cut_at_it() {
+        let all: Vec<_> = (1..=10_000u128)
+            .map(|i| category(i, (i > 1).then(|| i - 1)))
+            .collect();
+        assert_eq!(levels(&all), MAX_DEPTH);
+        assert_eq!(subtree(&all, Uuid::from_u128(1)).len(), MAX_DEPTH);
+        assert_eq!(depth(&all, Uuid::from_u128(10_000)), None);
+        assert_eq!(
+            depth(&all, Uuid::from_u128(MAX_DEPTH as u128)),
+            Some(MAX_DEPTH)
+        );
+    }
 }
