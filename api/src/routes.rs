@@ -258,3 +258,42 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod bounds {
+    use cartwheel_domain::carts::MAX_QUANTITY as CART_QUANTITY;
+    use cartwheel_domain::catalog::stock::MAX_QUANTITY as STOCK_QUANTITY;
+    use cartwheel_domain::money::MAX_PRICE;
+
+    /// The bounds the document states are the domain's own (which the CSV import enforces
+    /// too): one definition, written twice only because attributes take literals.
+    #[test]
+    fn the_documents_bounds_are_the_domains() {
+        let spec: serde_json::Value = serde_json::from_str(&crate::openapi().spec()).unwrap();
+        let schemas = &spec["components"]["schemas"];
+        let bound = |schema: &str, field: &str, key: &str| {
+            schemas[schema]["properties"][field][key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{schema}.{field} has no {key}")) as i64
+        };
+        assert_eq!(bound("ItemRequest", "price", "maximum"), MAX_PRICE);
+        assert_eq!(
+            bound("ItemRequest", "reorderLevel", "maximum"),
+            STOCK_QUANTITY
+        );
+        assert_eq!(
+            bound("AdjustmentRequest", "quantity", "maximum"),
+            STOCK_QUANTITY
+        );
+        assert_eq!(
+            bound("AdjustmentRequest", "quantity", "minimum"),
+            -STOCK_QUANTITY
+        );
+        assert_eq!(
+            bound("TransferRequest", "quantity", "maximum"),
+            STOCK_QUANTITY
+        );
+        assert_eq!(bound("AddRequest", "qty", "maximum"), CART_QUANTITY);
+        assert_eq!(bound("QuantityRequest", "qty", "maximum"), CART_QUANTITY);
+    }
+}

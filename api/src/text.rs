@@ -1,17 +1,12 @@
-//! The one rule for text in requests: no control characters but tab, line feed and carriage
-//! return. A NUL cannot be stored by Postgres, and the others make no sense in a shop's data.
-//! `JsonBody` and the query check enforce it; `routes::Documented` writes it into every string
-//! schema of the document as [`PATTERN`].
+//! The one rule for text in requests (`cartwheel_domain::validation::is_forbidden`: no control
+//! characters but tab, line feed and carriage return) as the API applies it: `JsonBody` and the
+//! query check enforce it, and `routes::Documented` writes it into every string schema of the
+//! document as [`PATTERN`]. The domain applies it to what arrives otherwise (CSV imports).
+
+pub use cartwheel_domain::validation::{CONTROL_CHARACTERS as MESSAGE, is_forbidden};
 
 /// The rule as a JSON Schema pattern (ECMA-262).
 pub const PATTERN: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$";
-
-/// What a rejected field or parameter is told.
-pub const MESSAGE: &str = "must not contain control characters (such as NUL)";
-
-pub fn is_forbidden(c: char) -> bool {
-    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
-}
 
 #[cfg(test)]
 mod tests {

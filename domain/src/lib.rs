@@ -7,6 +7,7 @@ pub mod coupons;
 pub mod customers;
 pub mod defaults;
 pub mod emails;
+pub mod money;
 pub mod provisioning;
 pub mod tenants;
 pub mod transaction;

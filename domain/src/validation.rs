@@ -16,6 +16,29 @@ impl FieldProblem {
     }
 }
 
+/// Text in a shop's data holds no control characters but tab, line feed and carriage return:
+/// a NUL cannot be stored by Postgres, and the others make no sense in a shop.
+pub fn is_forbidden(c: char) -> bool {
+    c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// What a field holding a forbidden character is told.
+pub const CONTROL_CHARACTERS: &str = "must not contain control characters (such as NUL)";
+
+/// `text` has at most `max` characters and none forbidden.
+pub fn check_length(field: &'static str, text: &str, max: usize) -> Result<(), FieldProblem> {
+    if text.chars().any(is_forbidden) {
+        return Err(FieldProblem::new(field, CONTROL_CHARACTERS));
+    }
+    if text.chars().count() > max {
+        return Err(FieldProblem::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// A plausible email address: one `@`, a local part, and a dotted domain of DNS labels.
 pub fn check_email(field: &'static str, email: &str) -> Result<String, FieldProblem> {
     let email = email.trim().to_ascii_lowercase();

@@ -15,6 +15,7 @@ mod cart;
 mod customers;
 mod drafts;
 mod import;
+mod limits;
 mod reminders;
 mod stock;
 mod storefront;

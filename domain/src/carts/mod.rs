@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::catalog::stock;
 use crate::coupons as coupon_rules;
+use crate::money;
 use crate::validation::FieldProblem;
 
 pub const OPEN: &str = "open";
@@ -44,6 +45,18 @@ pub enum CartError {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Enqueue(#[from] cartwheel_jobs::EnqueueError),
+}
+
+/// The most of one item a cart line holds.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
+impl From<money::Overflow> for CartError {
+    fn from(overflow: money::Overflow) -> Self {
+        CartError::Invalid(vec![FieldProblem::new(
+            "qty",
+            format!("would make the cart's total too large: {overflow}"),
+        )])
+    }
 }
 
 impl From<crate::catalog::CatalogError> for CartError {
@@ -139,10 +152,10 @@ pub async fn add(
     quantity: i64,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
-    if quantity < 1 {
+    if !(1..=MAX_QUANTITY).contains(&quantity) {
         return Err(CartError::Invalid(vec![FieldProblem::new(
             "qty",
-            "must be at least 1",
+            format!("must be 1 to {MAX_QUANTITY}"),
         )]));
     }
     change(db, tenant_id, id, item_id, quantity, false, ttl).await
@@ -157,10 +170,10 @@ pub async fn set_quantity(
     quantity: i64,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
-    if quantity < 0 {
+    if !(0..=MAX_QUANTITY).contains(&quantity) {
         return Err(CartError::Invalid(vec![FieldProblem::new(
             "qty",
-            "must not be negative",
+            format!("must be 0 to {MAX_QUANTITY}"),
         )]));
     }
     if quantity == 0 {
@@ -239,8 +252,10 @@ async fn change(
     ttl: Duration,
 ) -> Result<CartView, CartError> {
     // One statement adds to the line or creates it, if the cart is open, the item is on sale
-    // (active, not deleted, its listing published) and the stock covers the new quantity: concurrent adds lose nothing, and no lock is held
-    // beyond the statement. The price is the item's price when the line was first made.
+    // (active, not deleted, its listing published), and the stock covers the new quantity and
+    // it is at most MAX_QUANTITY: concurrent adds lose nothing. The price is the item's price
+    // when the line was first made. The cart's totals are computed before the commit, so a
+    // change that would make them too large is undone.
     let backend = db.get_database_backend();
     let p = |n: usize| cartwheel_jobs::placeholder(backend, n);
     let available = stock::available_sql(&p(2));
@@ -258,7 +273,7 @@ async fn change(
            AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
              AND c.status = {open} AND c.expires_at > {now}) \
          ON CONFLICT (cart_id, item_id) DO UPDATE SET quantity = {new_quantity} \
-         WHERE {new_quantity} <= {available}",
+         WHERE {new_quantity} <= {available} AND {new_quantity} <= {MAX_QUANTITY}",
         cart = p(1),
         item = p(2),
         qty = p(3),
@@ -266,7 +281,8 @@ async fn change(
         now = p(5),
         open = p(6),
     );
-    let changed = db
+    let txn = crate::transaction::begin(db).await?;
+    let changed = txn
         .execute_raw(sea_orm::Statement::from_sql_and_values(
             backend,
             sql,
@@ -282,25 +298,32 @@ async fn change(
         .await?
         .rows_affected();
     if changed == 0 {
-        return Err(why_not_changed(db, tenant_id, id, item_id).await);
+        txn.rollback().await?;
+        return Err(why_not_changed(db, tenant_id, id, item_id, quantity, replace).await);
     }
-    let cart = find_open(db, tenant_id, id).await?;
-    if Utc::now() - cart.updated_at < TOUCH_AT_MOST_EVERY {
-        return view(db, cart).await;
-    }
-    touch(db, cart, ttl).await
+    let cart = find_open(&txn, tenant_id, id).await?;
+    let view = if Utc::now() - cart.updated_at < TOUCH_AT_MOST_EVERY {
+        view(&txn, cart).await?
+    } else {
+        touch(&txn, cart, ttl).await?
+    };
+    txn.commit().await?;
+    Ok(view)
 }
 
 fn expiry(now: chrono::DateTime<Utc>, ttl: Duration) -> chrono::DateTime<Utc> {
     now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(3))
 }
 
-/// Why a line could not change: no such cart, no such item, or not enough stock.
+/// Why a line could not change by `quantity` (or to it, when `replace`): no such cart, no such
+/// item, a line beyond MAX_QUANTITY, or not enough stock.
 async fn why_not_changed(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     id: Uuid,
     item_id: Uuid,
+    quantity: i64,
+    replace: bool,
 ) -> CartError {
     if let Err(e) = find_open(db, tenant_id, id).await {
         return e;
@@ -327,18 +350,35 @@ async fn why_not_changed(
             "itemId",
             "is not a product of this shop",
         )]),
-        Ok(Some(_)) => match stock::available(db, item_id).await {
-            Err(e) => e.into(),
-            Ok(available) => CartError::InsufficientStock {
-                available: available.unwrap_or(0),
-            },
+        Ok(Some(_)) if !replace => {
+            let line = cart_lines::Entity::find_by_id((id, item_id)).one(db).await;
+            match line {
+                Err(e) => e.into(),
+                Ok(Some(line)) if line.quantity + quantity > MAX_QUANTITY => {
+                    CartError::Invalid(vec![FieldProblem::new(
+                        "qty",
+                        format!("would make the line more than {MAX_QUANTITY}"),
+                    )])
+                }
+                Ok(_) => insufficient(db, item_id).await,
+            }
+        }
+        Ok(Some(_)) => insufficient(db, item_id).await,
+    }
+}
+
+async fn insufficient(db: &DatabaseConnection, item_id: Uuid) -> CartError {
+    match stock::available(db, item_id).await {
+        Err(e) => e.into(),
+        Ok(available) => CartError::InsufficientStock {
+            available: available.unwrap_or(0),
         },
     }
 }
 
 /// Pushes the expiry out and returns the fresh view.
-async fn touch(
-    db: &DatabaseConnection,
+async fn touch<C: ConnectionTrait>(
+    db: &C,
     cart: carts::Model,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
@@ -396,12 +436,12 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
                 slug: row.try_get("", "slug")?,
                 quantity,
                 unit_price,
-                line_total: unit_price * quantity,
+                line_total: money::times(unit_price, quantity)?,
                 available: available.max(0),
             })
         })
-        .collect::<Result<_, sea_orm::DbErr>>()?;
-    let subtotal: i64 = lines.iter().map(|l| l.line_total).sum();
+        .collect::<Result<_, CartError>>()?;
+    let subtotal = money::sum(lines.iter().map(|l| l.line_total))?;
 
     let mut discount = 0;
     let coupon = match cart.coupon_id {
@@ -413,7 +453,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
                     coupon_rules::rejection(db, &coupon, subtotal, cart.customer_id, Utc::now())
                         .await?;
                 if not_applied.is_none() {
-                    discount = coupon_rules::discount(&coupon, subtotal);
+                    discount = coupon_rules::discount(&coupon, subtotal)?;
                 }
                 Some(AppliedCoupon {
                     code: coupon.code,
@@ -430,15 +470,20 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
         .await?
         .map(|r| r.rate_basis_points as i64)
         .unwrap_or(0);
-    let tax_of = |amount: i64| (amount * rate + 5_000) / 10_000;
-    let line_tax: i64 = lines.iter().map(|l| tax_of(l.line_total)).sum();
-    let tax = (line_tax - tax_of(discount)).max(0);
+    let tax_of = |amount: i64| money::share(amount, rate, 10_000);
+    let line_tax = money::sum(
+        lines
+            .iter()
+            .map(|l| tax_of(l.line_total))
+            .collect::<Result<Vec<_>, _>>()?,
+    )?;
+    let tax = Ord::max(line_tax - tax_of(discount)?, 0);
     Ok(CartView {
         totals: Totals {
             subtotal,
             discount,
             tax,
-            total: subtotal - discount + tax,
+            total: money::sum([subtotal, -discount, tax])?,
         },
         cart,
         lines,
@@ -513,7 +558,9 @@ pub async fn merge_into_customer(
         match ours.get(&line.item_id) {
             Some(existing) => {
                 let quantity = Ord::max(
-                    Ord::min(existing.quantity + line.quantity, available),
+                    (existing.quantity + line.quantity)
+                        .min(available)
+                        .min(MAX_QUANTITY),
                     existing.quantity,
                 );
                 let mut merged: cart_lines::ActiveModel = existing.clone().into();

@@ -10,7 +10,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogError, check_slug, check_text, stock, unique_conflict};
-use crate::validation::FieldProblem;
+use crate::money;
+use crate::validation::{FieldProblem, check_length};
+
+/// The most images a listing shows.
+pub const MAX_IMAGES: usize = 20;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
@@ -235,27 +239,54 @@ async fn validate(
             String::new()
         }
     };
+    // The same bounds as the JSON API's schema, for what arrives otherwise (CSV imports).
     input.sku = keep(check_text("sku", &input.sku, 64));
     input.name = keep(check_text("name", &input.name, 200));
     input.listing.slug = keep(check_slug("listing.slug", &input.listing.slug));
-    if input.price < 0 {
-        problems.push(FieldProblem::new("price", "must not be negative"));
-    }
-    if input.reorder_level < 0 {
-        problems.push(FieldProblem::new("reorderLevel", "must not be negative"));
-    }
-    if input.listing.short_description.chars().count() > 500 {
+    if !(0..=money::MAX_PRICE).contains(&input.price) {
         problems.push(FieldProblem::new(
-            "listing.shortDescription",
-            "must be at most 500 characters",
+            "price",
+            format!("must be 0 to {}", money::MAX_PRICE),
         ));
     }
-    for (n, image) in input.listing.images.iter().enumerate() {
+    if !(0..=stock::MAX_QUANTITY).contains(&input.reorder_level) {
+        problems.push(FieldProblem::new(
+            "reorderLevel",
+            format!("must be 0 to {}", stock::MAX_QUANTITY),
+        ));
+    }
+    let listing = &input.listing;
+    let lengths = [
+        ("unit", input.unit.as_str(), 16),
+        ("listing.shortDescription", &listing.short_description, 500),
+        ("listing.longDescription", &listing.long_description, 20_000),
+    ];
+    problems.extend(
+        lengths
+            .into_iter()
+            .filter_map(|(field, text, max)| check_length(field, text, max).err()),
+    );
+    if listing.images.len() > MAX_IMAGES {
+        problems.push(FieldProblem::new(
+            "listing.images",
+            format!("must be at most {MAX_IMAGES}"),
+        ));
+    }
+    for (n, image) in listing.images.iter().enumerate() {
         if !(image.url.starts_with("https://") || image.url.starts_with("http://")) {
             problems.push(FieldProblem::new(
                 "listing.images",
                 format!("image {n}: url must be http(s)"),
             ));
+        }
+        let texts = [("url", &image.url, 2_000), ("alt", &image.alt, 300)];
+        for (part, text, max) in texts {
+            if let Err(problem) = check_length("listing.images", text, max) {
+                problems.push(FieldProblem::new(
+                    "listing.images",
+                    format!("image {n}: {part} {}", problem.message),
+                ));
+            }
         }
     }
     let unit_known = units::Entity::find()

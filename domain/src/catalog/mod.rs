@@ -51,9 +51,15 @@ pub fn check_slug(field: &'static str, slug: &str) -> Result<String, FieldProble
     }
 }
 
-/// A non-empty text of at most `max` characters, trimmed.
+/// A non-empty text of at most `max` characters without control characters, trimmed.
 pub fn check_text(field: &'static str, text: &str, max: usize) -> Result<String, FieldProblem> {
     let text = text.trim();
+    if text.chars().any(crate::validation::is_forbidden) {
+        return Err(FieldProblem::new(
+            field,
+            crate::validation::CONTROL_CHARACTERS,
+        ));
+    }
     if text.is_empty() || text.chars().count() > max {
         return Err(FieldProblem::new(
             field,

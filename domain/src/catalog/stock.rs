@@ -14,6 +14,12 @@ use uuid::Uuid;
 use super::CatalogError;
 use crate::validation::FieldProblem;
 
+/// The most one stock move (an adjustment, a transfer) or a reorder level counts.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
+/// The most a location holds of one item: 10^12.
+pub const MAX_ON_HAND: i64 = 1_000_000_000_000;
+
 /// `(on hand, reserved)` per item, summed over locations.
 pub async fn totals<C: ConnectionTrait>(
     db: &C,
@@ -169,7 +175,8 @@ async fn apply<C: ConnectionTrait>(
     reason: &str,
 ) -> Result<(), CatalogError> {
     // Make sure the level row exists, then change it in one conditional statement, so
-    // concurrent changes neither lose an update nor go below what is reserved.
+    // concurrent changes neither lose an update, nor go below what is reserved, nor above
+    // MAX_ON_HAND.
     stock_levels::Entity::insert(stock_levels::ActiveModel {
         item_id: Set(item_id),
         location_id: Set(location_id),
@@ -195,6 +202,7 @@ async fn apply<C: ConnectionTrait>(
                 .add(quantity)
                 .gte(Expr::col(stock_levels::Column::Reserved)),
         )
+        .filter(Expr::col(stock_levels::Column::OnHand).lte(MAX_ON_HAND - quantity))
         .exec(db)
         .await?
         .rows_affected;
@@ -202,6 +210,15 @@ async fn apply<C: ConnectionTrait>(
         let level = stock_levels::Entity::find_by_id((item_id, location_id))
             .one(db)
             .await?;
+        if level
+            .as_ref()
+            .is_some_and(|l| l.on_hand > MAX_ON_HAND - quantity)
+        {
+            return Err(CatalogError::Invalid(vec![FieldProblem::new(
+                "quantity",
+                format!("would put more than {MAX_ON_HAND} on hand at the location"),
+            )]));
+        }
         let available = Ord::max(level.map(|l| l.on_hand - l.reserved).unwrap_or(0), 0);
         return Err(CatalogError::InsufficientStock { available });
     }
@@ -225,13 +242,14 @@ fn check_quantity_and_reason(
     positive: bool,
 ) -> Result<(), CatalogError> {
     let mut problems = Vec::new();
-    if quantity == 0 || (positive && quantity < 0) {
+    if quantity == 0 || (positive && quantity < 0) || quantity.unsigned_abs() > MAX_QUANTITY as u64
+    {
         problems.push(FieldProblem::new(
             "quantity",
             if positive {
-                "must be positive"
+                format!("must be 1 to {MAX_QUANTITY}")
             } else {
-                "must not be zero"
+                format!("must be -{MAX_QUANTITY} to {MAX_QUANTITY}, not zero")
             },
         ));
     }

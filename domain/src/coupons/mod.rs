@@ -172,13 +172,13 @@ pub async fn rejection<C: ConnectionTrait>(
 
 /// The discount on `subtotal`: a percent rounded half up, or a fixed amount, never more than
 /// the subtotal.
-pub fn discount(coupon: &coupons::Model, subtotal: i64) -> i64 {
+pub fn discount(coupon: &coupons::Model, subtotal: i64) -> Result<i64, crate::money::Overflow> {
     let raw = if coupon.kind == PERCENT {
-        (subtotal * coupon.value + 50) / 100
+        crate::money::share(subtotal, coupon.value, 100)?
     } else {
         coupon.value
     };
-    raw.clamp(0, subtotal.max(0))
+    Ok(raw.clamp(0, subtotal.max(0)))
 }
 
 fn validate(mut input: CouponInput) -> Result<CouponInput, CatalogError> {
@@ -251,9 +251,9 @@ mod tests {
 
     #[test]
     fn discounts_round_half_up_and_never_exceed_the_subtotal() {
-        assert_eq!(discount(&coupon(PERCENT, 10), 1005), 101); // 100.5 → 101
-        assert_eq!(discount(&coupon(PERCENT, 10), 1004), 100);
-        assert_eq!(discount(&coupon(FIXED, 500), 300), 300);
-        assert_eq!(discount(&coupon(PERCENT, 100), 999), 999);
+        assert_eq!(discount(&coupon(PERCENT, 10), 1005), Ok(101)); // 100.5 → 101
+        assert_eq!(discount(&coupon(PERCENT, 10), 1004), Ok(100));
+        assert_eq!(discount(&coupon(FIXED, 500), 300), Ok(300));
+        assert_eq!(discount(&coupon(PERCENT, 100), 999), Ok(999));
     }
 }
