@@ -246,21 +246,21 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
 }
 
 #[tokio::test]
-async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() {
+async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reaches() {
     for backend in [Backend::Postgres, Backend::Sqlite] {
         let mail = MailServer::start().await;
         let app = app_with_mail(backend, &mail, &[]).await;
         let (_, admin_token) = ready_shop(&app, "merge-shop").await;
         let shop = "merge-shop";
         let mut ids = Vec::new();
-        for (sku, qty) in [("MUG", 5), ("PEN", 50)] {
+        for (sku, qty) in [("MUG", 5), ("PEN", 50), ("CUP", 9)] {
             let id = create_item(&app, shop, &admin_token, item(sku, sku, 1000, true, None)).await;
             let (status, _) = send(&app, Method::POST, "/api/v1/admin/stock/adjustments", shop, &admin_token,
                 Some(json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "count"}))).await;
             assert_eq!(status, 201);
             ids.push(id);
         }
-        let (mug, pen) = (ids[0].clone(), ids[1].clone());
+        let (mug, pen, cup) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
         let (status, _) = send(
             &app,
             Method::POST,
@@ -272,7 +272,8 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         .await;
         assert_eq!(status, 201);
 
-        // Registering with an anonymous cart makes it the customer's.
+        // Registering with an anonymous cart moves its lines into a new cart of the customer's:
+        // whoever knew the anonymous id (it may have been planted) holds no key to it.
         let first = cart(&app, shop, Method::POST, "", None).await;
         let first_id = first["id"].as_str().unwrap().to_string();
         cart(
@@ -285,7 +286,51 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         .await;
         let registered = json_of(account(&app, shop, Method::POST, "/register", None,
             Some(json!({"email": "max@example.com", "firstName": "Max", "lastName": "Mann", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
-        assert_eq!(registered["cartId"], first_id.as_str());
+        let customer_cart = registered["cartId"].as_str().unwrap().to_string();
+        let token = registered["token"].as_str().unwrap().to_string();
+        assert_ne!(customer_cart, first_id, "the merged cart has a fresh id");
+        let planted = crate::store(&app, shop, &format!("cart/{first_id}")).await;
+        assert_eq!(planted.status(), 404, "the anonymous cart is closed");
+        // The customer's cart answers only to the customer's token, for every operation.
+        let own = format!("cart/{customer_cart}");
+        for (method, path, body) in [
+            (Method::GET, own.clone(), None),
+            (
+                Method::POST,
+                format!("{own}/items"),
+                Some(json!({"itemId": pen, "qty": 1})),
+            ),
+            (
+                Method::PUT,
+                format!("{own}/items/{mug}"),
+                Some(json!({"qty": 1})),
+            ),
+            (Method::DELETE, format!("{own}/items/{mug}"), None),
+            (
+                Method::PUT,
+                format!("{own}/email"),
+                Some(json!({"email": "thief@example.com"})),
+            ),
+            (
+                Method::POST,
+                format!("{own}/coupon"),
+                Some(json!({"code": "FIVER"})),
+            ),
+            (Method::DELETE, format!("{own}/coupon"), None),
+        ] {
+            let response = crate::shopper(&app, shop, method.clone(), &path, None, body).await;
+            assert_eq!(response.status(), 404, "{method} {path} without the token");
+        }
+        let mine = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+        let mine = json_of(mine, 200).await;
+        assert_eq!(mine["lines"][0]["qty"], 2, "{mine}");
+        assert_eq!(mine["email"], "max@example.com");
+        // Another customer's token is no key either.
+        let other = json_of(account(&app, shop, Method::POST, "/register", None,
+            Some(json!({"email": "eve@example.com", "firstName": "Eve", "lastName": "Ever", "password": PASSWORD}))).await, 201).await;
+        let theirs =
+            crate::shopper(&app, shop, Method::GET, &own, other["token"].as_str(), None).await;
+        assert_eq!(theirs.status(), 404);
 
         // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
         let second = cart(&app, shop, Method::POST, "", None).await;
@@ -315,6 +360,26 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         )
         .await;
 
+        // A product taken off sale since it was put in the cart does not join.
+        cart(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{second_id}/items"),
+            Some(json!({"itemId": cup, "qty": 1})),
+        )
+        .await;
+        let (status, _) = send(
+            &app,
+            Method::PUT,
+            &format!("/api/v1/store/admin/products/{cup}"),
+            shop,
+            &admin_token,
+            Some(item("CUP", "CUP", 1000, false, None)),
+        )
+        .await;
+        assert_eq!(status, 200);
+
         let login = json_of(
             account(
                 &app,
@@ -332,10 +397,11 @@ async fn logging_in_merges_the_anonymous_cart_capped_by_stock_with_its_coupon() 
         .await;
         assert_eq!(
             login["cartId"],
-            first_id.as_str(),
+            customer_cart.as_str(),
             "the customer's own cart stays theirs"
         );
-        let merged = cart(&app, shop, Method::GET, &format!("/{first_id}"), None).await;
+        let merged = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+        let merged = json_of(merged, 200).await;
         let lines: Vec<(String, i64)> = merged["lines"]
             .as_array()
             .unwrap()

@@ -46,3 +46,23 @@ async fn authenticate(req: &Request, token: &str) -> Result<CustomerSession, Pro
         Err(e) => Err(ProblemJson::internal(&e)),
     }
 }
+
+/// A storefront request, signed in or not: a customer token that verifies names the customer;
+/// without one the shopper is a guest. Carts use it: a customer's cart answers only to them.
+#[derive(SecurityScheme)]
+// Made once per request and read in place; a variant the derive accepts cannot be boxed.
+#[allow(clippy::large_enum_variant)]
+pub enum Shopper {
+    Customer(CustomerAuth),
+    #[oai(fallback)]
+    Guest,
+}
+
+impl Shopper {
+    pub fn customer_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Shopper::Customer(auth) => Some(auth.0.customer.id),
+            Shopper::Guest => None,
+        }
+    }
+}

@@ -12,7 +12,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
-pub use auth::{CustomerAuth, STOREFRONT_AUDIENCE};
+pub use auth::{CustomerAuth, STOREFRONT_AUDIENCE, Shopper};
 
 use crate::auth::AdminError;
 use crate::json_body::JsonBody;

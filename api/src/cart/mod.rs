@@ -7,6 +7,7 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
+use crate::account::Shopper;
 use crate::auth::validation;
 use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
@@ -141,7 +142,8 @@ enum CartFailure {
     #[allow(dead_code)]
     #[oai(status = 400)]
     BadRequest(ProblemJson),
-    /// No such shop, cart (or it expired), or line.
+    /// No such shop, cart (or it expired), or line; a customer's cart without that customer's
+    /// token is unknown too.
     #[oai(status = 404)]
     NotFound(ProblemJson),
     /// Not enough stock; the detail and `errors` name the available quantity.
@@ -214,9 +216,14 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
     ) -> Result<Json<CartBody>, CartFailure> {
-        Ok(Json(carts::get(&state.db, tenant.0.id, id.0).await?.into()))
+        Ok(Json(
+            carts::get(&state.db, key(&tenant, &shopper, &id))
+                .await?
+                .into(),
+        ))
     }
 
     /// Adds an item (to what is there); 409 names the available stock when it does not suffice.
@@ -225,14 +232,14 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
         body: JsonBody<AddRequest>,
     ) -> Result<Json<CartBody>, CartFailure> {
         let b = body.0;
         let cart = carts::add(
             &state.db,
-            tenant.0.id,
-            id.0,
+            key(&tenant, &shopper, &id),
             b.item_id,
             b.qty,
             state.cart_ttl,
@@ -247,14 +254,14 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
         #[oai(name = "itemId")] item_id: Path<uuid::Uuid>,
         body: JsonBody<QuantityRequest>,
     ) -> Result<Json<CartBody>, CartFailure> {
         let cart = carts::set_quantity(
             &state.db,
-            tenant.0.id,
-            id.0,
+            key(&tenant, &shopper, &id),
             item_id.0,
             body.0.qty,
             state.cart_ttl,
@@ -270,10 +277,17 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
         #[oai(name = "itemId")] item_id: Path<uuid::Uuid>,
     ) -> Result<Json<CartBody>, CartFailure> {
-        let cart = carts::remove(&state.db, tenant.0.id, id.0, item_id.0, state.cart_ttl).await?;
+        let cart = carts::remove(
+            &state.db,
+            key(&tenant, &shopper, &id),
+            item_id.0,
+            state.cart_ttl,
+        )
+        .await?;
         Ok(Json(cart.into()))
     }
 
@@ -283,10 +297,13 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
         body: JsonBody<CartEmailRequest>,
     ) -> Result<Json<CartBody>, CartFailure> {
-        let cart = carts::abandoned::set_email(&state.db, tenant.0.id, id.0, &body.0.email).await?;
+        let cart =
+            carts::abandoned::set_email(&state.db, key(&tenant, &shopper, &id), &body.0.email)
+                .await?;
         Ok(Json(cart.into()))
     }
 
@@ -296,11 +313,17 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
         body: JsonBody<ApplyCouponRequest>,
     ) -> Result<Json<CartBody>, CartFailure> {
-        let cart =
-            carts::apply_coupon(&state.db, tenant.0.id, id.0, &body.0.code, state.cart_ttl).await?;
+        let cart = carts::apply_coupon(
+            &state.db,
+            key(&tenant, &shopper, &id),
+            &body.0.code,
+            state.cart_ttl,
+        )
+        .await?;
         Ok(Json(cart.into()))
     }
 
@@ -310,9 +333,20 @@ impl CartApi {
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
+        shopper: Shopper,
         id: Path<uuid::Uuid>,
     ) -> Result<Json<CartBody>, CartFailure> {
-        let cart = carts::remove_coupon(&state.db, tenant.0.id, id.0, state.cart_ttl).await?;
+        let cart =
+            carts::remove_coupon(&state.db, key(&tenant, &shopper, &id), state.cart_ttl).await?;
         Ok(Json(cart.into()))
+    }
+}
+
+/// The cart of the path, asked for by this shopper (a customer's cart answers only to them).
+fn key(tenant: &CurrentTenant, shopper: &Shopper, id: &Path<uuid::Uuid>) -> carts::CartKey {
+    carts::CartKey {
+        tenant_id: tenant.0.id,
+        id: id.0,
+        customer_id: shopper.customer_id(),
     }
 }

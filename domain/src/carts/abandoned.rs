@@ -128,16 +128,16 @@ fn abandoned<Q: QueryFilter>(query: Q, idle: Duration, now: DateTime<Utc>) -> Q 
 /// Gives a guest cart the email its reminder goes to (a customer's cart has theirs).
 pub async fn set_email(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    cart_id: Uuid,
+    key: super::CartKey,
     email: &str,
 ) -> Result<super::CartView, CartError> {
     let email =
         crate::validation::check_email("email", email).map_err(|p| CartError::Invalid(vec![p]))?;
     let changed = carts::Entity::update_many()
         .col_expr(carts::Column::Email, Expr::value(email))
-        .filter(carts::Column::Id.eq(cart_id))
-        .filter(carts::Column::TenantId.eq(tenant_id))
+        .filter(carts::Column::Id.eq(key.id))
+        .filter(carts::Column::TenantId.eq(key.tenant_id))
+        .filter(key.held())
         .filter(carts::Column::Status.eq(OPEN))
         .filter(carts::Column::ExpiresAt.gt(Utc::now()))
         .exec(db)
@@ -146,5 +146,5 @@ pub async fn set_email(
     if changed == 0 {
         return Err(CartError::NotFound("cart"));
     }
-    super::get(db, tenant_id, cart_id).await
+    super::get(db, key).await
 }

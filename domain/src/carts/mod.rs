@@ -108,6 +108,28 @@ pub struct CartView {
     pub totals: Totals,
 }
 
+/// Which cart, asked for by whom. An anonymous cart answers to whoever holds its id (the id is
+/// random, the shopper's only key); a customer's cart answers only with that customer's token
+/// (`customer_id`), and to anyone else is unknown.
+#[derive(Clone, Copy, Debug)]
+pub struct CartKey {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    /// The signed-in customer making the request, if any.
+    pub customer_id: Option<Uuid>,
+}
+
+impl CartKey {
+    /// The carts this key may reach: the anonymous ones, and the customer's own.
+    pub(crate) fn held(&self) -> sea_orm::Condition {
+        let anyone = sea_orm::Condition::any().add(carts::Column::CustomerId.is_null());
+        match self.customer_id {
+            Some(customer) => anyone.add(carts::Column::CustomerId.eq(customer)),
+            None => anyone,
+        }
+    }
+}
+
 /// A new, empty cart that expires `ttl` after its last change.
 pub async fn create<C: ConnectionTrait>(
     db: &C,
@@ -134,20 +156,15 @@ pub async fn create<C: ConnectionTrait>(
 }
 
 /// An open, unexpired cart of the tenant.
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: Uuid,
-    id: Uuid,
-) -> Result<CartView, CartError> {
-    let cart = find_open(db, tenant_id, id).await?;
+pub async fn get<C: ConnectionTrait>(db: &C, key: CartKey) -> Result<CartView, CartError> {
+    let cart = find_open(db, key).await?;
     view(db, cart).await
 }
 
 /// Adds `quantity` of an item (summed with what is there), if the stock allows the new total.
 pub async fn add(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     item_id: Uuid,
     quantity: i64,
     ttl: Duration,
@@ -158,14 +175,13 @@ pub async fn add(
             format!("must be 1 to {MAX_QUANTITY}"),
         )]));
     }
-    change(db, tenant_id, id, item_id, quantity, false, ttl).await
+    change(db, key, item_id, quantity, false, ttl).await
 }
 
 /// Sets the quantity of an item; 0 removes it.
 pub async fn set_quantity(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     item_id: Uuid,
     quantity: i64,
     ttl: Duration,
@@ -177,22 +193,21 @@ pub async fn set_quantity(
         )]));
     }
     if quantity == 0 {
-        return remove(db, tenant_id, id, item_id, ttl).await;
+        return remove(db, key, item_id, ttl).await;
     }
-    change(db, tenant_id, id, item_id, quantity, true, ttl).await
+    change(db, key, item_id, quantity, true, ttl).await
 }
 
 pub async fn remove(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     item_id: Uuid,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
-    let cart = find_open(db, tenant_id, id).await?;
+    let cart = find_open(db, key).await?;
     // Idempotent, as DELETE is: a line that is not in the cart is already removed.
     cart_lines::Entity::delete_many()
-        .filter(cart_lines::Column::CartId.eq(id))
+        .filter(cart_lines::Column::CartId.eq(cart.id))
         .filter(cart_lines::Column::ItemId.eq(item_id))
         .exec(db)
         .await?;
@@ -202,13 +217,12 @@ pub async fn remove(
 /// Applies a coupon code; a code that does not apply is refused with the reason.
 pub async fn apply_coupon(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     code: &str,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
-    let cart = find_open(db, tenant_id, id).await?;
-    let Some(coupon) = coupon_rules::find_by_code(db, tenant_id, code).await? else {
+    let cart = find_open(db, key).await?;
+    let Some(coupon) = coupon_rules::find_by_code(db, key.tenant_id, code).await? else {
         return Err(CartError::CouponRejected("There is no such code.".into()));
     };
     let current = view(db, cart.clone()).await?;
@@ -231,11 +245,10 @@ pub async fn apply_coupon(
 
 pub async fn remove_coupon(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     ttl: Duration,
 ) -> Result<CartView, CartError> {
-    let cart = find_open(db, tenant_id, id).await?;
+    let cart = find_open(db, key).await?;
     let mut cart: carts::ActiveModel = cart.into();
     cart.coupon_id = Set(None);
     let cart = cart.update(db).await?;
@@ -244,8 +257,7 @@ pub async fn remove_coupon(
 
 async fn change(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     item_id: Uuid,
     quantity: i64,
     replace: bool,
@@ -271,7 +283,8 @@ async fn change(
            AND i.deleted_at IS NULL AND {qty} <= {available} \
            AND EXISTS (SELECT 1 FROM listings l WHERE l.item_id = i.id AND l.published = TRUE) \
            AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
-             AND c.status = {open} AND c.expires_at > {now}) \
+             AND c.status = {open} AND c.expires_at > {now} \
+             AND (c.customer_id IS NULL OR c.customer_id = {customer})) \
          ON CONFLICT (cart_id, item_id) DO UPDATE SET quantity = {new_quantity} \
          WHERE {new_quantity} <= {available} AND {new_quantity} <= {MAX_QUANTITY}",
         cart = p(1),
@@ -280,6 +293,7 @@ async fn change(
         tenant = p(4),
         now = p(5),
         open = p(6),
+        customer = p(7),
     );
     let txn = crate::transaction::begin(db).await?;
     let changed = txn
@@ -287,21 +301,22 @@ async fn change(
             backend,
             sql,
             [
-                id.into(),
+                key.id.into(),
                 item_id.into(),
                 quantity.into(),
-                tenant_id.into(),
+                key.tenant_id.into(),
                 Utc::now().into(),
                 OPEN.into(),
+                key.customer_id.into(),
             ],
         ))
         .await?
         .rows_affected();
     if changed == 0 {
         txn.rollback().await?;
-        return Err(why_not_changed(db, tenant_id, id, item_id, quantity, replace).await);
+        return Err(why_not_changed(db, key, item_id, quantity, replace).await);
     }
-    let cart = find_open(&txn, tenant_id, id).await?;
+    let cart = find_open(&txn, key).await?;
     let view = if Utc::now() - cart.updated_at < TOUCH_AT_MOST_EVERY {
         view(&txn, cart).await?
     } else {
@@ -319,28 +334,16 @@ fn expiry(now: chrono::DateTime<Utc>, ttl: Duration) -> chrono::DateTime<Utc> {
 /// item, a line beyond MAX_QUANTITY, or not enough stock.
 async fn why_not_changed(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    id: Uuid,
+    key: CartKey,
     item_id: Uuid,
     quantity: i64,
     replace: bool,
 ) -> CartError {
-    if let Err(e) = find_open(db, tenant_id, id).await {
+    if let Err(e) = find_open(db, key).await {
         return e;
     }
     let item = items::Entity::find_by_id(item_id)
-        .filter(items::Column::TenantId.eq(tenant_id))
-        .filter(items::Column::DeletedAt.is_null())
-        .filter(items::Column::Active.eq(true))
-        .filter(
-            items::Column::Id.in_subquery(
-                sea_orm::sea_query::Query::select()
-                    .column(listings::Column::ItemId)
-                    .from(listings::Entity)
-                    .and_where(listings::Column::Published.eq(true))
-                    .to_owned(),
-            ),
-        )
+        .filter(items::Column::Id.in_subquery(on_sale(key.tenant_id)))
         .one(db)
         .await;
     // A draft answers as an unknown id: drafts are not for shoppers to find.
@@ -351,7 +354,9 @@ async fn why_not_changed(
             "is not a product of this shop",
         )]),
         Ok(Some(_)) if !replace => {
-            let line = cart_lines::Entity::find_by_id((id, item_id)).one(db).await;
+            let line = cart_lines::Entity::find_by_id((key.id, item_id))
+                .one(db)
+                .await;
             match line {
                 Err(e) => e.into(),
                 Ok(Some(line)) if line.quantity + quantity > MAX_QUANTITY => {
@@ -390,13 +395,10 @@ async fn touch<C: ConnectionTrait>(
     view(db, cart).await
 }
 
-async fn find_open<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: Uuid,
-    id: Uuid,
-) -> Result<carts::Model, CartError> {
-    carts::Entity::find_by_id(id)
-        .filter(carts::Column::TenantId.eq(tenant_id))
+async fn find_open<C: ConnectionTrait>(db: &C, key: CartKey) -> Result<carts::Model, CartError> {
+    carts::Entity::find_by_id(key.id)
+        .filter(carts::Column::TenantId.eq(key.tenant_id))
+        .filter(key.held())
         .filter(carts::Column::Status.eq(OPEN))
         .filter(carts::Column::ExpiresAt.gt(Utc::now()))
         .one(db)
@@ -510,37 +512,46 @@ pub async fn customer_cart<C: ConnectionTrait>(
         .map(|c| c.id))
 }
 
-/// On login or registration: the anonymous cart `anonymous_id` joins the customer's cart
-/// (quantities summed, capped by stock; its coupon kept if it still applies), or becomes the
-/// customer's cart if they have none. Returns the customer's cart. A missing or expired
-/// anonymous cart is ignored.
+/// On login or registration: the anonymous cart `anonymous_id` joins the customer's cart, or a
+/// new one made for them, never becoming theirs itself, so whoever knew its id (it was made
+/// before login, perhaps handed over by someone else) holds no key to the customer's cart. Its
+/// lines of products still on sale join (quantities summed, capped by stock), its coupon too if
+/// it still applies, and it is closed as merged, all in one transaction. Returns the
+/// customer's cart; a missing, expired or someone else's anonymous cart is ignored.
 pub async fn merge_into_customer(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     anonymous_id: Uuid,
     customer: &cartwheel_entity::customers::Model,
 ) -> Result<Uuid, CartError> {
-    let existing = customer_cart(db, tenant_id, customer.id).await?;
-    let anonymous = match find_open(db, tenant_id, anonymous_id).await {
-        Ok(cart) if cart.customer_id.is_none() || cart.customer_id == Some(customer.id) => cart,
-        Ok(_) | Err(CartError::NotFound(_)) => {
-            return match existing {
-                Some(id) => Ok(id),
-                None => Ok(create(db, tenant_id, DEFAULT_TTL).await?.cart.id),
-            };
-        }
+    let txn = crate::transaction::begin(db).await?;
+    let key = CartKey {
+        tenant_id,
+        id: anonymous_id,
+        customer_id: Some(customer.id),
+    };
+    let anonymous = match find_open(&txn, key).await {
+        Ok(cart) if cart.customer_id.is_none() => Some(cart),
+        Ok(_) | Err(CartError::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
-    let Some(target_id) = existing.filter(|id| *id != anonymous.id) else {
-        let mut cart: carts::ActiveModel = anonymous.into();
-        cart.customer_id = Set(Some(customer.id));
-        cart.email = Set(Some(customer.email.clone()));
-        cart.updated_at = Set(Utc::now());
-        return Ok(cart.update(db).await?.id);
+    let target_id = match customer_cart(&txn, tenant_id, customer.id).await? {
+        Some(id) => id,
+        None => {
+            let mut fresh =
+                carts::ActiveModel::from(create(&txn, tenant_id, DEFAULT_TTL).await?.cart);
+            fresh.customer_id = Set(Some(customer.id));
+            fresh.email = Set(Some(customer.email.clone()));
+            fresh.update(&txn).await?.id
+        }
     };
-    let txn = crate::transaction::begin(db).await?;
+    let Some(anonymous) = anonymous else {
+        txn.commit().await?;
+        return Ok(target_id);
+    };
     let theirs = cart_lines::Entity::find()
         .filter(cart_lines::Column::CartId.eq(anonymous.id))
+        .filter(cart_lines::Column::ItemId.in_subquery(on_sale(tenant_id)))
         .all(&txn)
         .await?;
     let ours: HashMap<Uuid, cart_lines::Model> = cart_lines::Entity::find()
@@ -586,21 +597,46 @@ pub async fn merge_into_customer(
     let mut merged_away: carts::ActiveModel = anonymous.clone().into();
     merged_away.status = Set(MERGED.into());
     merged_away.update(&txn).await?;
-    txn.commit().await?;
 
-    let target = find_open(db, tenant_id, target_id).await?;
+    let target = carts::Entity::find_by_id(target_id)
+        .one(&txn)
+        .await?
+        .ok_or(CartError::NotFound("cart"))?;
     if let Some(coupon_id) = anonymous.coupon_id
-        && let Some(coupon) = coupons::Entity::find_by_id(coupon_id).one(db).await?
+        && let Some(coupon) = coupons::Entity::find_by_id(coupon_id).one(&txn).await?
     {
-        let subtotal = view(db, target.clone()).await?.totals.subtotal;
-        if coupon_rules::rejection(db, &coupon, subtotal, Some(customer.id), Utc::now())
+        let subtotal = view(&txn, target.clone()).await?.totals.subtotal;
+        if coupon_rules::rejection(&txn, &coupon, subtotal, Some(customer.id), Utc::now())
             .await?
             .is_none()
         {
             let mut cart: carts::ActiveModel = target.into();
             cart.coupon_id = Set(Some(coupon.id));
-            cart.update(db).await?;
+            cart.update(&txn).await?;
         }
     }
+    txn.commit().await?;
     Ok(target_id)
+}
+
+/// The ids of the tenant's items a shopper can put in a cart: active, not deleted, listed
+/// (as the statement in `change` has it).
+fn on_sale(tenant_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::{QuerySelect, QueryTrait};
+    items::Entity::find()
+        .select_only()
+        .column(items::Column::Id)
+        .filter(items::Column::TenantId.eq(tenant_id))
+        .filter(items::Column::Active.eq(true))
+        .filter(items::Column::DeletedAt.is_null())
+        .filter(
+            items::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(listings::Column::ItemId)
+                    .from(listings::Entity)
+                    .and_where(listings::Column::Published.eq(true))
+                    .to_owned(),
+            ),
+        )
+        .into_query()
 }
