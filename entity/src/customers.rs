@@ -13,6 +13,8 @@ pub struct Model {
     pub last_name: String,
     pub phone: Option<String>,
     pub password_hash: String,
+    /// Login tokens name the version they were issued under; a password reset moves it on.
+    pub session_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,8 @@ pub struct Model {
     pub role_id: Uuid,
     pub active: bool,
     pub last_login_at: Option<DateTimeUtc>,
+    /// Login tokens name the version they were issued under; a password reset moves it on.
+    pub session_version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -228,8 +228,24 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
             Some(json!({"token": reset_token, "newPassword": password})),
         )
     };
+    assert_eq!(
+        account(&app, shop, Method::GET, "/me", Some(&token), None)
+            .await
+            .status(),
+        200
+    );
     assert_eq!(reset("new-velvet-otter-1").await.status(), 204);
     assert_problem(reset("another-otter-22").await, 400).await;
+    // The reset ended the session that was open before it.
+    let ended = account(&app, shop, Method::GET, "/me", Some(&token), None).await;
+    let ended = assert_problem(ended, 401).await;
+    assert!(
+        ended["detail"]
+            .as_str()
+            .unwrap()
+            .contains("password was reset"),
+        "{ended}"
+    );
     json_of(
         account(
             &app,

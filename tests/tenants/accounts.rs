@@ -6,7 +6,7 @@ use cartwheel_api::auth::jwt::Jwt;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, JWT_SECRET, assert_problem, scalar};
+use crate::helpers::{Backend, JWT_SECRET, assert_problem, eventually, scalar};
 use crate::smtp::MailServer;
 use crate::support::*;
 
@@ -100,6 +100,7 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
     let (storefront, _) = jwt.issue(
         user,
         tenant,
+        0,
         "Owner",
         "storefront",
         Duration::from_secs(3600),
@@ -109,7 +110,7 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
         .await
         .unwrap();
     assert_problem(response, 401).await;
-    let (expired, _) = jwt.issue(user, tenant, "Owner", "admin", Duration::ZERO);
+    let (expired, _) = jwt.issue(user, tenant, 0, "Owner", "admin", Duration::ZERO);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &expired)
         .send()
@@ -120,14 +121,14 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
         b"some-other-secret-0123456789abcdef",
         Duration::from_secs(60),
     );
-    let (forged, _) = forged.issue(user, tenant, "Owner", "admin", Duration::from_secs(60));
+    let (forged, _) = forged.issue(user, tenant, 0, "Owner", "admin", Duration::from_secs(60));
     let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &forged)
         .send()
         .await
         .unwrap();
     assert_problem(response, 401).await;
     // A well-made token for the right shop still works.
-    let (fresh, _) = jwt.issue(user, tenant, "Owner", "admin", Duration::from_secs(60));
+    let (fresh, _) = jwt.issue(user, tenant, 0, "Owner", "admin", Duration::from_secs(60));
     let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &fresh)
         .send()
         .await
@@ -269,6 +270,16 @@ async fn a_password_reset_works_once_within_the_hour() {
                 .json(&json!({ "token": token, "password": password }));
             async move { request.send().await.unwrap() }
         };
+        // A session from before, and a second reset link asked for meanwhile.
+        let before = login(&app, "reset-shop", owner, PASSWORD).await;
+        assert_eq!(forgot("owner@reset-shop.example").await, 202);
+        let mails = wait_for_mails(&mail, owner, 3).await;
+        let other = mails
+            .iter()
+            .filter(|m| m.subject.starts_with("Reset"))
+            .map(|m| token_from(m, "/admin/reset-password"))
+            .find(|t| *t != token)
+            .unwrap();
         let weak = reset(token.clone(), "1234567890").await;
         let weak = assert_problem(weak, 422).await;
         assert_eq!(weak["errors"][0]["field"], "password");
@@ -276,6 +287,31 @@ async fn a_password_reset_works_once_within_the_hour() {
             reset(token.clone(), "marmalade-harbour-77").await.status(),
             204
         );
+        // The reset ends the sessions issued before it and the account's other links.
+        let me = admin(&app, Method::GET, "/api/v1/auth/me", "reset-shop", &before)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(me, 401).await;
+        assert_problem(reset(other.clone(), "another-password-99").await, 400).await;
+        // Sent mails keep no token in their row (the mail had it; the row keeps hashes only).
+        for secret in [&token, &other] {
+            eventually(
+                Duration::from_secs(10),
+                "the sent mail's row forgets its token",
+                || async {
+                    scalar(
+                    &app.db,
+                    &format!(
+                        "SELECT COUNT(*) FROM emails WHERE CAST(context AS TEXT) LIKE '%{secret}%'"
+                    ),
+                )
+                .await
+                    == 0
+                },
+            )
+            .await;
+        }
         login(&app, "reset-shop", owner, "marmalade-harbour-77").await;
         assert_problem(try_login(&app, "reset-shop", owner, PASSWORD).await, 401).await;
         let reused = assert_problem(reset(token.clone(), "another-password-99").await, 400).await;
@@ -283,12 +319,12 @@ async fn a_password_reset_works_once_within_the_hour() {
 
         // An expired token is refused too.
         assert_eq!(forgot("owner@reset-shop.example").await, 202);
-        let mails = wait_for_mails(&mail, owner, 3).await;
+        let mails = wait_for_mails(&mail, owner, 4).await;
         let late: Vec<String> = mails
             .iter()
             .filter(|m| m.subject.starts_with("Reset"))
             .map(|m| token_from(m, "/admin/reset-password"))
-            .filter(|t| *t != token)
+            .filter(|t| *t != token && *t != other)
             .collect();
         assert_eq!(late.len(), 1);
         let late = late[0].clone();

@@ -41,6 +41,9 @@ async fn authenticate(req: &Request, token: &str) -> Result<CustomerSession, Pro
         return Err(unauthorized("The token belongs to another shop."));
     }
     match cartwheel_domain::customers::find(&state.db, tenant.id, claims.sub).await {
+        Ok(Some(customer)) if customer.session_version != claims.sv => {
+            Err(crate::auth::session::ended())
+        }
         Ok(Some(customer)) => Ok(CustomerSession { tenant, customer }),
         Ok(None) => Err(unauthorized("This account no longer exists.")),
         Err(e) => Err(ProblemJson::internal(&e)),

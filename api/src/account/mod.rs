@@ -215,6 +215,7 @@ fn login_answer(state: &AppState, session: Session) -> CustomerLogin {
     let (token, expires_at) = state.jwt.issue(
         session.customer.id,
         session.customer.tenant_id,
+        session.customer.session_version,
         "customer",
         STOREFRONT_AUDIENCE,
         state.jwt.admin_ttl,

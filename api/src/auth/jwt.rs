@@ -22,6 +22,10 @@ pub struct Claims {
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
+    /// The account's session version when the token was issued: a password reset moves the
+    /// account's on, and a token of an older version is refused.
+    #[serde(default)]
+    pub sv: i32,
 }
 
 /// Signing and checking keys from `CARTWHEEL_JWT_SECRET`.
@@ -41,11 +45,12 @@ impl Jwt {
         }
     }
 
-    /// A token for `audience`; returns it with its expiry.
+    /// A token for `audience`, of the account's `session_version`; returns it with its expiry.
     pub fn issue(
         &self,
         user_id: Uuid,
         tenant_id: Uuid,
+        session_version: i32,
         role: &str,
         audience: &str,
         ttl: Duration,
@@ -60,6 +65,7 @@ impl Jwt {
             iss: ISSUER.to_string(),
             iat: now.timestamp(),
             exp: expires.timestamp(),
+            sv: session_version,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing with a byte secret does not fail");
@@ -86,7 +92,7 @@ mod tests {
     fn a_token_is_only_good_for_its_audience_and_secret() {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
         let (user, tenant) = (Uuid::now_v7(), Uuid::now_v7());
-        let (token, _) = jwt.issue(user, tenant, "Owner", ADMIN_AUDIENCE, jwt.admin_ttl);
+        let (token, _) = jwt.issue(user, tenant, 0, "Owner", ADMIN_AUDIENCE, jwt.admin_ttl);
         let claims = jwt.verify(&token, ADMIN_AUDIENCE).unwrap();
         assert_eq!((claims.sub, claims.tid), (user, tenant));
         assert!(jwt.verify(&token, "storefront").is_none());
@@ -95,7 +101,7 @@ mod tests {
             Duration::from_secs(60),
         );
         assert!(other.verify(&token, ADMIN_AUDIENCE).is_none());
-        let (expired, _) = jwt.issue(user, tenant, "Owner", ADMIN_AUDIENCE, Duration::ZERO);
+        let (expired, _) = jwt.issue(user, tenant, 0, "Owner", ADMIN_AUDIENCE, Duration::ZERO);
         std::thread::sleep(Duration::from_millis(1100));
         assert!(jwt.verify(&expired, ADMIN_AUDIENCE).is_none());
     }

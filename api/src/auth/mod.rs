@@ -242,6 +242,7 @@ fn login_response(state: &AppState, user: UserWithRole) -> LoginResponse {
     let (token, expires_at) = state.jwt.issue(
         user.user.id,
         user.user.tenant_id,
+        user.user.session_version,
         &user.role.name,
         ADMIN_AUDIENCE,
         state.jwt.admin_ttl,

@@ -44,6 +44,11 @@ pub fn forbidden(detail: impl Into<String>) -> ProblemJson {
     ProblemJson::new(StatusCode::FORBIDDEN, "forbidden", detail)
 }
 
+/// A token issued before the account's password was reset.
+pub fn ended() -> ProblemJson {
+    unauthorized("This session ended when the password was reset; log in again.")
+}
+
 pub fn unauthorized(detail: impl Into<String>) -> ProblemJson {
     ProblemJson::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
 }
@@ -69,6 +74,7 @@ pub async fn authenticate(req: &Request, token: &str) -> Result<AdminSession, Pr
         return Err(unauthorized("The token belongs to another shop."));
     }
     match users::find_active(&state.db, tenant.id, claims.sub).await {
+        Ok(Some(user)) if user.user.session_version != claims.sv => Err(ended()),
         Ok(Some(user)) => Ok(AdminSession { tenant, user }),
         Ok(None) => Err(unauthorized(
             "This account no longer exists or is deactivated.",

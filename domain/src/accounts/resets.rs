@@ -54,7 +54,8 @@ pub async fn request(
     Ok(())
 }
 
-/// Sets a new password with a reset token; the token works once, within its hour.
+/// Sets a new password with a reset token; the token works once, within its hour. The
+/// account's other reset tokens and every session issued before end with it.
 pub async fn reset(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -89,6 +90,13 @@ pub async fn reset(
     if !claimed {
         return Err(AccountError::BadToken);
     }
+    // The account's other reset links stop working with this one.
+    password_resets::Entity::update_many()
+        .col_expr(password_resets::Column::UsedAt, Expr::value(now))
+        .filter(password_resets::Column::UserId.eq(reset.user_id))
+        .filter(password_resets::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
     super::users::set_password(&txn, reset.user_id, hash).await?;
     txn.commit().await?;
     Ok(())

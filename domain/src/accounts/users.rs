@@ -1,7 +1,7 @@
 //! Admin users: creating, logging in, listing, changing roles, deactivating.
 
 use cartwheel_entity::{roles, users};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -31,6 +31,7 @@ pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<users::M
         role_id: Set(new.role_id),
         active: Set(true),
         last_login_at: Set(None),
+        session_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -245,6 +246,7 @@ pub(crate) fn unknown_role(name: &str) -> AccountError {
 }
 
 /// Sets a new password hash.
+/// Sets a new password and ends every session issued before (the session version moves on).
 pub async fn set_password<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
@@ -252,6 +254,10 @@ pub async fn set_password<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     users::Entity::update_many()
         .col_expr(users::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(
+            users::Column::SessionVersion,
+            Expr::col(users::Column::SessionVersion).add(1),
+        )
         .col_expr(users::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
         .filter(users::Column::Id.eq(user_id))
         .exec(db)

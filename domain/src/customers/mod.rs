@@ -62,6 +62,7 @@ pub async fn register(
         last_name: Set(last_name),
         phone: Set(None),
         password_hash: Set(hash),
+        session_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -1,7 +1,7 @@
 //! Customers' forgotten passwords: a single-use token by email, valid for one hour.
 
 use cartwheel_entity::{customer_password_resets, customers};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -52,7 +52,8 @@ pub async fn request(
     Ok(())
 }
 
-/// Sets a new password with a reset token; the token works once, within its hour.
+/// Sets a new password with a reset token; the token works once, within its hour. The
+/// account's other reset tokens and every session issued before end with it.
 pub async fn reset(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -82,8 +83,19 @@ pub async fn reset(
     if !claimed {
         return Err(AccountError::BadToken);
     }
+    // The account's other reset links stop working with this one.
+    customer_password_resets::Entity::update_many()
+        .col_expr(customer_password_resets::Column::UsedAt, Expr::value(now))
+        .filter(customer_password_resets::Column::CustomerId.eq(reset.customer_id))
+        .filter(customer_password_resets::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
     customers::Entity::update_many()
         .col_expr(customers::Column::PasswordHash, Expr::value(hash))
+        .col_expr(
+            customers::Column::SessionVersion,
+            Expr::col(customers::Column::SessionVersion).add(1),
+        )
         .col_expr(customers::Column::UpdatedAt, Expr::value(now))
         .filter(customers::Column::Id.eq(reset.customer_id))
         .exec(&txn)

@@ -58,6 +58,21 @@ pub struct NewEmail {
     pub context: serde_json::Value,
 }
 
+/// The context keys that hold a secret (a reset or invitation token): the mail needs them, and
+/// once it is sent the row keeps none of them ([`without_secrets`]).
+pub const SECRET_KEYS: &[&str] = &["token"];
+
+/// `context` with its secrets removed, as an email row keeps it after the send.
+pub fn without_secrets(context: &serde_json::Value) -> serde_json::Value {
+    let mut context = context.clone();
+    if let Some(map) = context.as_object_mut() {
+        for key in SECRET_KEYS {
+            map.remove(*key);
+        }
+    }
+    context
+}
+
 /// Stores the email and enqueues its `SendEmail` job on `db` (the caller's transaction).
 pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, EnqueueError> {
     let id = Uuid::now_v7();

@@ -58,9 +58,14 @@ impl Handler for SendEmail {
             SendError::Permanent(_) => JobError::permanent(e),
             SendError::Transient(_) => JobError::retryable(e),
         })?;
-        // Recorded right after the send: a re-run finds it sent and stops.
+        // Recorded right after the send: a re-run finds it sent and stops. The row keeps no
+        // secret of the mail (its reset or invitation token) past this point.
         emails::Entity::update_many()
             .col_expr(emails::Column::SentAt, Expr::value(chrono::Utc::now()))
+            .col_expr(
+                emails::Column::Context,
+                Expr::value(cartwheel_domain::emails::without_secrets(&email.context)),
+            )
             .col_expr(emails::Column::Subject, Expr::value(subject))
             .filter(emails::Column::Id.eq(email.id))
             .exec(&ctx.db)
