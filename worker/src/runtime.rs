@@ -11,7 +11,10 @@ use cartwheel_jobs::Job;
 use cartwheel_jobs::families::abandoned_cart::{FindAbandonedCarts, RemindAbandonedCart};
 use cartwheel_jobs::families::stock::{CheckStock, SweepStock};
 use cartwheel_jobs::families::{
-    email::SendEmail, maintenance::PruneJobs, noop::Noop, provisioning::ProvisionTenant,
+    email::{RequestPasswordReset, SendEmail},
+    maintenance::PruneJobs,
+    noop::Noop,
+    provisioning::ProvisionTenant,
 };
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
@@ -69,6 +72,7 @@ pub const QUEUES: &[&str] = &[
     PruneJobs::QUEUE,
     ProvisionTenant::QUEUE,
     SendEmail::QUEUE,
+    RequestPasswordReset::QUEUE,
     FindAbandonedCarts::QUEUE,
     RemindAbandonedCart::QUEUE,
     CheckStock::QUEUE,
@@ -96,6 +100,7 @@ pub async fn run(
     let monitor = register::<PruneJobs>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<ProvisionTenant>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<SendEmail>(monitor, &db, &deps, &settings, &process);
+    let monitor = register::<RequestPasswordReset>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<FindAbandonedCarts>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<RemindAbandonedCart>(monitor, &db, &deps, &settings, &process);
     let monitor = register::<CheckStock>(monitor, &db, &deps, &settings, &process);

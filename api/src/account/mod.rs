@@ -256,7 +256,9 @@ fn not_found(e: AccountError) -> AdminError {
 #[OpenApi(prefix_path = "/api/v1/store/auth", tag = "ApiTags::Account")]
 impl AccountApi {
     /// Creates a customer account, logs it in and sends a welcome mail; `cartId` merges an
-    /// anonymous cart into it.
+    /// anonymous cart into it. An address that has an account already gets an answer of the
+    /// same shape (about no one) and its owner a mail, so registering tells nobody which
+    /// addresses have accounts.
     #[oai(path = "/register", method = "post")]
     async fn register(
         &self,
@@ -329,7 +331,7 @@ impl AccountApi {
         tenant: CurrentTenant,
         body: JsonBody<ForgotRequest>,
     ) -> Result<Accepted, AdminError> {
-        resets::request(&state.db, tenant.0.id, &body.0.email).await?;
+        resets::ask(&state.db, tenant.0.id, &body.0.email).await?;
         Ok(Accepted::Accepted)
     }
 

@@ -291,7 +291,7 @@ impl AuthApi {
         tenant: CurrentTenant,
         body: JsonBody<ForgotPasswordRequest>,
     ) -> Result<Accepted, AdminError> {
-        resets::request(&state.db, tenant.0.id, &body.0.email).await?;
+        resets::ask(&state.db, tenant.0.id, &body.0.email).await?;
         Ok(Accepted::Accepted)
     }
 

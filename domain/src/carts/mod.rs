@@ -223,7 +223,7 @@ pub async fn apply_coupon(
 ) -> Result<CartView, CartError> {
     let cart = find_open(db, key).await?;
     let Some(coupon) = coupon_rules::find_by_code(db, key.tenant_id, code).await? else {
-        return Err(CartError::CouponRejected("There is no such code.".into()));
+        return Err(CartError::CouponRejected(coupon_rules::NOT_VALID.into()));
     };
     let current = view(db, cart.clone()).await?;
     if let Some(reason) = coupon_rules::rejection(

@@ -125,6 +125,11 @@ pub async fn find_by_code<C: ConnectionTrait>(
 }
 
 /// Why a coupon does not apply to a cart now, in words for the shopper; `None` if it does.
+/// What a code that gives nothing now is told when its state is none of the shopper's business:
+/// unknown, inactive, not started, expired or used up all read alike, so codes cannot be
+/// probed for which exist.
+pub const NOT_VALID: &str = "This code is not valid.";
+
 pub async fn rejection<C: ConnectionTrait>(
     db: &C,
     coupon: &coupons::Model,
@@ -132,14 +137,10 @@ pub async fn rejection<C: ConnectionTrait>(
     customer_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, sea_orm::DbErr> {
-    if !coupon.active {
-        return Ok(Some("This code is not active.".into()));
-    }
-    if coupon.starts_at.is_some_and(|start| now < start) {
-        return Ok(Some("This code is not valid yet.".into()));
-    }
-    if coupon.ends_at.is_some_and(|end| now >= end) {
-        return Ok(Some("This code has expired.".into()));
+    let out_of_time = coupon.starts_at.is_some_and(|start| now < start)
+        || coupon.ends_at.is_some_and(|end| now >= end);
+    if !coupon.active || out_of_time {
+        return Ok(Some(NOT_VALID.into()));
     }
     if let Some(min) = coupon.min_subtotal
         && subtotal < min
@@ -154,7 +155,7 @@ pub async fn rejection<C: ConnectionTrait>(
             .count(db)
             .await?;
         if used >= max as u64 {
-            return Ok(Some("This code has been used up.".into()));
+            return Ok(Some(NOT_VALID.into()));
         }
     }
     if let (Some(max), Some(customer)) = (coupon.max_uses_per_customer, customer_id) {

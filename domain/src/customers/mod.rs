@@ -30,6 +30,11 @@ pub struct Session {
 }
 
 /// Creates the customer, sends the welcome mail, and merges `cart_id` into their cart.
+///
+/// An address that has an account already is not told apart: its owner gets a mail saying
+/// someone tried, and the caller an answer shaped like a new account's (an id, a cart id and
+/// names that exist nowhere, so the token made from them opens nothing). Both ways hash the
+/// password and queue one mail, so they take the same time too.
 pub async fn register(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -59,7 +64,7 @@ pub async fn register(
         tenant_id: Set(tenant_id),
         email: Set(email.clone()),
         first_name: Set(first_name.clone()),
-        last_name: Set(last_name),
+        last_name: Set(last_name.clone()),
         phone: Set(None),
         password_hash: Set(hash),
         session_version: Set(0),
@@ -71,9 +76,9 @@ pub async fn register(
     let customer = match created {
         Ok(customer) => customer,
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            return Err(AccountError::Conflict(
-                "An account with this email exists; log in or reset the password.".into(),
-            ));
+            txn.rollback().await?;
+            let names = (first_name, last_name);
+            return account_exists(db, tenant_id, email, names, cart_id).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -90,6 +95,50 @@ pub async fn register(
     txn.commit().await?;
     let cart_id = merge(db, tenant_id, &customer, cart_id).await?;
     Ok(Session { customer, cart_id })
+}
+
+/// Registration with a taken address: the owner is told by mail; the caller gets a
+/// new-account-shaped answer about nobody.
+async fn account_exists(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    email: String,
+    (first_name, last_name): (String, String),
+    cart_id: Option<Uuid>,
+) -> Result<Session, AccountError> {
+    let txn = crate::transaction::begin(db).await?;
+    let owner = customers::Entity::find()
+        .filter(customers::Column::TenantId.eq(tenant_id))
+        .filter(customers::Column::Email.eq(&email))
+        .one(&txn)
+        .await?;
+    emails::queue(
+        &txn,
+        NewEmail {
+            tenant_id: Some(tenant_id),
+            to: email.clone(),
+            template: Template::CustomerAccountExists,
+            context: serde_json::json!({ "name": owner.map_or(first_name.clone(), |o| o.first_name) }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    let now = chrono::Utc::now();
+    Ok(Session {
+        customer: customers::Model {
+            id: Uuid::now_v7(),
+            tenant_id,
+            email,
+            first_name,
+            last_name,
+            phone: None,
+            password_hash: String::new(),
+            session_version: 0,
+            created_at: now,
+            updated_at: now,
+        },
+        cart_id: cart_id.map(|_| Uuid::new_v4()),
+    })
 }
 
 /// Checks email and password (one answer for both being wrong) and merges `cart_id`.

@@ -18,3 +18,28 @@ impl Job for SendEmail {
     const RETRY: RetryPolicy =
         RetryPolicy::new(8, Duration::from_secs(10), Duration::from_secs(3600));
 }
+
+/// Whose password a reset is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Account {
+    Admin,
+    Customer,
+}
+
+/// A password reset asked for at a shop by `email`. The request is answered once this job is
+/// queued, before anyone looks the address up; the job mails a link if an account has the
+/// address and does nothing otherwise, so known and unknown addresses answer alike and in the
+/// same time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RequestPasswordReset {
+    pub tenant_id: uuid::Uuid,
+    pub email: String,
+    pub account: Account,
+}
+
+impl Job for RequestPasswordReset {
+    const QUEUE: &'static str = "email.password_reset";
+    const RETRY: RetryPolicy =
+        RetryPolicy::new(8, Duration::from_secs(10), Duration::from_secs(3600));
+}

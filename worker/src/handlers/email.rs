@@ -1,9 +1,10 @@
-//! Runs the email job: renders the stored email and sends it, once.
+//! Runs the email jobs: a password reset asked for (a link mailed if the account exists), and
+//! the send of a stored email (rendered and sent, once).
 
 use anyhow::anyhow;
 use cartwheel_domain::emails::Template;
 use cartwheel_entity::emails;
-use cartwheel_jobs::families::email::SendEmail;
+use cartwheel_jobs::families::email::{Account, RequestPasswordReset, SendEmail};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -73,5 +74,21 @@ impl Handler for SendEmail {
             .map_err(JobError::retryable)?;
         tracing::info!(email_id = %email.id, template = %email.template, "email sent");
         Ok(())
+    }
+}
+
+impl Handler for RequestPasswordReset {
+    async fn handle(self, ctx: &JobContext) -> Result<(), JobError> {
+        let asked = match self.account {
+            Account::Admin => {
+                cartwheel_domain::accounts::resets::request(&ctx.db, self.tenant_id, &self.email)
+                    .await
+            }
+            Account::Customer => {
+                cartwheel_domain::customers::resets::request(&ctx.db, self.tenant_id, &self.email)
+                    .await
+            }
+        };
+        asked.map_err(JobError::retryable)
     }
 }

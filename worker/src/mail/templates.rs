@@ -24,6 +24,7 @@ const SOURCES: &[(&str, &str)] = emails!(
     "user_invitation",
     "customer_welcome",
     "customer_password_reset",
+    "customer_account_exists",
     "abandoned_cart",
     "back_in_stock",
     "low_stock_alert",
@@ -155,6 +156,10 @@ mod tests {
             (
                 "customer_password_reset",
                 "http://acme.localhost:8080/account/reset-password?token=abc123",
+            ),
+            (
+                "customer_account_exists",
+                "http://acme.localhost:8080/account/login",
             ),
             ("abandoned_cart", "http://acme.localhost:8080/cart/c1"),
             (
