@@ -45,6 +45,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
     pub operator_token: Option<String>,
+    /// When set, `/metrics` answers only requests bearing it.
+    pub metrics_token: Option<String>,
     pub worker_concurrency: usize,
     pub worker_queue_concurrency: HashMap<String, usize>,
     /// Jobs claimed per fetch; unset means the queue's concurrency.
@@ -125,6 +127,7 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         Some("30"),
     ),
     ("operator_token", "CARTWHEEL_OPERATOR_TOKEN", None),
+    ("metrics_token", "CARTWHEEL_METRICS_TOKEN", None),
     (
         "worker_concurrency",
         "CARTWHEEL_WORKER_CONCURRENCY",
@@ -319,6 +322,7 @@ impl Config {
                 required(raw, "shutdown_timeout_secs"),
             )?),
             operator_token: optional(raw, "operator_token").map(str::to_string),
+            metrics_token: optional(raw, "metrics_token").map(str::to_string),
             worker_concurrency: positive(raw, "worker_concurrency")? as usize,
             worker_queue_concurrency: per_queue(raw, "worker_queue_concurrency")?,
             worker_queue_batch_size: per_queue(raw, "worker_queue_batch_size")?,

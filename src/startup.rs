@@ -144,6 +144,7 @@ impl Application {
             let state = AppState {
                 db: self.db.clone(),
                 operator_token: config.operator_token.clone(),
+                metrics_token: config.metrics_token.clone(),
                 jwt: Jwt::new(
                     self.jwt_secret
                         .as_deref()

@@ -12,6 +12,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The platform operator's bearer token for job monitoring; unset means no operator.
     pub operator_token: Option<String>,
+    /// When set, the bearer token `/metrics` asks for.
+    pub metrics_token: Option<String>,
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,

@@ -96,6 +96,7 @@ async fn spawn_probe() -> String {
         AppState {
             db,
             operator_token: None,
+            metrics_token: None,
             jwt: cartwheel_api::auth::jwt::Jwt::new(
                 crate::helpers::JWT_SECRET.as_bytes(),
                 std::time::Duration::from_secs(60),

@@ -191,3 +191,30 @@ async fn metrics_show_http_and_job_series() {
         assert!(text.contains(series), "missing {series} in:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn metrics_can_be_put_behind_a_bearer_token() {
+    let app = crate::helpers::spawn_app_with(
+        Backend::Sqlite,
+        &[("CARTWHEEL_METRICS_TOKEN", "scrape-secret")],
+    )
+    .await;
+    assert_problem(app.get("/metrics").await, 401).await;
+    let wrong = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-secreT")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(wrong, 401).await;
+    let scraped = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.text().await.unwrap().contains("cartwheel_"));
+}

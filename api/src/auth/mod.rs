@@ -5,6 +5,11 @@ pub mod session;
 
 pub use session::{AdminAuth, AdminSession};
 
+/// Compares without stopping at the first difference, so timing does not leak a token.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 use cartwheel_domain::accounts::users::UserWithRole;
 use cartwheel_domain::accounts::{AccountError, invitations, resets, users};
 use poem::http::StatusCode;

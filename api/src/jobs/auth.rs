@@ -56,7 +56,7 @@ async fn check_jobs_viewer(req: &Request, bearer: Bearer) -> poem::Result<JobsVi
         .data::<AppState>()
         .expect("AppState is attached to every route");
     if let Some(expected) = state.operator_token.as_deref()
-        && constant_time_eq(expected.as_bytes(), bearer.token.as_bytes())
+        && crate::auth::constant_time_eq(expected.as_bytes(), bearer.token.as_bytes())
     {
         return Ok(JobsViewer::Operator);
     }
@@ -73,9 +73,4 @@ async fn check_jobs_viewer(req: &Request, bearer: Bearer) -> poem::Result<JobsVi
         .require(Permission::JobsRead)
         .map_err(ProblemJson::into_error)?;
     Ok(JobsViewer::TenantAdmin(Box::new(session)))
-}
-
-/// Compares without stopping at the first difference, so timing does not leak the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -1,5 +1,6 @@
 //! Prometheus metrics: this process's counters, plus queue depth and age read from the database.
 
+use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::PlainText;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
@@ -9,7 +10,8 @@ use crate::state::AppState;
 
 #[derive(Tags)]
 enum ApiTags {
-    /// Prometheus scrape endpoint; never rate limited.
+    /// Prometheus scrape endpoint; never rate limited; behind a bearer token when
+    /// `CARTWHEEL_METRICS_TOKEN` is set.
     Metrics,
 }
 
@@ -20,6 +22,9 @@ enum MetricsResponse {
     /// Prometheus text exposition format.
     #[oai(status = 200, content_type = "text/plain; version=0.0.4")]
     Ok(PlainText<String>),
+    /// `CARTWHEEL_METRICS_TOKEN` is set and the request does not carry it as a bearer token.
+    #[oai(status = 401)]
+    Unauthorized(ProblemJson),
     /// The queue gauges could not be read.
     #[oai(status = 500)]
     Internal(ProblemJson),
@@ -29,7 +34,20 @@ enum MetricsResponse {
 impl MetricsApi {
     /// HTTP and job counters of this process, queue depth and oldest pending age per queue.
     #[oai(path = "/metrics", method = "get")]
-    async fn metrics(&self, state: Data<&AppState>) -> MetricsResponse {
+    async fn metrics(&self, req: &Request, state: Data<&AppState>) -> MetricsResponse {
+        if let Some(expected) = state.metrics_token.as_deref() {
+            let given = req
+                .headers()
+                .get(poem::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            if !crate::auth::constant_time_eq(expected.as_bytes(), given.as_bytes()) {
+                return MetricsResponse::Unauthorized(crate::auth::session::unauthorized(
+                    "Send the metrics token: `Authorization: Bearer <CARTWHEEL_METRICS_TOKEN>`.",
+                ));
+            }
+        }
         let stats = match cartwheel_jobs::monitor::queue_stats(&state.db, None).await {
             Ok(stats) => stats,
             Err(e) => return MetricsResponse::Internal(ProblemJson::internal(&e)),
