@@ -146,3 +146,35 @@ async fn a_stale_answer_is_served_while_the_background_recomputes_it() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn parameters_the_catalog_does_not_read_share_one_entry() {
+    let mail = MailServer::start().await;
+    let long = [("CARTWHEEL_STORE_CACHE_MS", "3600000")];
+    let app = app_with_mail(Backend::Sqlite, &mail, &long).await;
+    let (_, token) = ready_shop(&app, "lamps").await;
+    create_item(
+        &app,
+        "lamps",
+        &token,
+        item("LAMP-1", "Desk Lamp", 1200, true, None),
+    )
+    .await;
+    let cache = |path: &'static str| {
+        let app = &app;
+        async move {
+            let response = store(app, "lamps", path).await;
+            assert_eq!(response.status(), 200);
+            response.headers()["x-cache"].to_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(cache("products?page=1&limit=5").await, "miss");
+    // Tracking tags, junk and another order of the same parameters find the same entry.
+    for path in [
+        "products?limit=5&page=1",
+        "products?page=1&limit=5&utm_source=news",
+        "products?fbclid=abc&page=1&limit=5&x=1",
+    ] {
+        assert_eq!(cache(path).await, "hit", "{path}");
+    }
+}

@@ -31,8 +31,17 @@ use crate::tenant::TenantSlug;
 /// The Postgres notification channel; the payload is the tenant slug whose catalog changed.
 pub const CHANNEL: &str = "cartwheel_store_cache";
 
-/// Past this many entries, those too old to serve are dropped; if none are, all are.
+/// Past this many entries, or this many bytes of keys and bodies, those too old to serve are
+/// dropped; if that is not enough, all are.
 const MAX_ENTRIES: usize = 20_000;
+const MAX_BYTES: usize = 64 << 20;
+
+/// An answer larger than this is not kept: a few of them would push every other page out.
+const MAX_ENTRY_BYTES: usize = 1 << 20;
+
+/// The query parameters the catalog reads; the cache key holds only these (in this order), so
+/// anything else added to a URL neither makes a new entry nor changes the answer.
+const QUERY: &[&str] = &["category", "search", "sort", "page", "limit"];
 
 /// Background refreshes at once per process. When all are busy a stale answer is served
 /// without starting another, so refreshes never crowd carts and cold pages out of the pool.
@@ -56,6 +65,8 @@ pub struct StoreCache {
 #[derive(Default)]
 struct Inner {
     entries: HashMap<Key, Entry>,
+    /// The bytes of every entry's key and body.
+    bytes: usize,
     /// Bumped by each change to the tenant.
     changes: HashMap<String, u64>,
     /// Bumped when changes to any tenant may have been missed.
@@ -93,12 +104,48 @@ impl Inner {
 
     fn invalidate(&mut self, slug: &str) {
         *self.changes.entry(slug.to_string()).or_default() += 1;
-        self.entries.retain(|(s, _), _| s != slug);
+        self.retain(|(s, _), _| s != slug);
     }
 
     fn invalidate_all(&mut self) {
         self.epoch += 1;
-        self.entries.clear();
+        self.retain(|_, _| false);
+    }
+
+    /// Keeps `entry`, first making room within [`MAX_ENTRIES`] and [`MAX_BYTES`]: entries too
+    /// old to serve go, and if that is not enough, all do.
+    fn insert(&mut self, key: Key, entry: Entry, ttl: Duration) {
+        self.remove(&key);
+        let size = size(&key, &entry);
+        let full =
+            |inner: &Inner| inner.entries.len() >= MAX_ENTRIES || inner.bytes + size > MAX_BYTES;
+        if full(self) {
+            let now = Instant::now();
+            self.retain(|_, e| e.fresh_until + ttl > now);
+            if full(self) {
+                self.retain(|_, _| false);
+            }
+        }
+        self.bytes += size;
+        self.entries.insert(key, entry);
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some(entry) = self.entries.remove(key) {
+            self.bytes -= size(key, &entry);
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Key, &Entry) -> bool) {
+        let mut bytes = 0;
+        self.entries.retain(|key, entry| {
+            let kept = keep(key, entry);
+            if kept {
+                bytes += size(key, entry);
+            }
+            kept
+        });
+        self.bytes = bytes;
     }
 
     fn set_listening(&mut self, listening: bool) {
@@ -203,22 +250,16 @@ impl StoreCache {
 
     fn store(&self, key: Key, entry: Entry) {
         let mut inner = self.inner.lock().unwrap();
-        if !inner.listening || entry.generation != inner.generation(&key.0) {
-            inner.entries.remove(&key);
+        let current = inner.listening && entry.generation == inner.generation(&key.0);
+        if !current || entry.body.len() > MAX_ENTRY_BYTES {
+            inner.remove(&key);
             return;
         }
-        if inner.entries.len() >= MAX_ENTRIES {
-            let (now, ttl) = (Instant::now(), self.ttl);
-            inner.entries.retain(|_, e| e.fresh_until + ttl > now);
-            if inner.entries.len() >= MAX_ENTRIES {
-                inner.entries.clear();
-            }
-        }
-        inner.entries.insert(key, entry);
+        inner.insert(key, entry, self.ttl);
     }
 
     fn forget(&self, key: &Key) {
-        self.inner.lock().unwrap().entries.remove(key);
+        self.inner.lock().unwrap().remove(key);
     }
 
     /// Drops the tenant's entries here and tells the other API processes to.
@@ -236,6 +277,38 @@ impl StoreCache {
             tracing::warn!(%error, slug, "could not tell other API processes of a catalog change");
         }
     }
+}
+
+/// What an entry takes: its key and body (the rest is small and fixed).
+fn size((slug, url): &Key, entry: &Entry) -> usize {
+    slug.len() + url.len() + entry.body.len()
+}
+
+/// The URL part of the key: the path and the parameters of [`QUERY`] that are present, in that
+/// order; `None` (do not cache) when one of them is repeated, since which one counts is the
+/// parser's business.
+fn url_key(path: &str, query: Option<&str>) -> Option<String> {
+    let pairs: Vec<(&str, &str)> = query
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .filter(|(name, _)| QUERY.contains(name))
+        .collect();
+    let mut key = path.to_string();
+    for name in QUERY {
+        let mut values = pairs.iter().filter(|(n, _)| n == name);
+        let Some((_, value)) = values.next() else {
+            continue;
+        };
+        if values.next().is_some() {
+            return None;
+        }
+        key.push(if key.len() == path.len() { '?' } else { '&' });
+        key.push_str(name);
+        key.push('=');
+        key.push_str(value);
+    }
+    Some(key)
 }
 
 struct Listener(tokio::task::AbortHandle);
@@ -359,11 +432,10 @@ impl<E: Endpoint + 'static> Endpoint for StoreCacheEndpoint<E> {
         if cache.ttl.is_zero() || !is_public_catalog_read(req.method(), req.uri().path()) {
             return self.next.call(req).await.map(IntoResponse::into_response);
         }
-        let path = req
-            .uri()
-            .path_and_query()
-            .map_or_else(|| req.uri().path().to_string(), |p| p.as_str().to_string());
-        let key = (slug, path);
+        let Some(url) = url_key(req.uri().path(), req.uri().query()) else {
+            return self.next.call(req).await.map(IntoResponse::into_response);
+        };
+        let key = (slug, url);
         match cache.lookup(&key) {
             Lookup::Fresh(response) => Ok(response),
             Lookup::Stale { response, refresh } => {
@@ -378,5 +450,52 @@ impl<E: Endpoint + 'static> Endpoint for StoreCacheEndpoint<E> {
             }
             Lookup::Miss => cache.fetch(self.next.as_ref(), key, req).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_hold_only_the_parameters_the_catalog_reads() {
+        let key = |query| url_key("/api/v1/store/products", query);
+        assert_eq!(key(None).unwrap(), "/api/v1/store/products");
+        assert_eq!(
+            key(Some("page=2&utm_source=x&category=tea&fbclid=1")).unwrap(),
+            "/api/v1/store/products?category=tea&page=2"
+        );
+        assert_eq!(
+            key(Some("category=tea&page=2")),
+            key(Some("page=2&category=tea"))
+        );
+        assert_eq!(key(Some("junk=1")), key(None));
+        assert_eq!(key(Some("page=1&page=2")), None);
+    }
+
+    fn entry(body: usize) -> Entry {
+        Entry {
+            generation: 0,
+            fresh_until: Instant::now() + Duration::from_secs(60),
+            refreshing: false,
+            content_type: HeaderValue::from_static("application/json"),
+            body: bytes::Bytes::from(vec![b'x'; body]),
+        }
+    }
+
+    #[test]
+    fn the_entries_stay_within_the_byte_bound() {
+        let mut inner = Inner::default();
+        let ttl = Duration::from_secs(60);
+        let body = MAX_ENTRY_BYTES;
+        for n in 0..200 {
+            inner.insert(("shop".into(), format!("/p/{n}")), entry(body), ttl);
+            assert!(inner.bytes <= MAX_BYTES, "{} bytes after {n}", inner.bytes);
+        }
+        assert!(inner.entries.len() < MAX_BYTES / body + 1);
+        let counted: usize = inner.entries.iter().map(|(k, e)| size(k, e)).sum();
+        assert_eq!(inner.bytes, counted);
+        inner.invalidate("shop");
+        assert_eq!((inner.entries.len(), inner.bytes), (0, 0));
     }
 }
