@@ -154,6 +154,7 @@ impl Application {
                 metrics: telemetry::metrics(),
                 cart_ttl: config.cart_ttl,
                 worker_liveness: config.job_recovery_bound,
+                throttles: Default::default(),
                 tenants: Default::default(),
             };
             let settings = HttpSettings {

@@ -24,6 +24,9 @@ pub struct Problem {
     /// The fields that failed validation, when the problem is about input.
     #[oai(default, skip_serializing_if_is_empty)]
     pub errors: Vec<FieldError>,
+    /// Sent as the `Retry-After` header, not in the body.
+    #[oai(skip)]
+    pub retry_after: Option<u64>,
 }
 
 /// One field that was rejected and why.
@@ -45,7 +48,14 @@ impl ProblemJson {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         })
+    }
+
+    /// Answers with `Retry-After: seconds`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.0.retry_after = Some(seconds);
+        self
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -87,10 +97,13 @@ impl ProblemJson {
 impl IntoResponse for ProblemJson {
     fn into_response(self) -> Response {
         let status = self.status();
-        Response::builder()
+        let mut response = Response::builder()
             .status(status)
-            .header(header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(self.0.to_json_string())
+            .header(header::CONTENT_TYPE, CONTENT_TYPE);
+        if let Some(seconds) = self.0.retry_after {
+            response = response.header(header::RETRY_AFTER, seconds);
+        }
+        response.body(self.0.to_json_string())
     }
 }
 

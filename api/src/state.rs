@@ -21,6 +21,8 @@ pub struct AppState {
     pub cart_ttl: Duration,
     /// A worker whose heartbeat is older than this counts as gone.
     pub worker_liveness: Duration,
+    /// Per-account budgets for failed logins and reset requests.
+    pub throttles: crate::auth::throttle::Throttles,
     /// Ready tenants by slug, for a moment (`tenant::cache`).
     pub tenants: crate::tenant::cache::TenantCache,
 }

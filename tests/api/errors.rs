@@ -104,6 +104,7 @@ async fn spawn_probe() -> String {
             metrics: cartwheel::telemetry::metrics(),
             cart_ttl: std::time::Duration::from_secs(3600),
             worker_liveness: std::time::Duration::from_secs(60),
+            throttles: Default::default(),
             tenants: Default::default(),
         },
         HttpSettings {

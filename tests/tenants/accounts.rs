@@ -586,3 +586,54 @@ async fn a_mail_that_cannot_be_sent_is_retried_with_backoff_and_sent_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_account_whatever_the_address() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Sqlite, &mail, &[]).await;
+    ready_shop(&app, "guarded").await;
+    let owner = "owner@guarded.example";
+    for _ in 0..10 {
+        assert_problem(
+            try_login(&app, "guarded", owner, "not-the-password-1").await,
+            401,
+        )
+        .await;
+    }
+    // The account's budget is spent: even the right password waits, and says how long.
+    let response = try_login(&app, "guarded", owner, PASSWORD).await;
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= 15 * 60, "{wait}");
+    assert_problem(response, 429).await;
+    // An address with no account is limited the same way, so a 429 tells nothing.
+    let ghost = "ghost@guarded.example";
+    for _ in 0..10 {
+        assert_problem(
+            try_login(&app, "guarded", ghost, "not-the-password-1").await,
+            401,
+        )
+        .await;
+    }
+    assert_problem(try_login(&app, "guarded", ghost, PASSWORD).await, 429).await;
+    // Reset requests have their own budget: 5 an hour per address.
+    for attempt in 0..6 {
+        let status = app
+            .client
+            .post(app.url("/api/v1/auth/forgot-password"))
+            .header("X-Tenant", "guarded")
+            .json(&json!({ "email": owner }))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(
+            status,
+            if attempt < 5 { 202 } else { 429 },
+            "request {attempt}"
+        );
+    }
+}

@@ -15,6 +15,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 pub use auth::{CustomerAuth, STOREFRONT_AUDIENCE, Shopper};
 
 use crate::auth::AdminError;
+use crate::auth::throttle;
 use crate::json_body::JsonBody;
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
@@ -292,8 +293,10 @@ impl AccountApi {
         body: JsonBody<CustomerLoginRequest>,
     ) -> Result<Json<CustomerLogin>, AdminError> {
         let b = body.0;
-        let session =
-            customers::login(&state.db, tenant.0.id, &b.email, b.password, b.cart_id).await?;
+        let key = throttle::key(tenant.0.id, "customer", &b.email);
+        state.throttles.logins.check(&key)?;
+        let login = customers::login(&state.db, tenant.0.id, &b.email, b.password, b.cart_id).await;
+        let session = crate::auth::throttled_login(&state, &key, login)?;
         Ok(Json(login_answer(&state, session)))
     }
 
@@ -331,6 +334,9 @@ impl AccountApi {
         tenant: CurrentTenant,
         body: JsonBody<ForgotRequest>,
     ) -> Result<Accepted, AdminError> {
+        let key = throttle::key(tenant.0.id, "customer", &body.0.email);
+        state.throttles.resets.check(&key)?;
+        state.throttles.resets.spend(&key);
         resets::ask(&state.db, tenant.0.id, &body.0.email).await?;
         Ok(Accepted::Accepted)
     }

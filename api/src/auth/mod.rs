@@ -2,6 +2,7 @@
 
 pub mod jwt;
 pub mod session;
+pub mod throttle;
 
 pub use session::{AdminAuth, AdminSession};
 
@@ -165,7 +166,8 @@ pub enum AdminError {
     /// A field was rejected; `errors` names it.
     #[oai(status = 422)]
     Unprocessable(ProblemJson),
-    /// Too many requests from this client; see `Retry-After` (answered by the rate limiter).
+    /// Too many requests from this client (the rate limiter), or too many failed logins or
+    /// reset requests for this account; see `Retry-After`.
     #[oai(status = 429)]
     TooManyRequests(ProblemJson),
     /// An unexpected error; the log has the details under the request id.
@@ -243,6 +245,21 @@ pub fn validation(problems: Vec<cartwheel_domain::validation::FieldProblem>) -> 
     )
 }
 
+/// A login's outcome, counted against the account: a wrong password spends its budget, a
+/// right one clears it.
+pub(crate) fn throttled_login<T>(
+    state: &AppState,
+    key: &throttle::Key,
+    outcome: Result<T, AccountError>,
+) -> Result<T, AccountError> {
+    match &outcome {
+        Ok(_) => state.throttles.logins.clear(key),
+        Err(AccountError::BadCredentials) => state.throttles.logins.spend(key),
+        Err(_) => {}
+    }
+    outcome
+}
+
 fn login_response(state: &AppState, user: UserWithRole) -> LoginResponse {
     let (token, expires_at) = state.jwt.issue(
         user.user.id,
@@ -271,7 +288,13 @@ impl AuthApi {
         body: JsonBody<LoginRequest>,
     ) -> Result<Json<LoginResponse>, AdminError> {
         let body = body.0;
-        let user = users::login(&state.db, tenant.0.id, &body.email, body.password).await?;
+        let key = throttle::key(tenant.0.id, "admin", &body.email);
+        state.throttles.logins.check(&key)?;
+        let user = throttled_login(
+            &state,
+            &key,
+            users::login(&state.db, tenant.0.id, &body.email, body.password).await,
+        )?;
         Ok(Json(login_response(&state, user)))
     }
 
@@ -296,6 +319,9 @@ impl AuthApi {
         tenant: CurrentTenant,
         body: JsonBody<ForgotPasswordRequest>,
     ) -> Result<Accepted, AdminError> {
+        let key = throttle::key(tenant.0.id, "admin", &body.0.email);
+        state.throttles.resets.check(&key)?;
+        state.throttles.resets.spend(&key);
         resets::ask(&state.db, tenant.0.id, &body.0.email).await?;
         Ok(Accepted::Accepted)
     }

@@ -1,7 +1,9 @@
-//! Per-client-IP request budget per minute, in this process (fixed one-minute windows).
+//! Per-client request budget per minute, in this process (fixed one-minute windows). A client
+//! is an IPv4 address or an IPv6 /64 (what one subscriber is given, so rotating addresses
+//! inside it buys nothing).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,6 +68,7 @@ impl RateLimiter {
     }
 
     pub fn check(&self, ip: IpAddr, now: Instant) -> Decision {
+        let ip = client_of(ip);
         let mut windows = self.windows.lock().expect("rate limiter lock poisoned");
         if windows.len() > 10_000 {
             windows.retain(|_, w| now.duration_since(w.started) < WINDOW);
@@ -94,6 +97,21 @@ impl RateLimiter {
             remaining: self.limit - window.count,
             reset_after,
         }
+    }
+}
+
+/// The budget an address counts against: IPv4 as is (also when mapped into IPv6), IPv6 by its
+/// /64 prefix.
+fn client_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & (u128::MAX << 64);
+                IpAddr::V6(Ipv6Addr::from(prefix))
+            }
+        },
     }
 }
 
@@ -152,5 +170,22 @@ mod tests {
         assert!(!limiter.check(ip, start).allowed);
         assert!(limiter.check("10.0.0.2".parse().unwrap(), start).allowed);
         assert!(limiter.check(ip, start + WINDOW).allowed);
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let limiter = RateLimiter::new(2, vec![]);
+        let start = Instant::now();
+        for host in ["2001:db8:1:2::1", "2001:db8:1:2::2"] {
+            assert!(limiter.check(host.parse().unwrap(), start).allowed);
+        }
+        let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(!limiter.check(same_64, start).allowed);
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(limiter.check(next_64, start).allowed);
+        // An IPv4 client reached over IPv6 is the IPv4 client.
+        let v4 = RateLimiter::new(1, vec![]);
+        assert!(v4.check("192.0.2.1".parse().unwrap(), start).allowed);
+        assert!(!v4.check("::ffff:192.0.2.1".parse().unwrap(), start).allowed);
     }
 }

@@ -1,4 +1,6 @@
-//! Passwords: the strength rule, and argon2id hashing off the async threads.
+//! Passwords: the strength rule, and argon2id hashing off the async threads, as many at once as
+//! there are cores: each takes 19 MiB and a core for tens of milliseconds, so a burst of logins
+//! queues for the cores instead of taking the process's memory (512 at once would be 9.5 GiB).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -36,9 +38,26 @@ pub fn check_strength(field: &'static str, password: &str) -> Result<(), FieldPr
     Ok(())
 }
 
+/// Hashes and checks running at once, per process.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    tokio::sync::Semaphore::new(cores)
+});
+
+/// Runs `work` on the blocking pool once one of the [`HASHING`] slots is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let _slot = HASHING
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    tokio::task::spawn_blocking(work)
+        .await
+        .expect("hashing does not panic")
+}
+
 /// An argon2id PHC string (default parameters: 19 MiB, 2 passes).
 pub async fn hash(password: String) -> String {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt =
             SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
         Argon2::default()
@@ -47,13 +66,12 @@ pub async fn hash(password: String) -> String {
             .to_string()
     })
     .await
-    .expect("hashing does not panic")
 }
 
 /// Checks `password` against a stored hash; `None` still spends the time of one check, so an
 /// unknown account answers as slowly as a wrong password.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let Ok(parsed) = PasswordHash::new(&stored) else {
             return false;
@@ -64,7 +82,6 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         ok && stored != *DUMMY_HASH
     })
     .await
-    .expect("verifying does not panic")
 }
 
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -85,6 +102,31 @@ mod tests {
         assert!(check_strength("p", "1234567890").is_err());
         assert!(check_strength("p", "Password123").is_err());
         assert!(check_strength("p", "correct horse battery").is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn hashing_runs_at_most_one_per_core() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static PEAK: AtomicUsize = AtomicUsize::new(0);
+        let burst: Vec<_> = (0..32)
+            .map(|_| {
+                tokio::spawn(hashing(|| {
+                    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                    PEAK.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    RUNNING.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for task in burst {
+            task.await.unwrap();
+        }
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert!(
+            PEAK.load(Ordering::SeqCst) <= cores,
+            "{PEAK:?} at once on {cores} cores"
+        );
     }
 
     #[tokio::test]
