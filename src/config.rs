@@ -56,6 +56,8 @@ pub struct Config {
     pub worker_poll_interval: Duration,
     pub job_recovery_bound: Duration,
     pub scheduler_catch_up: bool,
+    /// Whether `serve` signs up the `demo` shop on an empty database (unset: only on SQLite).
+    pub demo_shop: Option<bool>,
     /// `[cron.<name>]` tables of the settings file.
     pub cron: Vec<CronSpec>,
 }
@@ -155,6 +157,7 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         "CARTWHEEL_SCHEDULER_CATCH_UP",
         Some("true"),
     ),
+    ("demo_shop", "CARTWHEEL_DEMO_SHOP", None),
 ];
 
 /// Variables that start with `CARTWHEEL_` but are read by the CLI, not by `Config`.
@@ -337,6 +340,10 @@ impl Config {
                 "scheduler_catch_up",
                 required(raw, "scheduler_catch_up"),
             )?,
+            demo_shop: match optional(raw, "demo_shop") {
+                Some(value) => Some(parse_value(raw, "demo_shop", value)?),
+                None => None,
+            },
             cron,
         })
     }
@@ -349,6 +356,12 @@ impl Config {
             from: self.mail_from.clone(),
             public_url: self.public_url.clone(),
         }
+    }
+
+    /// `serve` makes the demo shop on an empty database: on the embedded SQLite default, or
+    /// when `CARTWHEEL_DEMO_SHOP=true`.
+    pub fn wants_demo_shop(&self) -> bool {
+        self.demo_shop.unwrap_or_else(|| self.is_sqlite())
     }
 
     pub fn is_sqlite(&self) -> bool {

@@ -85,7 +85,9 @@ impl Application {
         let db = database::connect(&config.database_url).await?;
         if role == Role::Serve {
             database::migrate(&db).await?;
-            ensure_demo_tenant(&db, &config).await?;
+            if config.wants_demo_shop() {
+                ensure_demo_tenant(&db, &config).await?;
+            }
         }
         let http = if role.runs_http() {
             let acceptor = TcpListener::bind(config.bind)

@@ -124,6 +124,8 @@ pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
         ("DATABASE_URL".to_string(), database_url.to_string()),
         ("CARTWHEEL_BIND".to_string(), "127.0.0.1:0".to_string()),
         ("CARTWHEEL_JWT_SECRET".to_string(), JWT_SECRET.to_string()),
+        // Every test app starts as a first run with the demo shop, on either backend.
+        ("CARTWHEEL_DEMO_SHOP".to_string(), "true".to_string()),
         (
             "CARTWHEEL_OUTBOX_DIR".to_string(),
             outbox.display().to_string(),

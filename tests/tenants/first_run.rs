@@ -7,8 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-/// Starts `cartwheel serve` in `dir` and reads stdout up to the listening line.
-fn serve(dir: &std::path::Path) -> (std::process::Child, Vec<String>, String) {
+/// Starts `cartwheel serve` in `dir` with `env` and reads stdout up to the listening line.
+fn serve(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, Vec<String>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_cartwheel"))
         .arg("serve")
         .current_dir(dir)
@@ -17,6 +20,7 @@ fn serve(dir: &std::path::Path) -> (std::process::Child, Vec<String>, String) {
         .env("RUST_LOG", "warn")
         .env("CARTWHEEL_BIND", "127.0.0.1:0")
         .env("CARTWHEEL_WORKER_POLL_MS", "100")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -52,7 +56,7 @@ async fn the_first_serve_prints_a_demo_login_that_works() {
     std::fs::create_dir_all(&dir).unwrap();
     let (child, printed, address) = tokio::task::spawn_blocking({
         let dir = dir.clone();
-        move || serve(&dir)
+        move || serve(&dir, &[])
     })
     .await
     .unwrap();
@@ -109,11 +113,55 @@ async fn the_first_serve_prints_a_demo_login_that_works() {
     // A second start prints no login: the demo shop exists.
     let (child, printed, _) = tokio::task::spawn_blocking({
         let dir = dir.clone();
-        move || serve(&dir)
+        move || serve(&dir, &[])
     })
     .await
     .unwrap();
     assert!(value_after(&printed, "password:").is_none(), "{printed:?}");
     stop(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn serve_on_an_empty_postgres_makes_no_demo_shop_unless_asked() {
+    use crate::helpers::{Backend, TestDatabase, scalar};
+    let (database, url) = TestDatabase::create(Backend::Postgres).await;
+    let dir = std::env::temp_dir().join(format!("cw_pg_first_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret = "a-test-secret-of-at-least-32-characters";
+    let (child, printed, _) = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), url.clone());
+        move || {
+            serve(
+                &dir,
+                &[("DATABASE_URL", &url), ("CARTWHEEL_JWT_SECRET", secret)],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    stop(child);
+    assert!(value_after(&printed, "password:").is_none(), "{printed:?}");
+    let db = sea_orm::Database::connect(&url).await.unwrap();
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM tenants").await, 0);
+
+    // Asked for, it does.
+    let (child, printed, _) = tokio::task::spawn_blocking({
+        let (dir, url) = (dir.clone(), url.clone());
+        move || {
+            let env = [
+                ("DATABASE_URL", url.as_str()),
+                ("CARTWHEEL_JWT_SECRET", secret),
+                ("CARTWHEEL_DEMO_SHOP", "true"),
+            ];
+            serve(&dir, &env)
+        }
+    })
+    .await
+    .unwrap();
+    stop(child);
+    assert!(value_after(&printed, "password:").is_some(), "{printed:?}");
+    db.close().await.unwrap();
+    drop(database);
     let _ = std::fs::remove_dir_all(dir);
 }
