@@ -38,6 +38,22 @@ pub fn share(amount: i64, parts: i64, whole: i64) -> Result<i64, Overflow> {
     bounded(rounded)
 }
 
+/// `amount` minor units in major units with the currency code, by the currency's ISO 4217
+/// exponent: `1999` EUR is `19.99 EUR`, `1200` JPY is `1200 JPY`, `1500` BHD is `1.500 BHD`.
+/// An unknown code is taken to have two decimals.
+pub fn display(amount: i64, currency: &str) -> String {
+    let exponent = iso_currency::Currency::from_code(currency)
+        .and_then(|c| c.exponent())
+        .unwrap_or(2) as u32;
+    if exponent == 0 {
+        return format!("{amount} {currency}");
+    }
+    let sign = if amount < 0 { "-" } else { "" };
+    let (abs, unit) = (amount.unsigned_abs(), 10u64.pow(exponent));
+    let width = exponent as usize;
+    format!("{sign}{}.{:0width$} {currency}", abs / unit, abs % unit)
+}
+
 fn bounded(value: i128) -> Result<i64, Overflow> {
     if value.abs() > i128::from(MAX_TOTAL) {
         Err(Overflow)
@@ -58,6 +74,15 @@ mod tests {
         assert_eq!(sum([MAX_TOTAL, 1]), Err(Overflow));
         assert_eq!(sum([i64::MAX, i64::MAX]), Err(Overflow));
         assert_eq!(sum([MAX_TOTAL, -1]), Ok(MAX_TOTAL - 1));
+    }
+
+    #[test]
+    fn amounts_display_by_the_currencys_exponent() {
+        assert_eq!(display(1999, "EUR"), "19.99 EUR");
+        assert_eq!(display(5, "USD"), "0.05 USD");
+        assert_eq!(display(-250, "GBP"), "-2.50 GBP");
+        assert_eq!(display(1200, "JPY"), "1200 JPY");
+        assert_eq!(display(1500, "BHD"), "1.500 BHD");
     }
 
     #[test]

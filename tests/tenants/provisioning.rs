@@ -179,7 +179,9 @@ async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail() {
 #[tokio::test]
 async fn signup_errors_name_each_field() {
     let mail = MailServer::start().await;
-    let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
+    // More signups than the default budget of 10 a minute; that limit has its own test.
+    let budget = [("CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE", "100")];
+    let app = app_with_mail(Backend::Postgres, &mail, &budget).await;
 
     let body = json!({
         "businessName": "  ",
@@ -235,6 +237,14 @@ async fn signup_errors_name_each_field() {
     missing.as_object_mut().unwrap().remove("ownerEmail");
     let problem = assert_problem(post_signup(&app, &missing).await, 422).await;
     assert_eq!(problem["errors"][0]["field"], "ownerEmail");
+
+    // Currency and time zone come from the real lists, not their shape.
+    for (field, value) in [("currency", "ABC"), ("timezone", "Europe/Atlantis")] {
+        let mut unreal = signup("fresh-shop");
+        unreal[field] = json!(value);
+        let problem = assert_problem(post_signup(&app, &unreal).await, 422).await;
+        assert_eq!(problem["errors"][0]["field"], field, "{value}: {problem}");
+    }
 
     // `demo` exists on every first run.
     let problem = assert_problem(post_signup(&app, &signup("demo")).await, 409).await;

@@ -68,38 +68,28 @@ pub fn check_domain(field: &'static str, domain: &str) -> Result<String, FieldPr
     Ok(domain)
 }
 
-/// A three-letter ISO 4217 code, uppercase.
+/// A currency of ISO 4217 (the `iso_currency` crate's list), uppercased.
 pub fn check_currency(field: &'static str, currency: &str) -> Result<String, FieldProblem> {
     let currency = currency.trim().to_ascii_uppercase();
-    if currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase()) {
-        Ok(currency)
-    } else {
-        Err(FieldProblem::new(
+    match iso_currency::Currency::from_code(&currency) {
+        Some(known) => Ok(known.code().to_string()),
+        None => Err(FieldProblem::new(
             field,
-            "must be a three-letter ISO 4217 code like USD",
-        ))
+            "must be an ISO 4217 currency code like USD",
+        )),
     }
 }
 
-/// An IANA zone name like `Europe/Berlin`, or `UTC`. Only its shape is checked.
+/// A zone of the IANA time zone database (the `chrono-tz` crate's copy), like `Europe/Berlin`
+/// or `UTC`, by its canonical name or an alias.
 pub fn check_timezone(field: &'static str, timezone: &str) -> Result<String, FieldProblem> {
     let timezone = timezone.trim();
-    let shape_ok = timezone == "UTC"
-        || (timezone.contains('/')
-            && timezone.len() <= 64
-            && timezone.split('/').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
-            }));
-    if shape_ok {
-        Ok(timezone.to_string())
-    } else {
-        Err(FieldProblem::new(
+    match timezone.parse::<chrono_tz::Tz>() {
+        Ok(_) => Ok(timezone.to_string()),
+        Err(_) => Err(FieldProblem::new(
             field,
             "must be an IANA time zone like Europe/Berlin, or UTC",
-        ))
+        )),
     }
 }
 
@@ -149,8 +139,16 @@ mod tests {
     fn currencies_and_timezones() {
         assert_eq!(check_currency("c", "eur").unwrap(), "EUR");
         assert!(check_currency("c", "EURO").is_err());
+        // The shape of a code is not enough: these are no currencies.
+        assert!(check_currency("c", "ABC").is_err());
+        assert!(check_currency("c", "XYZ").is_err());
+        assert_eq!(check_currency("c", "jpy").unwrap(), "JPY");
         assert!(check_timezone("t", "Europe/Berlin").is_ok());
         assert!(check_timezone("t", "America/Argentina/Buenos_Aires").is_ok());
+        assert!(check_timezone("t", "UTC").is_ok());
         assert!(check_timezone("t", "Berlin").is_err());
+        // Shaped like a zone, but not one.
+        assert!(check_timezone("t", "Europe/Atlantis").is_err());
+        assert!(check_timezone("t", "Mars/Olympus_Mons").is_err());
     }
 }

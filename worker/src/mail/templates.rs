@@ -31,18 +31,9 @@ const SOURCES: &[(&str, &str)] = emails!(
 );
 
 /// Minor units as an amount with the currency code: `1999|money("EUR")` is `19.99 EUR`.
-/// Currencies without minor units (ISO 4217 exponent 0) print whole numbers.
+/// Digits after the point by the currency's ISO 4217 exponent (`money::display`).
 fn money(amount: i64, currency: &str) -> String {
-    const WHOLE: &[&str] = &[
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-        "XAF", "XOF", "XPF",
-    ];
-    if WHOLE.contains(&currency) {
-        return format!("{amount} {currency}");
-    }
-    let sign = if amount < 0 { "-" } else { "" };
-    let abs = amount.unsigned_abs();
-    format!("{sign}{}.{:02} {currency}", abs / 100, abs % 100)
+    cartwheel_domain::money::display(amount, currency)
 }
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
