@@ -337,7 +337,9 @@ impl AccountApi {
         let key = throttle::key(tenant.0.id, "customer", &body.0.email);
         state.throttles.resets.check(&key)?;
         state.throttles.resets.spend(&key);
-        resets::ask(&state.db, tenant.0.id, &body.0.email).await?;
+        let customer = cartwheel_domain::accounts::resets::Account::Customer;
+        cartwheel_domain::accounts::resets::ask(&state.db, tenant.0.id, &body.0.email, customer)
+            .await?;
         Ok(Accepted::Accepted)
     }
 

@@ -322,7 +322,13 @@ impl AuthApi {
         let key = throttle::key(tenant.0.id, "admin", &body.0.email);
         state.throttles.resets.check(&key)?;
         state.throttles.resets.spend(&key);
-        resets::ask(&state.db, tenant.0.id, &body.0.email).await?;
+        resets::ask(
+            &state.db,
+            tenant.0.id,
+            &body.0.email,
+            resets::Account::Admin,
+        )
+        .await?;
         Ok(Accepted::Accepted)
     }
 

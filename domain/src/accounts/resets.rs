@@ -1,7 +1,8 @@
 //! Forgotten passwords: a single-use token by email, valid for one hour.
 
 use cartwheel_entity::{password_resets, users};
-use cartwheel_jobs::families::email::{Account, RequestPasswordReset};
+pub use cartwheel_jobs::families::email::Account;
+use cartwheel_jobs::families::email::RequestPasswordReset;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -11,23 +12,26 @@ use crate::emails::{self, NewEmail, Template};
 
 pub const VALID_FOR: chrono::Duration = chrono::Duration::hours(1);
 
-/// Asks for a reset link for `email`: queues the job that runs [`request`], and answers
-/// before anything is looked up, the same for every address.
+/// Asks for a reset link for `email`, an admin's or a customer's: queues the job that runs
+/// [`request`] (or `customers::resets::request`), and answers before anything is looked up,
+/// the same for every address.
 pub async fn ask(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     email: &str,
+    account: Account,
 ) -> Result<(), AccountError> {
     let job = RequestPasswordReset {
         tenant_id,
         email: email.trim().to_ascii_lowercase(),
-        account: Account::Admin,
+        account,
     };
     cartwheel_jobs::enqueue(db, cartwheel_jobs::NewJob::new(job).tenant(tenant_id)).await?;
     Ok(())
 }
 
-/// Run by the `email.password_reset` job: emails a reset link if an active user has this address; answers the same either way.
+/// Run by the `email.password_reset` job: emails a reset link if an active user has this
+/// address, and does nothing otherwise.
 pub async fn request(
     db: &DatabaseConnection,
     tenant_id: Uuid,

@@ -54,41 +54,32 @@ async fn list_locked<C: ConnectionTrait>(
 
 /// `root` and every category below it, `root` first, at most [`MAX_DEPTH`] levels.
 pub fn subtree(all: &[categories::Model], root: Uuid) -> Vec<Uuid> {
-    let children = children_of(all);
-    let mut found = vec![root];
-    let mut seen = HashSet::from([root]);
-    let mut level = vec![root];
-    for _ in 1..MAX_DEPTH {
-        level = level
-            .iter()
-            .flat_map(|parent| children.get(&Some(*parent)).into_iter().flatten())
-            .map(|&i| all[i].id)
-            .filter(|id| seen.insert(*id))
-            .collect();
-        if level.is_empty() {
-            break;
-        }
-        found.extend(&level);
-    }
-    found
+    levels(all, root).into_iter().flatten().collect()
 }
 
 /// The number of levels from `root` down to its deepest descendant (1 for a leaf).
 fn height(all: &[categories::Model], root: Uuid) -> usize {
+    levels(all, root).len()
+}
+
+/// `root`'s subtree level by level, each category once, at most [`MAX_DEPTH`] levels.
+fn levels(all: &[categories::Model], root: Uuid) -> Vec<Vec<Uuid>> {
     let children = children_of(all);
     let mut seen = HashSet::from([root]);
-    let mut level = vec![root];
-    let mut height = 0;
-    while !level.is_empty() && height <= MAX_DEPTH {
-        height += 1;
-        level = level
+    let mut levels = vec![vec![root]];
+    while levels.len() < MAX_DEPTH {
+        let below: Vec<Uuid> = levels[levels.len() - 1]
             .iter()
             .flat_map(|parent| children.get(&Some(*parent)).into_iter().flatten())
             .map(|&i| all[i].id)
             .filter(|id| seen.insert(*id))
             .collect();
+        if below.is_empty() {
+            break;
+        }
+        levels.push(below);
     }
-    height
+    levels
 }
 
 /// The level of `id` (1 for a top-level category), or `None` when its parents loop.

@@ -1,7 +1,6 @@
 //! Customers' forgotten passwords: a single-use token by email, valid for one hour.
 
 use cartwheel_entity::{customer_password_resets, customers};
-use cartwheel_jobs::families::email::{Account, RequestPasswordReset};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
@@ -11,23 +10,8 @@ use crate::emails::{self, NewEmail, Template};
 
 pub const VALID_FOR: chrono::Duration = chrono::Duration::hours(1);
 
-/// Asks for a reset link for `email`: queues the job that runs [`request`], and answers
-/// before anything is looked up, the same for every address.
-pub async fn ask(
-    db: &DatabaseConnection,
-    tenant_id: Uuid,
-    email: &str,
-) -> Result<(), AccountError> {
-    let job = RequestPasswordReset {
-        tenant_id,
-        email: email.trim().to_ascii_lowercase(),
-        account: Account::Customer,
-    };
-    cartwheel_jobs::enqueue(db, cartwheel_jobs::NewJob::new(job).tenant(tenant_id)).await?;
-    Ok(())
-}
-
-/// Run by the `email.password_reset` job: emails a reset link if a customer has this address; answers the same either way.
+/// Run by the `email.password_reset` job: emails a reset link if a customer has this address,
+/// and does nothing otherwise.
 pub async fn request(
     db: &DatabaseConnection,
     tenant_id: Uuid,
