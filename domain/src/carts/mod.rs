@@ -9,8 +9,8 @@ use std::time::Duration;
 use cartwheel_entity::{cart_lines, carts, coupons, items, listings, tax_rates};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -49,6 +49,13 @@ pub enum CartError {
 
 /// The most of one item a cart line holds.
 pub const MAX_QUANTITY: i64 = 1_000_000;
+
+/// The highest total of one line, and the most lines a cart holds: together they keep a cart's
+/// subtotal within `money::MAX_TOTAL` (50 × 10^13 = 5 × 10^14, tax on top), checked by the
+/// statement that changes the line, so no transaction has to hold the line while totals are
+/// computed.
+pub const MAX_LINE_TOTAL: i64 = 10_000_000_000_000;
+pub const MAX_LINES: i64 = 50;
 
 impl From<money::Overflow> for CartError {
     fn from(overflow: money::Overflow) -> Self {
@@ -264,10 +271,10 @@ async fn change(
     ttl: Duration,
 ) -> Result<CartView, CartError> {
     // One statement adds to the line or creates it, if the cart is open, the item is on sale
-    // (active, not deleted, its listing published), and the stock covers the new quantity and
-    // it is at most MAX_QUANTITY: concurrent adds lose nothing. The price is the item's price
-    // when the line was first made. The cart's totals are computed before the commit, so a
-    // change that would make them too large is undone.
+    // (active, not deleted, its listing published), the stock covers the new quantity, and the
+    // line stays within MAX_QUANTITY and MAX_LINE_TOTAL and the cart within MAX_LINES:
+    // concurrent adds lose nothing, and no lock is held beyond the statement. The price is the
+    // item's price when the line was first made.
     let backend = db.get_database_backend();
     let p = |n: usize| cartwheel_jobs::placeholder(backend, n);
     let available = stock::available_sql(&p(2));
@@ -281,12 +288,15 @@ async fn change(
          SELECT {cart}, i.id, {qty}, i.price, {now} FROM items i \
          WHERE i.id = {item} AND i.tenant_id = {tenant} AND i.active = TRUE \
            AND i.deleted_at IS NULL AND {qty} <= {available} \
+           AND {qty} * i.price <= {MAX_LINE_TOTAL} \
+           AND (SELECT COUNT(*) FROM cart_lines n WHERE n.cart_id = {cart}) < {MAX_LINES} \
            AND EXISTS (SELECT 1 FROM listings l WHERE l.item_id = i.id AND l.published = TRUE) \
            AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
              AND c.status = {open} AND c.expires_at > {now} \
              AND (c.customer_id IS NULL OR c.customer_id = {customer})) \
          ON CONFLICT (cart_id, item_id) DO UPDATE SET quantity = {new_quantity} \
-         WHERE {new_quantity} <= {available} AND {new_quantity} <= {MAX_QUANTITY}",
+         WHERE {new_quantity} <= {available} AND {new_quantity} <= {MAX_QUANTITY} \
+           AND ({new_quantity}) * cart_lines.unit_price <= {MAX_LINE_TOTAL}",
         cart = p(1),
         item = p(2),
         qty = p(3),
@@ -295,8 +305,7 @@ async fn change(
         open = p(6),
         customer = p(7),
     );
-    let txn = crate::transaction::begin(db).await?;
-    let changed = txn
+    let changed = db
         .execute_raw(sea_orm::Statement::from_sql_and_values(
             backend,
             sql,
@@ -313,17 +322,13 @@ async fn change(
         .await?
         .rows_affected();
     if changed == 0 {
-        txn.rollback().await?;
         return Err(why_not_changed(db, key, item_id, quantity, replace).await);
     }
-    let cart = find_open(&txn, key).await?;
-    let view = if Utc::now() - cart.updated_at < TOUCH_AT_MOST_EVERY {
-        view(&txn, cart).await?
-    } else {
-        touch(&txn, cart, ttl).await?
-    };
-    txn.commit().await?;
-    Ok(view)
+    let cart = find_open(db, key).await?;
+    if Utc::now() - cart.updated_at < TOUCH_AT_MOST_EVERY {
+        return view(db, cart).await;
+    }
+    touch(db, cart, ttl).await
 }
 
 fn expiry(now: chrono::DateTime<Utc>, ttl: Duration) -> chrono::DateTime<Utc> {
@@ -353,22 +358,40 @@ async fn why_not_changed(
             "itemId",
             "is not a product of this shop",
         )]),
-        Ok(Some(_)) if !replace => {
+        Ok(Some(item)) => {
             let line = cart_lines::Entity::find_by_id((key.id, item_id))
                 .one(db)
                 .await;
-            match line {
-                Err(e) => e.into(),
-                Ok(Some(line)) if line.quantity + quantity > MAX_QUANTITY => {
-                    CartError::Invalid(vec![FieldProblem::new(
-                        "qty",
-                        format!("would make the line more than {MAX_QUANTITY}"),
-                    )])
-                }
-                Ok(_) => insufficient(db, item_id).await,
+            let line = match line {
+                Err(e) => return e.into(),
+                Ok(line) => line,
+            };
+            let (quantity, price) = match &line {
+                Some(line) if !replace => (line.quantity + quantity, line.unit_price),
+                Some(line) => (quantity, line.unit_price),
+                None => (quantity, item.price),
+            };
+            let lines = cart_lines::Entity::find()
+                .filter(cart_lines::Column::CartId.eq(key.id))
+                .count(db)
+                .await;
+            let too_large =
+                |message: String| CartError::Invalid(vec![FieldProblem::new("qty", message)]);
+            if quantity > MAX_QUANTITY {
+                too_large(format!("would make the line more than {MAX_QUANTITY}"))
+            } else if i128::from(quantity) * i128::from(price) > i128::from(MAX_LINE_TOTAL) {
+                too_large(format!(
+                    "would make the line's total more than {MAX_LINE_TOTAL} minor units"
+                ))
+            } else if line.is_none() && lines.as_ref().is_ok_and(|n| *n as i64 >= MAX_LINES) {
+                CartError::Invalid(vec![FieldProblem::new(
+                    "itemId",
+                    format!("the cart holds at most {MAX_LINES} lines"),
+                )])
+            } else {
+                insufficient(db, item_id).await
             }
         }
-        Ok(Some(_)) => insufficient(db, item_id).await,
     }
 }
 
@@ -563,6 +586,9 @@ pub async fn merge_into_customer(
         .collect();
     let ids: Vec<Uuid> = theirs.iter().map(|l| l.item_id).collect();
     let stock = stock::totals(&txn, &ids).await?;
+    // The merged cart keeps to the bounds a cart change keeps to.
+    let mut lines = ours.len();
+    let most_of = |unit_price: i64| MAX_QUANTITY.min(MAX_LINE_TOTAL / unit_price.max(1));
     for line in theirs {
         let (on_hand, reserved) = stock.get(&line.item_id).copied().unwrap_or((0, 0));
         let available = Ord::max(on_hand - reserved, 0);
@@ -571,7 +597,7 @@ pub async fn merge_into_customer(
                 let quantity = Ord::max(
                     (existing.quantity + line.quantity)
                         .min(available)
-                        .min(MAX_QUANTITY),
+                        .min(most_of(existing.unit_price)),
                     existing.quantity,
                 );
                 let mut merged: cart_lines::ActiveModel = existing.clone().into();
@@ -579,8 +605,9 @@ pub async fn merge_into_customer(
                 merged.update(&txn).await?;
             }
             None => {
-                let quantity = Ord::min(line.quantity, available);
-                if quantity > 0 {
+                let quantity = line.quantity.min(available).min(most_of(line.unit_price));
+                if quantity > 0 && (lines as i64) < MAX_LINES {
+                    lines += 1;
                     cart_lines::ActiveModel {
                         cart_id: Set(target_id),
                         item_id: Set(line.item_id),
