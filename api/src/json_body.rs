@@ -45,32 +45,107 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
         let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ProblemJson::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-json",
-                format!("The request body is not valid JSON: {e}"),
-            )
-            .into_error()
-        })?;
-        let mut registry = Registry::new();
-        T::register(&mut registry);
-        // poem-openapi would take `0` or `false` for a string; the document says string, so
-        // types and `crate::text`'s rule are checked against it first, then the validators
-        // while parsing.
-        let schema = T::schema_ref();
-        if let Some(error) = find_mismatch(&value, &schema, &registry, "") {
-            return Err(ProblemJson::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                format!("The request body has an invalid field: {}.", error.field),
-            )
-            .with_errors(vec![error])
-            .into_error());
+        parse(&bytes).map(JsonBody)
+    }
+}
+
+/// `T` from a JSON body, or the problem naming what is wrong with it.
+fn parse<T: ParseFromJSON>(bytes: &[u8]) -> poem::Result<T> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ProblemJson::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            format!("The request body is not valid JSON: {e}"),
+        )
+        .into_error()
+    })?;
+    let mut registry = Registry::new();
+    T::register(&mut registry);
+    // poem-openapi would take `0` or `false` for a string; the document says string, so
+    // types and `crate::text`'s rule are checked against it first, then the validators
+    // while parsing.
+    let schema = T::schema_ref();
+    if let Some(error) = find_mismatch(&value, &schema, &registry, "") {
+        return Err(ProblemJson::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            format!("The request body has an invalid field: {}.", error.field),
+        )
+        .with_errors(vec![error])
+        .into_error());
+    }
+    T::parse_from_json(Some(value.clone()))
+        .map_err(|e| rejected::<T>(&value, &e.into_message()).into_error())
+}
+
+/// A JSON request body the client may leave out: no body at all is `None`; a body is read as
+/// `JsonBody` reads it, and needs the JSON `Content-Type`.
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: Type> Payload for OptionalJsonBody<T> {
+    const CONTENT_TYPE: &'static str = JsonBody::<T>::CONTENT_TYPE;
+
+    fn check_content_type(content_type: &str) -> bool {
+        JsonBody::<T>::check_content_type(content_type)
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: ParseFromJSON> ParsePayload for OptionalJsonBody<T> {
+    const IS_REQUIRED: bool = false;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let bytes = <Vec<u8> as poem::FromRequest>::from_request(request, body).await?;
+        if bytes.is_empty() {
+            return Ok(OptionalJsonBody(None));
         }
-        T::parse_from_json(Some(value.clone()))
-            .map(JsonBody)
-            .map_err(|e| rejected::<T>(&value, &e.into_message()).into_error())
+        match request.content_type() {
+            Some(content_type) if Self::check_content_type(content_type) => {
+                parse(&bytes).map(|value| OptionalJsonBody(Some(value)))
+            }
+            Some(content_type) => Err(poem_openapi::error::ContentTypeError::NotSupported {
+                content_type: content_type.to_string(),
+            }
+            .into()),
+            None => Err(poem_openapi::error::ContentTypeError::ExpectContentType.into()),
+        }
+    }
+}
+
+impl<'a, T: ParseFromJSON> poem_openapi::ApiExtractor<'a> for OptionalJsonBody<T> {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<poem_openapi::registry::MetaRequest> {
+        Some(poem_openapi::registry::MetaRequest {
+            description: None,
+            content: vec![poem_openapi::registry::MetaMediaType {
+                content_type: Self::CONTENT_TYPE,
+                schema: Self::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        <Self as ParsePayload>::from_request(request, body).await
     }
 }
 

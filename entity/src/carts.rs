@@ -10,6 +10,8 @@ pub struct Model {
     pub tenant_id: Uuid,
     pub customer_id: Option<Uuid>,
     pub email: Option<String>,
+    /// SHA-256 of the storefront session a guest cart was opened for, if any.
+    pub session_hash: Option<String>,
     pub coupon_id: Option<Uuid>,
     pub status: String,
     pub reminded_at: Option<DateTimeUtc>,

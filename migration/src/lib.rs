@@ -16,6 +16,7 @@ mod m20261126_000010_storefront_sort_keys;
 mod m20261126_000011_category_parents;
 mod m20261201_000012_customer_names;
 mod m20261202_000013_session_versions;
+mod m20261202_000014_cart_sessions;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_category_parents::Migration),
             Box::new(m20261201_000012_customer_names::Migration),
             Box::new(m20261202_000013_session_versions::Migration),
+            Box::new(m20261202_000014_cart_sessions::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! Carts: stock checks, price snapshots, totals with tax, coupons each way, expiry, tenants,
-//! and concurrent adds.
+//! concurrent adds, and the cart a session or a customer opens.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, TestApp, assert_problem};
 use crate::smtp::MailServer;
 use crate::support::{app_with_mail, ready_shop};
-use crate::{cart_call, create_item, item, send};
+use crate::{cart, cart_call, create_item, item, send, shopper};
 
 async fn ok(response: reqwest::Response) -> Value {
     let status = response.status();
@@ -403,4 +403,110 @@ async fn concurrent_adds_to_one_cart_lose_nothing() {
     }
     let cart = ok(cart_call(&app, shop, Method::GET, &format!("/{id}"), None).await).await;
     assert_eq!(cart["lines"][0]["qty"], 20);
+}
+
+#[tokio::test]
+async fn a_session_finds_its_cart_and_a_customer_theirs() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(
+            backend,
+            &mail,
+            &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "1000")],
+        )
+        .await;
+        let (_, token) = ready_shop(&app, "session-shop").await;
+        let (_, _) = ready_shop(&app, "other-session-shop").await;
+        let shop = "session-shop";
+        let mug = stocked(&app, shop, &token, "MUG", 1000, 5).await;
+        let session = json!({"sessionId": "storefront-session-0123456789"});
+
+        // The first request of a session makes its cart; the next ones get it back.
+        let opened = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
+        assert_eq!(opened.status(), 201);
+        let id = ok(opened).await["id"].as_str().unwrap().to_string();
+        cart(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{id}/items"),
+            Some(json!({"itemId": mug, "qty": 2})),
+        )
+        .await;
+        let again = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
+        assert_eq!(again.status(), 200);
+        let again = ok(again).await;
+        assert_eq!(again["id"], id.as_str());
+        assert_eq!(again["lines"][0]["qty"], 2);
+        // Concurrent first requests of a new session agree on one cart.
+        let fresh = json!({"sessionId": "another-session-abcdefghij"});
+        let racing = (0..8).map(|_| cart_call(&app, shop, Method::POST, "", Some(fresh.clone())));
+        let mut ids = Vec::new();
+        for response in futures::future::join_all(racing).await {
+            ids.push(ok(response).await["id"].as_str().unwrap().to_string());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        // Without a session, or in another shop, it is a new cart each time.
+        for (shop, body) in [
+            (shop, None),
+            (shop, None),
+            ("other-session-shop", Some(session.clone())),
+        ] {
+            let response = cart_call(&app, shop, Method::POST, "", body).await;
+            assert_eq!(response.status(), 201);
+            assert_ne!(ok(response).await["id"], id.as_str());
+        }
+        // A session id too short to be a secret, or a body that is not JSON, is refused.
+        let problem = assert_problem(
+            cart_call(
+                &app,
+                shop,
+                Method::POST,
+                "",
+                Some(json!({"sessionId": "short"})),
+            )
+            .await,
+            422,
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "sessionId", "{problem}");
+        let response = app
+            .client
+            .post(app.url("/api/v1/store/cart"))
+            .header("X-Tenant", shop)
+            .header("Content-Type", "text/plain")
+            .body("storefront-session-0123456789")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 415);
+
+        // Registering merges the session's cart away; the customer's token then finds the
+        // customer's cart, and the session starts over with an empty one.
+        let registered = shopper(&app, shop, Method::POST, "auth/register", None,
+            Some(json!({"email": "sam@example.com", "firstName": "Sam", "lastName": "Lee", "password": "velvet-otter-3000", "cartId": id}))).await;
+        assert_eq!(registered.status(), 201);
+        let registered = ok(registered).await;
+        let customer_token = registered["token"].as_str().unwrap();
+        let theirs = shopper(
+            &app,
+            shop,
+            Method::POST,
+            "cart",
+            Some(customer_token),
+            Some(session.clone()),
+        )
+        .await;
+        assert_eq!(theirs.status(), 200);
+        let theirs = ok(theirs).await;
+        assert_eq!(theirs["id"], registered["cartId"]);
+        assert_eq!(theirs["lines"][0]["qty"], 2);
+        assert_eq!(theirs["email"], "sam@example.com");
+        let restarted = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
+        assert_eq!(restarted.status(), 201);
+        let restarted = ok(restarted).await;
+        assert_ne!(restarted["id"], id.as_str());
+        assert_eq!(restarted["lines"], json!([]));
+    }
 }

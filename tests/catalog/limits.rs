@@ -181,3 +181,63 @@ async fn a_csv_import_holds_to_the_json_api_bounds() {
         assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 1);
     }
 }
+
+#[tokio::test]
+async fn a_cart_holds_at_most_fifty_lines() {
+    for backend in [Backend::Postgres, Backend::Sqlite] {
+        let mail = MailServer::start().await;
+        let app = app_with_mail(
+            backend,
+            &mail,
+            &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "100000")],
+        )
+        .await;
+        let shop = "many-lines";
+        let (_, token) = ready_shop(&app, shop).await;
+        let mut ids = Vec::new();
+        for n in 0..51 {
+            let sku = format!("SKU-{n}");
+            let id = create_item(&app, shop, &token, item(&sku, &sku, 100, true, None)).await;
+            assert_eq!(adjust(&app, shop, &token, &id, 10).await.0, 201);
+            ids.push(id);
+        }
+        let cart_id = cart(&app, shop, Method::POST, "", None).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let lines = format!("/{cart_id}/items");
+        for id in &ids[..50] {
+            cart(
+                &app,
+                shop,
+                Method::POST,
+                &lines,
+                Some(json!({"itemId": id, "qty": 1})),
+            )
+            .await;
+        }
+        let response = cart_call(
+            &app,
+            shop,
+            Method::POST,
+            &lines,
+            Some(json!({"itemId": ids[50], "qty": 1})),
+        )
+        .await;
+        let status = response.status();
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "itemId", "{problem}");
+        // The lines it holds still change.
+        let more = cart(
+            &app,
+            shop,
+            Method::POST,
+            &lines,
+            Some(json!({"itemId": ids[0], "qty": 1})),
+        )
+        .await;
+        assert_eq!(more["lines"].as_array().unwrap().len(), 50, "{more}");
+        assert_eq!(more["lines"][0]["qty"], 2, "{more}");
+    }
+}

@@ -25,6 +25,7 @@ DIR=$(mktemp -d /tmp/cartwheel-forgot.XXXXXX)
 export CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 RUST_LOG=warn \
   CARTWHEEL_DEMO_SHOP=true CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123
 start() { (cd "$DIR" && "$BIN" "$1" >>"$DIR/cartwheel.log" 2>&1) & PID=$!; }
+PID=
 trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 ready() {
   for _ in $(seq 1 300); do
@@ -33,6 +34,10 @@ ready() {
   done
   cat "$DIR/cartwheel.log" >&2; exit 1
 }
+# A server left on the port would answer in place of this build's.
+if curl -s -o /dev/null "$BASE/health/live"; then
+  echo "port $PORT already answers: stop that server first (fuser -k $PORT/tcp)" >&2; exit 1
+fi
 start serve
 ready
 if [[ -n "${DATABASE_URL:-}" ]]; then

@@ -17,6 +17,10 @@ PORT=${PORT:-18183}
 BIN=${LOAD_BINARY:-./target/release/cartwheel}  # LOAD_BINARY: another build, to compare
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 1; }
 for cache_ms in ${CACHE_MS:-10000 0}; do
+  # A server left on the port would answer in place of this build's.
+  if curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; then
+    echo "port $PORT already answers: stop that server first (fuser -k $PORT/tcp)" >&2; exit 1
+  fi
   CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
     CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_STORE_CACHE_MS=$cache_ms RUST_LOG=warn \
     "$BIN" api >/tmp/cartwheel-spread-api.log 2>&1 &

@@ -19,6 +19,10 @@ BASE="http://127.0.0.1:$PORT"
 BIN=${LOAD_BINARY:-./target/release/cartwheel}  # LOAD_BINARY: another build, to compare
 command -v hey >/dev/null || { echo "needs hey: apt-get install hey" >&2; exit 1; }
 
+# A server left on the port would answer in place of this build's.
+if curl -s -o /dev/null "$BASE/health"; then
+  echo "port $PORT already answers: stop that server first (fuser -k $PORT/tcp)" >&2; exit 1
+fi
 CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
   CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_LOG_FORMAT=json RUST_LOG=warn \
   "$BIN" api >/tmp/cartwheel-load-api.log 2>&1 &

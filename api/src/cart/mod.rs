@@ -9,7 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::account::Shopper;
 use crate::auth::validation;
-use crate::json_body::JsonBody;
+use crate::json_body::{JsonBody, OptionalJsonBody};
 use crate::problem::{FieldError, ProblemJson};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
@@ -129,8 +129,21 @@ struct ApplyCouponRequest {
     code: String,
 }
 
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct OpenRequest {
+    /// The storefront's session: a guest's later requests with the same id get this cart
+    /// back (until it is checked out, merged at login or expired). Ignored for a signed-in
+    /// customer, whose cart is found by their token.
+    #[oai(validator(pattern = r"^[A-Za-z0-9._~-]{16,128}$"))]
+    session_id: Option<String>,
+}
+
 #[derive(ApiResponse)]
-enum Created {
+enum Opened {
+    /// The shopper's open cart: the customer's, or the one of this session.
+    #[oai(status = 200)]
+    Existing(Json<CartBody>),
     /// A new, empty cart; keep its id.
     #[oai(status = 201)]
     Created(Json<CartBody>),
@@ -198,16 +211,28 @@ impl From<CartError> for CartFailure {
 
 #[OpenApi(prefix_path = "/api/v1/store/cart", tag = "ApiTags::Cart")]
 impl CartApi {
-    /// Starts an empty cart. Anonymous carts expire after `CARTWHEEL_CART_TTL_HOURS` without
-    /// a change.
+    /// The shopper's cart: a signed-in customer's open cart, a guest session's open cart
+    /// (`sessionId`), or else a new empty one. Guest carts expire after
+    /// `CARTWHEEL_CART_TTL_HOURS` without a change. The body may be left out.
     #[oai(path = "/", method = "post")]
-    async fn create(
+    async fn open(
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
-    ) -> Result<Created, CartFailure> {
-        let cart = carts::create(&state.db, tenant.0.id, state.cart_ttl).await?;
-        Ok(Created::Created(Json(cart.into())))
+        shopper: Shopper,
+        body: OptionalJsonBody<OpenRequest>,
+    ) -> Result<Opened, CartFailure> {
+        let session = body.0.as_ref().and_then(|b| b.session_id.as_deref());
+        let opener = match &shopper {
+            Shopper::Customer(auth) => carts::Opener::Customer(&auth.0.customer),
+            Shopper::Guest => carts::Opener::Guest { session },
+        };
+        let (cart, new) = carts::open(&state.db, tenant.0.id, opener, state.cart_ttl).await?;
+        Ok(if new {
+            Opened::Created(Json(cart.into()))
+        } else {
+            Opened::Existing(Json(cart.into()))
+        })
     }
 
     /// The cart with its lines, coupon and totals.

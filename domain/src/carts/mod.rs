@@ -137,19 +137,94 @@ impl CartKey {
     }
 }
 
-/// A new, empty cart that expires `ttl` after its last change.
-pub async fn create<C: ConnectionTrait>(
+/// Who asks `POST /store/cart` for a cart.
+pub enum Opener<'a> {
+    /// A guest, with the storefront's session id if it sent one.
+    Guest { session: Option<&'a str> },
+    /// A signed-in customer.
+    Customer(&'a cartwheel_entity::customers::Model),
+}
+
+/// The cart a shopper starts from, and whether it is new: a customer's open cart (or a new one
+/// of theirs); a guest session's open cart (or a new one bound to the session, which finds it
+/// again); otherwise a new anonymous cart. The session id is kept only as its SHA-256: it may be
+/// the storefront's own session key.
+pub async fn open(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    opener: Opener<'_>,
+    ttl: Duration,
+) -> Result<(CartView, bool), CartError> {
+    match opener {
+        Opener::Customer(customer) => match customer_cart(db, tenant_id, customer.id).await? {
+            Some(id) => Ok((view(db, by_id(db, id).await?).await?, false)),
+            None => {
+                let cart = insert(db, tenant_id, Some(customer), None, DEFAULT_TTL).await?;
+                Ok((view(db, cart).await?, true))
+            }
+        },
+        Opener::Guest { session: None } => {
+            let cart = insert(db, tenant_id, None, None, ttl).await?;
+            Ok((view(db, cart).await?, true))
+        }
+        Opener::Guest {
+            session: Some(session),
+        } => {
+            let hash = crate::accounts::token::hash(session);
+            // A second request of the same session may insert first: then its cart is found.
+            for _ in 0..3 {
+                let bound = carts::Entity::find()
+                    .filter(carts::Column::TenantId.eq(tenant_id))
+                    .filter(carts::Column::SessionHash.eq(&hash))
+                    .one(db)
+                    .await?;
+                if let Some(cart) = bound {
+                    if cart.status == OPEN && cart.expires_at > Utc::now() {
+                        return Ok((view(db, cart).await?, false));
+                    }
+                    // Merged, checked out or expired: the session starts a new cart.
+                    carts::Entity::update_many()
+                        .col_expr(
+                            carts::Column::SessionHash,
+                            sea_orm::sea_query::Expr::value(None::<String>),
+                        )
+                        .filter(carts::Column::Id.eq(cart.id))
+                        .exec(db)
+                        .await?;
+                }
+                match insert(db, tenant_id, None, Some(hash.clone()), ttl).await {
+                    Ok(cart) => return Ok((view(db, cart).await?, true)),
+                    Err(CartError::Database(e))
+                        if matches!(
+                            e.sql_err(),
+                            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                        ) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(CartError::Database(sea_orm::DbErr::Custom(
+                "a cart session kept changing under three attempts".into(),
+            )))
+        }
+    }
+}
+
+/// A new, empty cart that expires `ttl` after its last change; a customer's has their email.
+async fn insert<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
+    customer: Option<&cartwheel_entity::customers::Model>,
+    session_hash: Option<String>,
     ttl: Duration,
-) -> Result<CartView, CartError> {
+) -> Result<carts::Model, CartError> {
     let now = Utc::now();
-    let cart = carts::ActiveModel {
+    Ok(carts::ActiveModel {
         // Random, not time-ordered: the id is the shopper's only key to the cart.
         id: Set(Uuid::new_v4()),
         tenant_id: Set(tenant_id),
-        customer_id: Set(None),
-        email: Set(None),
+        customer_id: Set(customer.map(|c| c.id)),
+        email: Set(customer.map(|c| c.email.clone())),
+        session_hash: Set(session_hash),
         coupon_id: Set(None),
         status: Set(OPEN.into()),
         reminded_at: Set(None),
@@ -158,8 +233,14 @@ pub async fn create<C: ConnectionTrait>(
         expires_at: Set(expiry(now, ttl)),
     }
     .insert(db)
-    .await?;
-    view(db, cart).await
+    .await?)
+}
+
+async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<carts::Model, CartError> {
+    carts::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(CartError::NotFound("cart"))
 }
 
 /// An open, unexpired cart of the tenant.
@@ -289,7 +370,8 @@ async fn change(
          WHERE i.id = {item} AND i.tenant_id = {tenant} AND i.active = TRUE \
            AND i.deleted_at IS NULL AND {qty} <= {available} \
            AND {qty} * i.price <= {MAX_LINE_TOTAL} \
-           AND (SELECT COUNT(*) FROM cart_lines n WHERE n.cart_id = {cart}) < {MAX_LINES} \
+           AND ((SELECT COUNT(*) FROM cart_lines n WHERE n.cart_id = {cart}) < {MAX_LINES} \
+             OR EXISTS (SELECT 1 FROM cart_lines e WHERE e.cart_id = {cart} AND e.item_id = i.id)) \
            AND EXISTS (SELECT 1 FROM listings l WHERE l.item_id = i.id AND l.published = TRUE) \
            AND EXISTS (SELECT 1 FROM carts c WHERE c.id = {cart} AND c.tenant_id = {tenant} \
              AND c.status = {open} AND c.expires_at > {now} \
@@ -561,11 +643,9 @@ pub async fn merge_into_customer(
     let target_id = match customer_cart(&txn, tenant_id, customer.id).await? {
         Some(id) => id,
         None => {
-            let mut fresh =
-                carts::ActiveModel::from(create(&txn, tenant_id, DEFAULT_TTL).await?.cart);
-            fresh.customer_id = Set(Some(customer.id));
-            fresh.email = Set(Some(customer.email.clone()));
-            fresh.update(&txn).await?.id
+            insert(&txn, tenant_id, Some(customer), None, DEFAULT_TTL)
+                .await?
+                .id
         }
     };
     let Some(anonymous) = anonymous else {
@@ -625,10 +705,7 @@ pub async fn merge_into_customer(
     merged_away.status = Set(MERGED.into());
     merged_away.update(&txn).await?;
 
-    let target = carts::Entity::find_by_id(target_id)
-        .one(&txn)
-        .await?
-        .ok_or(CartError::NotFound("cart"))?;
+    let target = by_id(&txn, target_id).await?;
     if let Some(coupon_id) = anonymous.coupon_id
         && let Some(coupon) = coupons::Entity::find_by_id(coupon_id).one(&txn).await?
     {
