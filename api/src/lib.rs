@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod problem;
 pub mod provisioning;
+pub mod responses;
 pub mod routes;
 pub mod state;
 pub mod stock;

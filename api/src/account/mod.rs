@@ -10,13 +10,14 @@ use cartwheel_entity::{addresses as address_rows, customers as customer_rows};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 
 pub use auth::{CustomerAuth, STOREFRONT_AUDIENCE, Shopper};
 
 use crate::auth::AdminError;
 use crate::auth::throttle;
 use crate::json_body::JsonBody;
+use crate::responses::{Accepted, Created, NoContent};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
@@ -184,34 +185,6 @@ struct AddressList {
     items: Vec<AddressView>,
 }
 
-#[derive(ApiResponse)]
-enum Registered {
-    /// The account exists and is logged in.
-    #[oai(status = 201)]
-    Created(Json<CustomerLogin>),
-}
-
-#[derive(ApiResponse)]
-enum Accepted {
-    /// Accepted: if an account has this email, a reset link is on its way.
-    #[oai(status = 202)]
-    Accepted,
-}
-
-#[derive(ApiResponse)]
-enum Done {
-    /// Done.
-    #[oai(status = 204)]
-    NoContent,
-}
-
-#[derive(ApiResponse)]
-enum AddressCreated {
-    /// The address is in the book.
-    #[oai(status = 201)]
-    Created(Json<AddressView>),
-}
-
 fn login_answer(state: &AppState, session: Session) -> CustomerLogin {
     let (token, expires_at) = state.jwt.issue(
         session.customer.id,
@@ -266,7 +239,7 @@ impl AccountApi {
         state: Data<&AppState>,
         tenant: CurrentTenant,
         body: JsonBody<RegisterRequest>,
-    ) -> Result<Registered, AdminError> {
+    ) -> Result<Created<CustomerLogin>, AdminError> {
         let b = body.0;
         let session = customers::register(
             &state.db,
@@ -280,7 +253,7 @@ impl AccountApi {
             b.cart_id,
         )
         .await?;
-        Ok(Registered::Created(Json(login_answer(&state, session))))
+        Ok(Created::Created(Json(login_answer(&state, session))))
     }
 
     /// Logs a customer in (one 401 for a wrong email or password); `cartId` merges an
@@ -350,10 +323,10 @@ impl AccountApi {
         state: Data<&AppState>,
         tenant: CurrentTenant,
         body: JsonBody<ResetRequest>,
-    ) -> Result<Done, AdminError> {
+    ) -> Result<NoContent, AdminError> {
         let b = body.0;
         resets::reset(&state.db, tenant.0.id, &b.token, b.new_password).await?;
-        Ok(Done::NoContent)
+        Ok(NoContent::NoContent)
     }
 
     /// The address book, the default first.
@@ -376,7 +349,7 @@ impl AccountApi {
         auth: CustomerAuth,
         state: Data<&AppState>,
         body: JsonBody<AddressRequest>,
-    ) -> Result<AddressCreated, AdminError> {
+    ) -> Result<Created<AddressView>, AdminError> {
         let session = auth.0;
         let address = addresses::create(
             &state.db,
@@ -385,7 +358,7 @@ impl AccountApi {
             address_input(body.0),
         )
         .await?;
-        Ok(AddressCreated::Created(Json(address.into())))
+        Ok(Created::Created(Json(address.into())))
     }
 
     /// Replaces an address; `isDefault` makes it the default.
@@ -410,10 +383,10 @@ impl AccountApi {
         auth: CustomerAuth,
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
-    ) -> Result<Done, AdminError> {
+    ) -> Result<NoContent, AdminError> {
         addresses::delete(&state.db, auth.0.customer.id, id.0)
             .await
             .map_err(not_found)?;
-        Ok(Done::NoContent)
+        Ok(NoContent::NoContent)
     }
 }

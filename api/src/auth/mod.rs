@@ -20,6 +20,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
+use crate::responses::{Accepted, Created, NoContent};
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 use jwt::ADMIN_AUDIENCE;
@@ -122,27 +123,6 @@ struct AcceptInviteRequest {
     name: String,
     #[oai(validator(min_length = 10, max_length = 256))]
     password: String,
-}
-
-#[derive(ApiResponse)]
-enum Accepted {
-    /// Accepted: if an active account has this email, a reset link is on its way.
-    #[oai(status = 202)]
-    Accepted,
-}
-
-#[derive(ApiResponse)]
-enum Done {
-    /// Done.
-    #[oai(status = 204)]
-    NoContent,
-}
-
-#[derive(ApiResponse)]
-enum Created {
-    /// The account exists and is logged in.
-    #[oai(status = 201)]
-    Created(Json<LoginResponse>),
 }
 
 /// The errors admin endpoints answer with.
@@ -339,10 +319,10 @@ impl AuthApi {
         state: Data<&AppState>,
         tenant: CurrentTenant,
         body: JsonBody<ResetPasswordRequest>,
-    ) -> Result<Done, AdminError> {
+    ) -> Result<NoContent, AdminError> {
         let body = body.0;
         resets::reset(&state.db, tenant.0.id, &body.token, body.password).await?;
-        Ok(Done::NoContent)
+        Ok(NoContent::NoContent)
     }
 
     /// Creates the invited admin's account with the token from the invitation email, and logs
@@ -353,7 +333,7 @@ impl AuthApi {
         state: Data<&AppState>,
         tenant: CurrentTenant,
         body: JsonBody<AcceptInviteRequest>,
-    ) -> Result<Created, AdminError> {
+    ) -> Result<Created<LoginResponse>, AdminError> {
         let body = body.0;
         let user = invitations::accept(
             &state.db,

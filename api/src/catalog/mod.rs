@@ -10,11 +10,12 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError, validation};
 use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
+use crate::responses::{Created, NoContent};
 use crate::state::AppState;
 use views::{Availability, ImageView};
 
@@ -116,8 +117,8 @@ impl From<ItemDetail> for ItemView {
             price: d.item.price,
             reorder_level: d.item.reorder_level,
             active: d.item.active,
-            on_hand: d.on_hand,
-            reserved: d.reserved,
+            on_hand: d.stock.on_hand,
+            reserved: d.stock.reserved,
             availability,
             listing: ListingView {
                 published: d.listing.published,
@@ -182,27 +183,6 @@ impl From<cartwheel_entity::categories::Model> for CategoryView {
             display_order: c.display_order,
         }
     }
-}
-
-#[derive(ApiResponse)]
-enum ItemCreated {
-    /// The item and its listing exist.
-    #[oai(status = 201)]
-    Created(Json<ItemView>),
-}
-
-#[derive(ApiResponse)]
-enum CategoryCreated {
-    /// The category exists.
-    #[oai(status = 201)]
-    Created(Json<CategoryView>),
-}
-
-#[derive(ApiResponse)]
-enum Deleted {
-    /// Deleted.
-    #[oai(status = 204)]
-    NoContent,
 }
 
 impl From<CatalogError> for AdminError {
@@ -307,10 +287,10 @@ impl CatalogApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         body: JsonBody<ItemRequest>,
-    ) -> Result<ItemCreated, AdminError> {
+    ) -> Result<Created<ItemView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         let item = items::create(&state.db, auth.0.tenant.id, item_input(body.0)).await?;
-        Ok(ItemCreated::Created(Json(item.into())))
+        Ok(Created::Created(Json(item.into())))
     }
 
     /// One item with its listing and stock.
@@ -348,10 +328,10 @@ impl CatalogApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
-    ) -> Result<Deleted, AdminError> {
+    ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         items::delete(&state.db, auth.0.tenant.id, id.0).await?;
-        Ok(Deleted::NoContent)
+        Ok(NoContent::NoContent)
     }
 
     /// Every category, flat, by display order.
@@ -375,11 +355,11 @@ impl CatalogApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         body: JsonBody<CategoryRequest>,
-    ) -> Result<CategoryCreated, AdminError> {
+    ) -> Result<Created<CategoryView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         let category =
             categories::create(&state.db, auth.0.tenant.id, category_input(body.0)).await?;
-        Ok(CategoryCreated::Created(Json(category.into())))
+        Ok(Created::Created(Json(category.into())))
     }
 
     /// Renames or moves a category; a move into its own subtree is refused.
@@ -404,10 +384,10 @@ impl CatalogApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
-    ) -> Result<Deleted, AdminError> {
+    ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         categories::delete(&state.db, auth.0.tenant.id, id.0).await?;
-        Ok(Deleted::NoContent)
+        Ok(NoContent::NoContent)
     }
 }
 

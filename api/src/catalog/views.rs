@@ -34,15 +34,15 @@ impl From<ImageView> for Image {
 #[oai(rename_all = "camelCase")]
 pub struct Availability {
     pub in_stock: bool,
-    /// On hand minus reserved.
+    /// On hand less reserved over all locations, never below 0.
     pub available: i64,
 }
 
 impl Availability {
     pub fn of(detail: &ItemDetail) -> Self {
         Availability {
-            in_stock: detail.available() > 0,
-            available: detail.available(),
+            in_stock: detail.stock.available() > 0,
+            available: detail.stock.available(),
         }
     }
 }

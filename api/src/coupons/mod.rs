@@ -6,10 +6,11 @@ use cartwheel_entity::coupons::Model as Coupon;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError};
 use crate::json_body::JsonBody;
+use crate::responses::{Created, NoContent};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -112,20 +113,6 @@ struct CouponList {
     items: Vec<CouponView>,
 }
 
-#[derive(ApiResponse)]
-enum Created {
-    /// The coupon exists.
-    #[oai(status = 201)]
-    Created(Json<CouponView>),
-}
-
-#[derive(ApiResponse)]
-enum Deleted {
-    /// Deleted.
-    #[oai(status = 204)]
-    NoContent,
-}
-
 fn input(b: CouponRequest) -> CouponInput {
     CouponInput {
         code: b.code,
@@ -163,7 +150,7 @@ impl CouponsApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         body: JsonBody<CouponRequest>,
-    ) -> Result<Created, AdminError> {
+    ) -> Result<Created<CouponView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         let coupon = coupons::create(&state.db, auth.0.tenant.id, input(body.0)).await?;
         Ok(Created::Created(Json(coupon.into())))
@@ -190,9 +177,9 @@ impl CouponsApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
-    ) -> Result<Deleted, AdminError> {
+    ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         coupons::delete(&state.db, auth.0.tenant.id, id.0).await?;
-        Ok(Deleted::NoContent)
+        Ok(NoContent::NoContent)
     }
 }

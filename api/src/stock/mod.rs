@@ -6,10 +6,11 @@ use cartwheel_domain::catalog::stock::{self, Place};
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError};
 use crate::json_body::JsonBody;
+use crate::responses::Created;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -83,13 +84,6 @@ struct StockView {
     movements: Vec<MovementView>,
 }
 
-#[derive(ApiResponse)]
-enum StockChanged {
-    /// The change is in the ledger; the item's stock now.
-    #[oai(status = 201)]
-    Created(Json<StockView>),
-}
-
 async fn stock_view(
     state: &AppState,
     tenant_id: uuid::Uuid,
@@ -139,7 +133,7 @@ impl StockApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         body: JsonBody<AdjustmentRequest>,
-    ) -> Result<StockChanged, AdminError> {
+    ) -> Result<Created<StockView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         let b = body.0;
         let tenant = auth.0.tenant.id;
@@ -156,7 +150,7 @@ impl StockApi {
             &b.reason,
         )
         .await?;
-        Ok(StockChanged::Created(Json(
+        Ok(Created::Created(Json(
             stock_view(&state, tenant, b.item_id).await?,
         )))
     }
@@ -168,7 +162,7 @@ impl StockApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         body: JsonBody<TransferRequest>,
-    ) -> Result<StockChanged, AdminError> {
+    ) -> Result<Created<StockView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         let b = body.0;
         let tenant = auth.0.tenant.id;
@@ -189,7 +183,7 @@ impl StockApi {
             &b.reason,
         )
         .await?;
-        Ok(StockChanged::Created(Json(
+        Ok(Created::Created(Json(
             stock_view(&state, tenant, b.item_id).await?,
         )))
     }

@@ -14,6 +14,7 @@ use crate::auth::validation;
 use crate::catalog::views::{Availability, ImageView};
 use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
+use crate::responses::Accepted;
 use crate::state::AppState;
 use crate::tenant::CurrentTenant;
 
@@ -91,13 +92,6 @@ struct CategoryTree {
 #[derive(Object)]
 struct NotifyMeRequest {
     email: String,
-}
-
-#[derive(ApiResponse)]
-enum NotifyMeAccepted {
-    /// The shopper is told once, by email, when the product is back in stock.
-    #[oai(status = 202)]
-    Accepted,
 }
 
 #[derive(ApiResponse)]
@@ -265,9 +259,9 @@ impl StoreApi {
         tenant: CurrentTenant,
         slug: Path<String>,
         body: JsonBody<NotifyMeRequest>,
-    ) -> Result<NotifyMeAccepted, NotifyMeError> {
+    ) -> Result<Accepted, NotifyMeError> {
         alerts::notify_me(&state.db, tenant.0.id, &slug.0, &body.0.email).await?;
-        Ok(NotifyMeAccepted::Accepted)
+        Ok(Accepted::Accepted)
     }
 
     /// The category tree, by display order.

@@ -5,10 +5,11 @@ use cartwheel_domain::accounts::{invitations, users};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError, UserView, permission_list};
 use crate::json_body::JsonBody;
+use crate::responses::Created;
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -80,13 +81,6 @@ struct RoleList {
     items: Vec<RoleView>,
 }
 
-#[derive(ApiResponse)]
-enum InviteResponse {
-    /// The invitation is stored and its email queued.
-    #[oai(status = 201)]
-    Created(Json<InvitationView>),
-}
-
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Users")]
 impl UsersApi {
     /// The shop's admin users, by email.
@@ -126,12 +120,12 @@ impl UsersApi {
         auth: AdminAuth,
         state: Data<&AppState>,
         body: JsonBody<InviteRequest>,
-    ) -> Result<InviteResponse, AdminError> {
+    ) -> Result<Created<InvitationView>, AdminError> {
         auth.0.require(Permission::UsersManage)?;
         let body = body.0;
         let invitation =
             invitations::invite(&state.db, &auth.0.user, &body.email, body.role.as_str()).await?;
-        Ok(InviteResponse::Created(Json(InvitationView {
+        Ok(Created::Created(Json(InvitationView {
             id: invitation.id,
             email: invitation.email,
             role: body.role.as_str().to_string(),

@@ -670,8 +670,11 @@ pub async fn merge_into_customer(
     let mut lines = ours.len();
     let most_of = |unit_price: i64| MAX_QUANTITY.min(MAX_LINE_TOTAL / unit_price.max(1));
     for line in theirs {
-        let (on_hand, reserved) = stock.get(&line.item_id).copied().unwrap_or((0, 0));
-        let available = Ord::max(on_hand - reserved, 0);
+        let available = stock
+            .get(&line.item_id)
+            .copied()
+            .unwrap_or_default()
+            .available();
         match ours.get(&line.item_id) {
             Some(existing) => {
                 let quantity = Ord::max(

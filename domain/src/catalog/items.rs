@@ -48,15 +48,10 @@ pub struct ListingInput {
 pub struct ItemDetail {
     pub item: items::Model,
     pub listing: listings::Model,
-    pub on_hand: i64,
-    pub reserved: i64,
+    pub stock: stock::Totals,
 }
 
 impl ItemDetail {
-    pub fn available(&self) -> i64 {
-        (self.on_hand - self.reserved).max(0)
-    }
-
     pub fn images(&self) -> Vec<Image> {
         serde_json::from_value(self.listing.images.clone()).unwrap_or_default()
     }
@@ -176,15 +171,14 @@ pub async fn get<C: ConnectionTrait>(
         .one(db)
         .await?
         .ok_or(CatalogError::NotFound("item"))?;
-    let (on_hand, reserved) = stock::totals(db, &[id])
+    let stock = stock::totals(db, &[id])
         .await?
         .remove(&id)
-        .unwrap_or((0, 0));
+        .unwrap_or_default();
     Ok(ItemDetail {
         item,
         listing,
-        on_hand,
-        reserved,
+        stock,
     })
 }
 
@@ -214,12 +208,11 @@ pub async fn list<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|item| {
             let listing = listings.iter().find(|l| l.item_id == item.id)?.clone();
-            let (on_hand, reserved) = totals.remove(&item.id).unwrap_or((0, 0));
+            let stock = totals.remove(&item.id).unwrap_or_default();
             Some(ItemDetail {
                 item,
                 listing,
-                on_hand,
-                reserved,
+                stock,
             })
         })
         .collect();

@@ -20,25 +20,40 @@ pub const MAX_QUANTITY: i64 = 1_000_000_000;
 /// The most a location holds of one item: 10^12.
 pub const MAX_ON_HAND: i64 = 1_000_000_000_000;
 
-/// `(on hand, reserved)` per item, summed over locations.
+/// An item's stock, summed over its locations (or one location's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+impl Totals {
+    /// What can still be sold: on hand less reserved, never negative. The one definition;
+    /// `available_sql` says the same in SQL.
+    pub fn available(&self) -> i64 {
+        Ord::max(self.on_hand - self.reserved, 0)
+    }
+}
+
+/// The stock totals per item, summed over locations; an item never stocked is absent.
 pub async fn totals<C: ConnectionTrait>(
     db: &C,
     item_ids: &[Uuid],
-) -> Result<HashMap<Uuid, (i64, i64)>, CatalogError> {
+) -> Result<HashMap<Uuid, Totals>, CatalogError> {
     let levels = stock_levels::Entity::find()
         .filter(stock_levels::Column::ItemId.is_in(item_ids.to_vec()))
         .all(db)
         .await?;
-    let mut totals: HashMap<Uuid, (i64, i64)> = HashMap::new();
+    let mut totals: HashMap<Uuid, Totals> = HashMap::new();
     for level in levels {
         let entry = totals.entry(level.item_id).or_default();
-        entry.0 += level.on_hand;
-        entry.1 += level.reserved;
+        entry.on_hand += level.on_hand;
+        entry.reserved += level.reserved;
     }
     Ok(totals)
 }
 
-/// What can still be sold of one item (never negative), or `None` if it was never stocked.
+/// What can still be sold of one item, or `None` if it was never stocked.
 pub async fn available<C: ConnectionTrait>(
     db: &C,
     item_id: Uuid,
@@ -46,14 +61,21 @@ pub async fn available<C: ConnectionTrait>(
     Ok(totals(db, &[item_id])
         .await?
         .remove(&item_id)
-        .map(|(on_hand, reserved)| Ord::max(on_hand - reserved, 0)))
+        .map(|t| t.available()))
 }
 
-/// The same in SQL, for statements that decide by it: what can be sold of the item whose id is
-/// the SQL expression `item_id`, summed over locations (0 if never stocked).
+/// `Totals::available` in SQL, for statements that decide by it: what can be sold of the item
+/// whose id is the SQL expression `item_id` (0 if never stocked).
 pub fn available_sql(item_id: &str) -> String {
+    let on_hand = total_sql("on_hand", item_id);
+    let reserved = total_sql("reserved", item_id);
+    format!("(CASE WHEN {on_hand} > {reserved} THEN {on_hand} - {reserved} ELSE 0 END)")
+}
+
+/// The item's `column` (`on_hand` or `reserved`) summed over its locations, in SQL.
+pub fn total_sql(column: &str, item_id: &str) -> String {
     format!(
-        "CAST((SELECT COALESCE(SUM(sl.on_hand - sl.reserved), 0) FROM stock_levels sl \
+        "CAST((SELECT COALESCE(SUM(sl.{column}), 0) FROM stock_levels sl \
          WHERE sl.item_id = {item_id}) AS BIGINT)"
     )
 }
@@ -219,8 +241,13 @@ async fn apply<C: ConnectionTrait>(
                 format!("would put more than {MAX_ON_HAND} on hand at the location"),
             )]));
         }
-        let available = Ord::max(level.map(|l| l.on_hand - l.reserved).unwrap_or(0), 0);
-        return Err(CatalogError::InsufficientStock { available });
+        let here = level.map_or(Totals::default(), |l| Totals {
+            on_hand: l.on_hand,
+            reserved: l.reserved,
+        });
+        return Err(CatalogError::InsufficientStock {
+            available: here.available(),
+        });
     }
     stock_movements::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -321,4 +348,56 @@ async fn places<C: ConnectionTrait>(
             Some((l.id, (warehouse.code.clone(), l.code.clone())))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::{ConnectionTrait, Database, Statement};
+
+    #[test]
+    fn available_is_on_hand_less_reserved_never_below_zero() {
+        let of = |on_hand, reserved| Totals { on_hand, reserved }.available();
+        assert_eq!(of(8, 2), 6);
+        assert_eq!(of(2, 2), 0);
+        assert_eq!(of(1, 4), 0);
+        assert_eq!(Totals::default().available(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_sql_says_what_totals_say() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE stock_levels (item_id TEXT, on_hand BIGINT, reserved BIGINT); \
+             INSERT INTO stock_levels VALUES ('a', 5, 2), ('a', 3, 0), ('b', 1, 4);",
+        )
+        .await
+        .unwrap();
+        for (item, totals) in [
+            (
+                "a",
+                Totals {
+                    on_hand: 8,
+                    reserved: 2,
+                },
+            ),
+            (
+                "b",
+                Totals {
+                    on_hand: 1,
+                    reserved: 4,
+                },
+            ),
+            ("c", Totals::default()),
+        ] {
+            let sql = format!("SELECT {} AS v", available_sql(&format!("'{item}'")));
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
+            let v: i64 = row.try_get("", "v").unwrap();
+            assert_eq!(v, totals.available(), "{item}");
+        }
+    }
 }

@@ -226,12 +226,9 @@ async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, 
             Alias::new(format!("l_{}", column.as_str())),
         );
     }
-    for (total, expression) in [("on_hand", "s.on_hand"), ("reserved", "s.reserved")] {
+    for total in ["on_hand", "reserved"] {
         select.expr_as(
-            Expr::cust(format!(
-                "CAST((SELECT COALESCE(SUM({expression}), 0) FROM stock_levels s \
-                 WHERE s.item_id = items.id) AS BIGINT)"
-            )),
+            Expr::cust(super::stock::total_sql(total, "items.id")),
             Alias::new(total),
         );
     }
@@ -270,8 +267,7 @@ async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, 
                 detail: ItemDetail {
                     item,
                     listing,
-                    on_hand,
-                    reserved,
+                    stock: super::stock::Totals { on_hand, reserved },
                 },
                 category_slug,
             },
