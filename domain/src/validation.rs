@@ -39,23 +39,27 @@ pub fn check_length(field: &'static str, text: &str, max: usize) -> Result<(), F
     Ok(())
 }
 
-/// A plausible email address: one `@`, a local part, and a dotted domain of DNS labels.
+/// An email address (RFC 5321/5322 by `email_address`), trimmed and lowercased: a domain with a
+/// top-level label, no domain literal or display name, and no whitespace or control characters
+/// (the address goes into mail headers), and an ASCII letters-digits-hyphens domain.
 pub fn check_email(field: &'static str, email: &str) -> Result<String, FieldProblem> {
     let email = email.trim().to_ascii_lowercase();
     let invalid = || FieldProblem::new(field, "must be an email address like name@example.com");
     if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(invalid());
     }
-    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
-    let labels: Vec<&str> = domain.split('.').collect();
-    let label_ok = |l: &&str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    };
-    if local.is_empty() || local.len() > 64 || labels.len() < 2 || !labels.iter().all(label_ok) {
+    let options = email_address::Options::default()
+        .with_required_tld()
+        .without_domain_literal()
+        .without_display_text();
+    let parsed =
+        email_address::EmailAddress::parse_with_options(&email, options).map_err(|_| invalid())?;
+    // RFC 5321 domains are letters, digits and hyphens; the crate also lets `_` through.
+    if !parsed
+        .domain()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
         return Err(invalid());
     }
     Ok(email)
@@ -71,6 +75,9 @@ mod tests {
             check_email("e", " Ann@Example.COM ").unwrap(),
             "ann@example.com"
         );
+        for good in ["o'brien+shop@example.co.uk", "a.b-c@x-y.example"] {
+            assert_eq!(check_email("e", good).unwrap(), good);
+        }
         for bad in [
             "",
             "ann",
@@ -79,6 +86,9 @@ mod tests {
             "ann@example",
             "a b@example.com",
             "ann@-x.com",
+            "ann@[192.0.2.1]",
+            "Ann <ann@example.com>",
+            "ann@exa_mple.com",
         ] {
             assert!(check_email("e", bad).is_err(), "{bad}");
         }

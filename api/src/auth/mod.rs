@@ -8,7 +8,7 @@ pub use session::{AdminAuth, AdminSession};
 
 /// Compares without stopping at the first difference, so timing does not leak a token.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 use cartwheel_domain::accounts::users::UserWithRole;

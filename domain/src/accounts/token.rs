@@ -4,14 +4,10 @@ use sha2::{Digest, Sha256};
 
 /// 32 random bytes as 64 hex characters.
 pub fn generate() -> String {
-    to_hex(&rand::random::<[u8; 32]>())
+    hex::encode(rand::random::<[u8; 32]>())
 }
 
 /// What the database keeps: the token's SHA-256, in hex.
 pub fn hash(token: &str) -> String {
-    to_hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub(crate) fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }

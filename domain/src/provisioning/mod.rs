@@ -92,7 +92,7 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
-        crate::accounts::token::to_hex(&hasher.finalize())
+        hex::encode(hasher.finalize())
     };
     if let Some(key) = &signup.idempotency_key
         && let Some(earlier) = replay(db, key, &request_hash).await?
