@@ -7,15 +7,7 @@ use std::time::Duration;
 use apalis::prelude::{BackendExt, Monitor, Strategy, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{PostgresStorage, Pubsub};
 use apalis_sqlite::SqliteStorage;
-use cartwheel_jobs::Job;
-use cartwheel_jobs::families::abandoned_cart::{FindAbandonedCarts, RemindAbandonedCart};
-use cartwheel_jobs::families::stock::{CheckStock, SweepStock};
-use cartwheel_jobs::families::{
-    email::{RequestPasswordReset, SendEmail},
-    maintenance::PruneJobs,
-    noop::Noop,
-    provisioning::ProvisionTenant,
-};
+use cartwheel_jobs::families::QUEUES;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use crate::handler::{Deps, Handler, Mail, execute};
@@ -66,19 +58,6 @@ impl WorkerSettings {
     }
 }
 
-/// Every queue the worker runs; a job type is added here when its handler exists.
-pub const QUEUES: &[&str] = &[
-    Noop::QUEUE,
-    PruneJobs::QUEUE,
-    ProvisionTenant::QUEUE,
-    SendEmail::QUEUE,
-    RequestPasswordReset::QUEUE,
-    FindAbandonedCarts::QUEUE,
-    RemindAbandonedCart::QUEUE,
-    CheckStock::QUEUE,
-    SweepStock::QUEUE,
-];
-
 /// Runs workers for every queue until `shutdown` resolves, then stops fetching, lets running
 /// jobs finish (up to the shutdown timeout) and hands fetched-but-unstarted jobs back at once.
 pub async fn run(
@@ -95,16 +74,14 @@ pub async fn run(
             settings: settings.mail.clone(),
         }),
     };
-    let monitor = Monitor::new();
-    let monitor = register::<Noop>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<PruneJobs>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<ProvisionTenant>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<SendEmail>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<RequestPasswordReset>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<FindAbandonedCarts>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<RemindAbandonedCart>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<CheckStock>(monitor, &db, &deps, &settings, &process);
-    let monitor = register::<SweepStock>(monitor, &db, &deps, &settings, &process);
+    macro_rules! register_every {
+        ($($job:path),* $(,)?) => {{
+            let monitor = Monitor::new();
+            $(let monitor = register::<$job>(monitor, &db, &deps, &settings, &process);)*
+            monitor
+        }};
+    }
+    let monitor = cartwheel_jobs::with_every_job!(register_every);
     monitor
         .should_restart(|worker, error| {
             // A worker stops on a storage error (say the database restarted); back off, then retry.

@@ -1,12 +1,17 @@
-//! Per-client request budget per minute, in this process (fixed one-minute windows). A client
-//! is an IPv4 address or an IPv6 /64 (what one subscriber is given, so rotating addresses
-//! inside it buys nothing).
+//! Per-client request budget, in this process: `governor`'s keyed GCRA, a burst of the
+//! per-minute limit refilled evenly over the minute. A client is an IPv4 address or an IPv6
+//! /64 (what one subscriber is given, so rotating addresses inside it buys nothing). Idle
+//! clients are forgotten once a minute, off the request path.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter as Gcra};
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
@@ -14,7 +19,8 @@ use super::Step;
 use super::client_ip::client_ip;
 use crate::problem::ProblemJson;
 
-const WINDOW: Duration = Duration::from_secs(60);
+type Budgets =
+    Gcra<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
 
 /// Paths that are never limited: probes and scrapers must always get through.
 fn is_exempt(path: &str) -> bool {
@@ -24,32 +30,51 @@ fn is_exempt(path: &str) -> bool {
 #[derive(Clone)]
 pub struct RateLimiter {
     limit: u32,
+    /// How long one request's share takes to come back.
+    refill: Duration,
     /// Limits only this method and path when set (a stricter budget for one endpoint).
     only: Option<(Method, &'static str)>,
     trusted_proxies: Arc<Vec<IpAddr>>,
-    windows: Arc<Mutex<HashMap<IpAddr, Window>>>,
-}
-
-#[derive(Clone, Copy)]
-struct Window {
-    started: Instant,
-    count: u32,
+    budgets: Arc<Budgets>,
 }
 
 /// What the limiter decided for one request.
 pub struct Decision {
     pub allowed: bool,
     pub remaining: u32,
+    /// Until the next request would be allowed (refused), or the full budget is back (allowed).
     pub reset_after: Duration,
 }
 
 impl RateLimiter {
+    /// `limit` requests a minute per client (at least 1).
     pub fn new(limit: u32, trusted_proxies: Vec<IpAddr>) -> Self {
+        let limit = NonZeroU32::new(limit).unwrap_or(NonZeroU32::MIN);
+        Self::with_quota(Quota::per_minute(limit), trusted_proxies)
+    }
+
+    fn with_quota(quota: Quota, trusted_proxies: Vec<IpAddr>) -> Self {
+        let budgets = Arc::new(Gcra::keyed(quota).with_middleware::<StateInformationMiddleware>());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&budgets);
+            runtime.spawn(async move {
+                let mut every = tokio::time::interval(Duration::from_secs(60));
+                loop {
+                    every.tick().await;
+                    let Some(budgets) = weak.upgrade() else {
+                        return;
+                    };
+                    budgets.retain_recent();
+                    budgets.shrink_to_fit();
+                }
+            });
+        }
         Self {
-            limit,
+            limit: quota.burst_size().get(),
+            refill: quota.replenish_interval(),
             only: None,
             trusted_proxies: Arc::new(trusted_proxies),
-            windows: Arc::default(),
+            budgets,
         }
     }
 
@@ -67,35 +92,21 @@ impl RateLimiter {
         }
     }
 
-    pub fn check(&self, ip: IpAddr, now: Instant) -> Decision {
-        let ip = client_of(ip);
-        let mut windows = self.windows.lock().expect("rate limiter lock poisoned");
-        if windows.len() > 10_000 {
-            windows.retain(|_, w| now.duration_since(w.started) < WINDOW);
-        }
-        let window = windows.entry(ip).or_insert(Window {
-            started: now,
-            count: 0,
-        });
-        if now.duration_since(window.started) >= WINDOW {
-            *window = Window {
-                started: now,
-                count: 0,
-            };
-        }
-        let reset_after = WINDOW.saturating_sub(now.duration_since(window.started));
-        if window.count >= self.limit {
-            return Decision {
+    pub fn check(&self, ip: IpAddr) -> Decision {
+        match self.budgets.check_key(&client_of(ip)) {
+            Ok(state) => {
+                let remaining = state.remaining_burst_capacity();
+                Decision {
+                    allowed: true,
+                    remaining,
+                    reset_after: self.refill * (self.limit - remaining),
+                }
+            }
+            Err(refused) => Decision {
                 allowed: false,
                 remaining: 0,
-                reset_after,
-            };
-        }
-        window.count += 1;
-        Decision {
-            allowed: true,
-            remaining: self.limit - window.count,
-            reset_after,
+                reset_after: refused.wait_time_from(self.budgets.clock().now()),
+            },
         }
     }
 }
@@ -123,10 +134,15 @@ impl Step for RateLimiter {
         let Some(ip) = client_ip(&req, &self.trusted_proxies) else {
             return next.call(req).await.map(IntoResponse::into_response);
         };
-        let decision = self.check(ip, Instant::now());
+        let decision = self.check(ip);
         let limit = self.limit.to_string();
         let remaining = decision.remaining.to_string();
-        let reset = decision.reset_after.as_secs().max(1).to_string();
+        let reset = decision
+            .reset_after
+            .as_secs_f64()
+            .ceil()
+            .max(1.0)
+            .to_string();
         let mut response = if decision.allowed {
             next.call(req).await?.into_response()
         } else {
@@ -157,35 +173,53 @@ impl Step for RateLimiter {
 mod tests {
     use super::*;
 
+    /// A budget of `burst` that refills one request every 50 ms.
+    fn quick(burst: u32) -> RateLimiter {
+        let quota = Quota::with_period(Duration::from_millis(50))
+            .unwrap()
+            .allow_burst(NonZeroU32::new(burst).unwrap());
+        RateLimiter::with_quota(quota, vec![])
+    }
+
     #[test]
-    fn the_limit_plus_one_is_refused_until_the_window_ends() {
-        let limiter = RateLimiter::new(3, vec![]);
+    fn the_limit_plus_one_is_refused_until_a_share_comes_back() {
+        let limiter = quick(3);
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let start = Instant::now();
         for expected_remaining in [2, 1, 0] {
-            let d = limiter.check(ip, start);
+            let d = limiter.check(ip);
             assert!(d.allowed);
             assert_eq!(d.remaining, expected_remaining);
         }
-        assert!(!limiter.check(ip, start).allowed);
-        assert!(limiter.check("10.0.0.2".parse().unwrap(), start).allowed);
-        assert!(limiter.check(ip, start + WINDOW).allowed);
+        let refused = limiter.check(ip);
+        assert!(!refused.allowed);
+        assert!(refused.reset_after <= Duration::from_millis(50));
+        assert!(limiter.check("10.0.0.2".parse().unwrap()).allowed);
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(limiter.check(ip).allowed);
+    }
+
+    #[test]
+    fn a_minute_limit_is_a_burst_of_it() {
+        let limiter = RateLimiter::new(100, vec![]);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let first = limiter.check(ip);
+        assert_eq!(first.remaining, 99);
+        assert_eq!(first.reset_after, Duration::from_millis(600));
     }
 
     #[test]
     fn an_ipv6_client_is_its_slash_64() {
-        let limiter = RateLimiter::new(2, vec![]);
-        let start = Instant::now();
+        let limiter = quick(2);
         for host in ["2001:db8:1:2::1", "2001:db8:1:2::2"] {
-            assert!(limiter.check(host.parse().unwrap(), start).allowed);
+            assert!(limiter.check(host.parse().unwrap()).allowed);
         }
         let same_64: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
-        assert!(!limiter.check(same_64, start).allowed);
+        assert!(!limiter.check(same_64).allowed);
         let next_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert!(limiter.check(next_64, start).allowed);
+        assert!(limiter.check(next_64).allowed);
         // An IPv4 client reached over IPv6 is the IPv4 client.
-        let v4 = RateLimiter::new(1, vec![]);
-        assert!(v4.check("192.0.2.1".parse().unwrap(), start).allowed);
-        assert!(!v4.check("::ffff:192.0.2.1".parse().unwrap(), start).allowed);
+        let v4 = quick(1);
+        assert!(v4.check("192.0.2.1".parse().unwrap()).allowed);
+        assert!(!v4.check("::ffff:192.0.2.1".parse().unwrap()).allowed);
     }
 }

@@ -11,27 +11,67 @@ pub mod stock;
 
 use crate::{Job, RetryPolicy};
 
+/// Every job type, the one list of them: calls `$then!` with their paths. The worker registers
+/// a handler for each (and does not compile without one); the cron table may name each.
+/// Adding a job type is a line here and its handler.
+#[macro_export]
+macro_rules! with_every_job {
+    ($then:ident) => {
+        $then!(
+            $crate::families::noop::Noop,
+            $crate::families::maintenance::PruneJobs,
+            $crate::families::provisioning::ProvisionTenant,
+            $crate::families::email::SendEmail,
+            $crate::families::email::RequestPasswordReset,
+            $crate::families::abandoned_cart::FindAbandonedCarts,
+            $crate::families::abandoned_cart::RemindAbandonedCart,
+            $crate::families::stock::CheckStock,
+            $crate::families::stock::SweepStock,
+        )
+    };
+}
+
+/// Every queue, one per job type.
+pub const QUEUES: &[&str] = {
+    macro_rules! queues {
+        ($($job:path),* $(,)?) => { &[$(<$job as Job>::QUEUE),*] };
+    }
+    with_every_job!(queues)
+};
+
 /// Checks that `payload` is a valid payload for the job type named `queue`, and gives the
 /// type's retry policy. The cron table names jobs this way.
 pub fn check_payload(queue: &str, payload: &serde_json::Value) -> Result<RetryPolicy, String> {
-    fn check<J: Job>(payload: &serde_json::Value) -> Result<RetryPolicy, String> {
-        serde_json::from_value::<J>(payload.clone())
-            .map(|_| J::RETRY)
-            .map_err(|e| format!("payload does not fit `{}`: {e}", J::QUEUE))
+    macro_rules! check {
+        ($($job:path),* $(,)?) => {
+            $(
+                if queue == <$job as Job>::QUEUE {
+                    return serde_json::from_value::<$job>(payload.clone())
+                        .map(|_| <$job as Job>::RETRY)
+                        .map_err(|e| format!("payload does not fit `{queue}`: {e}"));
+                }
+            )*
+        };
     }
-    match queue {
-        noop::Noop::QUEUE => check::<noop::Noop>(payload),
-        maintenance::PruneJobs::QUEUE => check::<maintenance::PruneJobs>(payload),
-        abandoned_cart::FindAbandonedCarts::QUEUE => {
-            check::<abandoned_cart::FindAbandonedCarts>(payload)
-        }
-        stock::SweepStock::QUEUE => check::<stock::SweepStock>(payload),
-        other => Err(format!(
-            "unknown job `{other}`; known: {}, {}, {}, {}",
-            noop::Noop::QUEUE,
-            maintenance::PruneJobs::QUEUE,
-            abandoned_cart::FindAbandonedCarts::QUEUE,
-            stock::SweepStock::QUEUE,
-        )),
+    with_every_job!(check);
+    Err(format!(
+        "unknown job `{queue}`; known: {}",
+        QUEUES.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_queue_is_named_once() {
+        let mut queues = QUEUES.to_vec();
+        queues.sort_unstable();
+        queues.dedup();
+        assert_eq!(queues.len(), QUEUES.len());
+        assert!(check_payload(noop::Noop::QUEUE, &serde_json::json!({})).is_ok());
+        let unknown = check_payload("nope.nothing", &serde_json::json!({})).unwrap_err();
+        assert!(unknown.contains("email.send"), "{unknown}");
     }
 }
