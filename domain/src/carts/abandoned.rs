@@ -1,9 +1,9 @@
 //! Abandoned carts: finding carts a shopper left, and reminding them once.
 //!
-//! A cart is abandoned when it is open (not ordered, merged or expired), has lines and a known
-//! email, has not changed for the idle time, and was never reminded. The reminder claims the
-//! cart (`reminded_at`) and queues its email in one transaction, so it goes out once however
-//! often the job runs, and never for a cart that has become an order.
+//! A cart is abandoned when it is open (not merged or expired), has lines and a known email, has
+//! not changed for the idle time, and was never reminded. The reminder claims the cart
+//! (`reminded_at`) and queues its email in one transaction, so it goes out once however often
+//! the job runs. Only an open cart is reminded, so checkout will only have to close it.
 
 use std::time::Duration;
 
