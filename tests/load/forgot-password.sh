@@ -24,7 +24,7 @@ BASE="http://127.0.0.1:$PORT"
 DIR=$(mktemp -d /tmp/cartwheel-forgot.XXXXXX)
 export CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 RUST_LOG=warn \
   CARTWHEEL_DEMO_SHOP=true CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123
-start() { (cd "$DIR" && "$BIN" "$1" >>"$DIR/cartwheel.log" 2>&1) & PID=$!; }
+start() { (cd "$DIR" && exec "$BIN" "$1" >>"$DIR/cartwheel.log" 2>&1) & PID=$!; }
 PID=
 trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null; rm -rf "$DIR"' EXIT
 ready() {

@@ -278,13 +278,11 @@ impl FindWithRole for sea_orm::Select<users::Entity> {
         self,
         db: &C,
     ) -> Result<Option<UserWithRole>, DbErr> {
-        let Some(user) = self.one(db).await? else {
+        // One statement: the user joined to their role.
+        let Some((user, role)) = self.find_also_related(roles::Entity).one(db).await? else {
             return Ok(None);
         };
-        let role = roles::Entity::find_by_id(user.role_id)
-            .one(db)
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound(format!("role {}", user.role_id)))?;
+        let role = role.ok_or_else(|| DbErr::RecordNotFound(format!("role {}", user.role_id)))?;
         Ok(Some(UserWithRole { user, role }))
     }
 }
