@@ -105,7 +105,7 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
     )
     .await?;
 
-    let latency = if db.get_database_backend() == DatabaseBackend::Postgres {
+    let latency = if db.get_database_backend() == DatabaseBackend::Postgres && latency_samples > 0 {
         Some(pickup_latency(&db, latency_samples).await?)
     } else {
         None

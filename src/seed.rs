@@ -55,7 +55,7 @@ pub async fn catalog(
     let tenant = tenants::find_by_slug(&db, slug)
         .await?
         .context("the shop exists now")?;
-    if tenant.status != Status::Ready.as_str() {
+    if tenant.status != Status::Ready {
         // Seeding runs the provisioning job's own steps right here (it is idempotent).
         provisioning::provision(&db, tenant.id)
             .await

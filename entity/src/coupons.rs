@@ -9,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Uuid,
     pub code: String,
-    pub kind: String,
+    pub kind: Kind,
     pub value: i64,
     pub min_subtotal: Option<i64>,
     pub starts_at: Option<DateTimeUtc>,
@@ -18,6 +18,22 @@ pub struct Model {
     pub max_uses_per_customer: Option<i32>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+}
+
+/// What a coupon's `value` means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "lowercase"
+)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
+pub enum Kind {
+    /// Whole percent off the subtotal.
+    Percent,
+    /// Minor units off the subtotal.
+    Fixed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

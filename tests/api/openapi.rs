@@ -40,6 +40,36 @@ async fn serves_the_openapi_document_with_error_responses() {
             paths.keys()
         );
     }
+    // Stored enums are documented with their values, in answers as in requests.
+    let schemas = &spec["components"]["schemas"];
+    for (schema, field, values) in [
+        ("CouponView", "kind", vec!["percent", "fixed"]),
+        ("CouponRequest", "kind", vec!["percent", "fixed"]),
+        (
+            "TenantView",
+            "status",
+            vec![
+                "PENDING",
+                "CREATING_TENANT",
+                "SEEDING_DATA",
+                "CONFIGURING",
+                "READY",
+                "FAILED",
+            ],
+        ),
+    ] {
+        let property = &schemas[schema]["properties"][field];
+        let reference = property["$ref"]
+            .as_str()
+            .or_else(|| property["allOf"][0]["$ref"].as_str())
+            .unwrap_or_else(|| panic!("{schema}.{field} is no enum: {property}"));
+        let name = reference.trim_start_matches("#/components/schemas/");
+        assert_eq!(
+            schemas[name]["enum"],
+            serde_json::json!(values),
+            "{schema}.{field}"
+        );
+    }
     // Every API operation documents its errors as problem+json; admin ones need a token.
     for (path, operations) in paths.iter().filter(|(p, _)| p.starts_with("/api/v1/")) {
         if path == "/api/v1/openapi.json" {

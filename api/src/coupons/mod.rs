@@ -1,7 +1,7 @@
 //! Managing coupons (admin).
 
 use cartwheel_domain::accounts::roles::Permission;
-use cartwheel_domain::coupons::{self, CouponInput};
+use cartwheel_domain::coupons::{self, CouponInput, Kind};
 use cartwheel_entity::coupons::Model as Coupon;
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -28,7 +28,7 @@ struct CouponRequest {
     #[oai(validator(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     code: String,
     /// `percent` (value in whole percent, at most 100) or `fixed` (value in minor units).
-    kind: CouponKind,
+    kind: Kind,
     #[oai(validator(minimum(value = "1"), maximum(value = "100000000000")))]
     value: i64,
     #[oai(
@@ -48,25 +48,6 @@ struct CouponRequest {
     active: bool,
 }
 
-/// What a coupon's `value` means.
-#[derive(poem_openapi::Enum, Clone, Copy)]
-#[oai(rename_all = "lowercase")]
-enum CouponKind {
-    /// Whole percent off the subtotal.
-    Percent,
-    /// Minor units off the subtotal.
-    Fixed,
-}
-
-impl CouponKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            CouponKind::Percent => "percent",
-            CouponKind::Fixed => "fixed",
-        }
-    }
-}
-
 fn yes() -> bool {
     true
 }
@@ -76,7 +57,7 @@ fn yes() -> bool {
 struct CouponView {
     id: uuid::Uuid,
     code: String,
-    kind: String,
+    kind: Kind,
     value: i64,
     #[oai(nullable)]
     min_subtotal: Option<i64>,
@@ -116,7 +97,7 @@ struct CouponList {
 fn input(b: CouponRequest) -> CouponInput {
     CouponInput {
         code: b.code,
-        kind: b.kind.as_str().to_string(),
+        kind: b.kind,
         value: b.value,
         min_subtotal: b.min_subtotal,
         starts_at: b.starts_at,

@@ -50,7 +50,7 @@ struct ProvisionRequest {
 struct ProvisionAccepted {
     tenant_id: uuid::Uuid,
     /// PENDING: the job is queued.
-    status: String,
+    status: Status,
     /// Where to poll for progress.
     status_url: String,
 }
@@ -58,8 +58,7 @@ struct ProvisionAccepted {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct ProvisionStatus {
-    /// PENDING, CREATING_TENANT, SEEDING_DATA, CONFIGURING, READY or FAILED.
-    status: String,
+    status: Status,
     /// 0–100.
     progress: i32,
     /// A rough estimate; absent once it has failed.
@@ -159,7 +158,7 @@ impl ProvisioningApi {
         .await?;
         Ok(ProvisionResponse::Accepted(Json(ProvisionAccepted {
             tenant_id: accepted.tenant_id,
-            status: Status::Pending.as_str().into(),
+            status: Status::Pending,
             status_url: format!("/api/v1/provision/{}/status", accepted.tenant_id),
         })))
     }
@@ -181,11 +180,12 @@ impl ProvisioningApi {
                     tenant_id.0
                 )))
             })?;
-        let status = Status::parse(&tenant.status).unwrap_or(Status::Pending);
         Ok(Json(ProvisionStatus {
-            status: status.as_str().into(),
+            status: tenant.status,
             progress: tenant.progress,
-            estimated_seconds_remaining: status.estimated_seconds_remaining(),
+            estimated_seconds_remaining: cartwheel_domain::tenants::estimated_seconds_remaining(
+                tenant.status,
+            ),
             error: tenant.failure,
         }))
     }

@@ -25,7 +25,7 @@ impl TenantCache {
 
     /// Remembers a tenant that is ready; one still being set up changes too often.
     pub fn put(&self, tenant: &tenants::Model) {
-        if tenant.status != cartwheel_domain::tenants::Status::Ready.as_str() {
+        if tenant.status != cartwheel_domain::tenants::Status::Ready {
             return;
         }
         let mut entries = self.entries.lock().unwrap();

@@ -29,8 +29,8 @@ struct TenantView {
     /// Absent until the shop is provisioned.
     #[oai(nullable)]
     currency: Option<String>,
-    /// PENDING … READY while provisioning; see `/api/v1/provision/{tenantId}/status`.
-    status: String,
+    /// READY once provisioned; see `/api/v1/provision/{tenantId}/status` before.
+    status: cartwheel_domain::tenants::Status,
 }
 
 #[derive(ApiResponse)]

@@ -12,13 +12,12 @@ use uuid::Uuid;
 use crate::catalog::{CatalogError, unique_conflict};
 use crate::validation::FieldProblem;
 
-pub const PERCENT: &str = "percent";
-pub const FIXED: &str = "fixed";
+pub use cartwheel_entity::coupons::Kind;
 
 pub struct CouponInput {
     pub code: String,
-    /// `percent` (value in whole percent, 1–100) or `fixed` (value in minor units).
-    pub kind: String,
+    /// Percent: `value` in whole percent, 1–100; fixed: `value` in minor units.
+    pub kind: Kind,
     pub value: i64,
     pub min_subtotal: Option<i64>,
     pub starts_at: Option<DateTime<Utc>>,
@@ -174,10 +173,9 @@ pub async fn rejection<C: ConnectionTrait>(
 /// The discount on `subtotal`: a percent rounded half up, or a fixed amount, never more than
 /// the subtotal.
 pub fn discount(coupon: &coupons::Model, subtotal: i64) -> Result<i64, crate::money::Overflow> {
-    let raw = if coupon.kind == PERCENT {
-        crate::money::share(subtotal, coupon.value, 100)?
-    } else {
-        coupon.value
+    let raw = match coupon.kind {
+        Kind::Percent => crate::money::share(subtotal, coupon.value, 100)?,
+        Kind::Fixed => coupon.value,
     };
     Ok(raw.clamp(0, subtotal.max(0)))
 }
@@ -197,13 +195,14 @@ fn validate(mut input: CouponInput) -> Result<CouponInput, CatalogError> {
             "must be 1 to 64 letters, digits, '-' or '_'",
         ));
     }
-    match input.kind.as_str() {
-        PERCENT if !(1..=100).contains(&input.value) => {
+    match input.kind {
+        Kind::Percent if !(1..=100).contains(&input.value) => {
             problems.push(FieldProblem::new("value", "a percent must be 1 to 100"))
         }
-        FIXED if input.value < 1 => problems.push(FieldProblem::new("value", "must be positive")),
-        PERCENT | FIXED => {}
-        _ => problems.push(FieldProblem::new("kind", "must be `percent` or `fixed`")),
+        Kind::Fixed if input.value < 1 => {
+            problems.push(FieldProblem::new("value", "must be positive"))
+        }
+        Kind::Percent | Kind::Fixed => {}
     }
     if input.min_subtotal.is_some_and(|m| m < 0) {
         problems.push(FieldProblem::new("minSubtotal", "must not be negative"));
@@ -233,12 +232,12 @@ fn validate(mut input: CouponInput) -> Result<CouponInput, CatalogError> {
 mod tests {
     use super::*;
 
-    fn coupon(kind: &str, value: i64) -> coupons::Model {
+    fn coupon(kind: Kind, value: i64) -> coupons::Model {
         coupons::Model {
             id: Uuid::nil(),
             tenant_id: Uuid::nil(),
             code: "X".into(),
-            kind: kind.into(),
+            kind,
             value,
             min_subtotal: None,
             starts_at: None,
@@ -252,9 +251,9 @@ mod tests {
 
     #[test]
     fn discounts_round_half_up_and_never_exceed_the_subtotal() {
-        assert_eq!(discount(&coupon(PERCENT, 10), 1005), Ok(101)); // 100.5 → 101
-        assert_eq!(discount(&coupon(PERCENT, 10), 1004), Ok(100));
-        assert_eq!(discount(&coupon(FIXED, 500), 300), Ok(300));
-        assert_eq!(discount(&coupon(PERCENT, 100), 999), Ok(999));
+        assert_eq!(discount(&coupon(Kind::Percent, 10), 1005), Ok(101)); // 100.5 → 101
+        assert_eq!(discount(&coupon(Kind::Percent, 10), 1004), Ok(100));
+        assert_eq!(discount(&coupon(Kind::Fixed, 500), 300), Ok(300));
+        assert_eq!(discount(&coupon(Kind::Percent, 100), 999), Ok(999));
     }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::accounts::{password, users};
 use crate::emails::{self, NewEmail, Template};
-use crate::tenants::Status;
+use crate::tenants::{Status, progress};
 use crate::validation::FieldProblem;
 use crate::{defaults, tenants as tenant_queries};
 
@@ -112,8 +112,8 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
             id: Set(tenant_id),
             slug: Set(domain.clone()),
             name: Set(business_name),
-            status: Set(Status::Pending.as_str().to_string()),
-            progress: Set(Status::Pending.progress()),
+            status: Set(Status::Pending),
+            progress: Set(progress(Status::Pending)),
             failure: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -223,7 +223,7 @@ pub async fn provision(
     let tenant = tenant_queries::find(db, tenant_id)
         .await?
         .ok_or(ProvisionError::Missing(tenant_id))?;
-    if tenant.status == Status::Ready.as_str() {
+    if tenant.status == Status::Ready {
         return Ok(Outcome::AlreadyReady);
     }
     let signup = tenant_signups::Entity::find_by_id(tenant_id)
@@ -268,10 +268,10 @@ pub async fn provision(
     let txn = crate::transaction::begin(db).await?;
     // Only the run that flips the status sends the email.
     let flipped = tenants::Entity::update_many()
-        .col_expr(tenants::Column::Status, Expr::value(Status::Ready.as_str()))
+        .col_expr(tenants::Column::Status, Expr::value(Status::Ready))
         .col_expr(
             tenants::Column::Progress,
-            Expr::value(Status::Ready.progress()),
+            Expr::value(progress(Status::Ready)),
         )
         .col_expr(
             tenants::Column::Failure,
@@ -279,7 +279,7 @@ pub async fn provision(
         )
         .col_expr(tenants::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
         .filter(tenants::Column::Id.eq(tenant_id))
-        .filter(tenants::Column::Status.ne(Status::Ready.as_str()))
+        .filter(tenants::Column::Status.ne(Status::Ready))
         .exec(&txn)
         .await?
         .rows_affected
@@ -327,7 +327,7 @@ async fn set_status<C: ConnectionTrait>(
     failure: Option<&str>,
 ) -> Result<(), DbErr> {
     let mut update = tenants::Entity::update_many()
-        .col_expr(tenants::Column::Status, Expr::value(status.as_str()))
+        .col_expr(tenants::Column::Status, Expr::value(status))
         .col_expr(
             tenants::Column::Failure,
             Expr::value(failure.map(str::to_string)),
@@ -335,11 +335,11 @@ async fn set_status<C: ConnectionTrait>(
         .col_expr(tenants::Column::UpdatedAt, Expr::value(chrono::Utc::now()));
     // A failure keeps the progress reached, so the client sees how far it got.
     if status != Status::Failed {
-        update = update.col_expr(tenants::Column::Progress, Expr::value(status.progress()));
+        update = update.col_expr(tenants::Column::Progress, Expr::value(progress(status)));
     }
     update
         .filter(tenants::Column::Id.eq(tenant_id))
-        .filter(tenants::Column::Status.ne(Status::Ready.as_str()))
+        .filter(tenants::Column::Status.ne(Status::Ready))
         .exec(db)
         .await?;
     Ok(())
