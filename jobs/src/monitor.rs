@@ -7,8 +7,11 @@ use uuid::Uuid;
 
 use crate::dialect::{Dialect, dialect, placeholder};
 
-/// A job's state as admins see it, derived from apalis's status, attempts and run_at.
+/// A job's state as admins see it, derived from apalis's status, attempts and run_at. Its
+/// names are `as_str`'s (the document's too, with the `openapi` feature).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
 pub enum JobState {
     /// Waiting to run now.
     Pending,

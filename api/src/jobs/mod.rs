@@ -48,8 +48,7 @@ struct QueueList {
 struct JobView {
     id: String,
     queue: String,
-    /// pending, scheduled, running, retrying, succeeded, dead or cancelled.
-    state: String,
+    state: JobState,
     attempts: i32,
     max_attempts: i32,
     priority: i32,
@@ -165,7 +164,7 @@ impl From<JobRecord> for JobView {
         JobView {
             id: j.id,
             queue: j.queue,
-            state: j.state.as_str().into(),
+            state: j.state,
             attempts: j.attempts,
             max_attempts: j.max_attempts,
             priority: j.priority,
@@ -179,25 +178,6 @@ impl From<JobRecord> for JobView {
             payload: j.payload,
         }
     }
-}
-
-/// A job's state, as the list filters it.
-#[derive(poem_openapi::Enum, Clone, Copy)]
-#[oai(rename_all = "lowercase")]
-enum JobStateParam {
-    /// Waiting to run now.
-    Pending,
-    /// Waiting for its `run_at`.
-    Scheduled,
-    /// Fetched by a worker.
-    Running,
-    /// Failed, with attempts left; waits for its backoff.
-    Retrying,
-    Succeeded,
-    /// Out of attempts, or failed permanently.
-    Dead,
-    /// Cancelled by an admin before it ran.
-    Cancelled,
 }
 
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::Jobs")]
@@ -225,7 +205,7 @@ impl JobsApi {
         state: Data<&AppState>,
         /// Queue name, e.g. `email.send`.
         queue: Query<Option<String>>,
-        #[oai(name = "state")] job_state: Query<Option<JobStateParam>>,
+        #[oai(name = "state")] job_state: Query<Option<JobState>>,
         tenant: Query<Option<uuid::Uuid>>,
         #[oai(
             default = "default_page",
@@ -238,18 +218,9 @@ impl JobsApi {
         )]
         limit: Query<u64>,
     ) -> Result<Json<JobList>, JobsError> {
-        let job_state = job_state.0.map(|s| match s {
-            JobStateParam::Pending => JobState::Pending,
-            JobStateParam::Scheduled => JobState::Scheduled,
-            JobStateParam::Running => JobState::Running,
-            JobStateParam::Retrying => JobState::Retrying,
-            JobStateParam::Succeeded => JobState::Succeeded,
-            JobStateParam::Dead => JobState::Dead,
-            JobStateParam::Cancelled => JobState::Cancelled,
-        });
         let filter = JobFilter {
             queue: queue.0,
-            state: job_state,
+            state: job_state.0,
             // A tenant admin sees only their own tenant's jobs, whatever they ask for.
             tenant_id: auth.0.tenant_scope().or(tenant.0),
         };
@@ -340,4 +311,18 @@ fn default_page() -> u64 {
 
 fn default_limit() -> u64 {
     20
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::JobState;
+
+    #[test]
+    fn the_document_names_job_states_as_the_queries_do() {
+        for state in JobState::ALL {
+            assert_eq!(state.to_json(), Some(serde_json::json!(state.as_str())));
+        }
+    }
 }

@@ -175,19 +175,6 @@ impl From<CatalogError> for StoreError {
     }
 }
 
-/// The order of a product list.
-#[derive(poem_openapi::Enum, Clone, Copy, Default)]
-#[oai(rename_all = "snake_case")]
-enum SortParam {
-    /// The shop's own order, then name.
-    #[default]
-    DisplayOrder,
-    PriceAsc,
-    PriceDesc,
-    Name,
-    Newest,
-}
-
 #[OpenApi(prefix_path = "/api/v1/store", tag = "ApiTags::Store")]
 impl StoreApi {
     /// Published products with price and availability. `category` includes its sub-categories;
@@ -210,20 +197,13 @@ impl StoreApi {
             validator(minimum(value = "1"), maximum(value = "100"))
         )]
         limit: Query<u64>,
-        #[oai(default)] sort: Query<SortParam>,
+        #[oai(default)] sort: Query<Sort>,
     ) -> Result<Json<ProductList>, StoreError> {
-        let sort = match sort.0 {
-            SortParam::DisplayOrder => Sort::DisplayOrder,
-            SortParam::PriceAsc => Sort::PriceAsc,
-            SortParam::PriceDesc => Sort::PriceDesc,
-            SortParam::Name => Sort::Name,
-            SortParam::Newest => Sort::Newest,
-        };
         let query = ProductQuery {
             // An empty parameter (`?category=`) filters nothing, as if it were absent.
             category: category.0.filter(|c| !c.is_empty()),
             search: search.0.filter(|s| !s.is_empty()),
-            sort,
+            sort: sort.0,
             page: page.0,
             limit: limit.0,
         };

@@ -17,9 +17,13 @@ use super::CatalogError;
 use super::items::ItemDetail;
 use crate::validation::FieldProblem;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The order of a product list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
+#[cfg_attr(feature = "openapi", oai(rename_all = "snake_case"))]
 pub enum Sort {
     /// The shop's own order, then name.
+    #[default]
     DisplayOrder,
     PriceAsc,
     PriceDesc,
