@@ -13,11 +13,25 @@ pub struct Model {
     /// SHA-256 of the storefront session a guest cart was opened for, if any.
     pub session_hash: Option<String>,
     pub coupon_id: Option<Uuid>,
-    pub status: String,
+    pub status: Status,
     pub reminded_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+}
+
+/// Whether a cart still takes changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "lowercase"
+)]
+pub enum Status {
+    /// The shopper's cart (until it expires).
+    Open,
+    /// Its lines went into the customer's cart at login; closed.
+    Merged,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

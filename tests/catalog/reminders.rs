@@ -111,17 +111,17 @@ async fn an_abandoned_cart_gets_one_reminder_and_no_other_cart_gets_any() {
     let left = filled_cart(&app, shop, &tea, 2, Some("Left@Example.com")).await;
     let anonymous = filled_cart(&app, shop, &tea, 1, None).await;
     let empty = filled_cart(&app, shop, &tea, 0, Some("empty@example.com")).await;
-    let ordered = filled_cart(&app, shop, &tea, 1, Some("ordered@example.com")).await;
+    let closed = filled_cart(&app, shop, &tea, 1, Some("closed@example.com")).await;
     let recent = filled_cart(&app, shop, &tea, 1, Some("recent@example.com")).await;
-    for id in [&left, &anonymous, &empty, &ordered] {
+    for id in [&left, &anonymous, &empty, &closed] {
         age(&app, id, 5).await;
     }
     age(&app, &recent, 3).await;
-    // Checkout (a later issue) turns the cart into an order this way.
+    // A closed cart (merged at login; checkout will close carts too) is never reminded.
     use sea_orm::ConnectionTrait;
     app.db
         .execute_unprepared(&format!(
-            "UPDATE carts SET status = 'ordered' WHERE id = '{ordered}'"
+            "UPDATE carts SET status = 'merged' WHERE id = '{closed}'"
         ))
         .await
         .unwrap();

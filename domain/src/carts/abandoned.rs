@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{CartError, OPEN, view};
+use super::{CartError, Status, view};
 use crate::emails::{self, NewEmail, Template};
 
 /// At most this many carts per scan; the next scan finds the rest.
@@ -110,7 +110,7 @@ pub async fn remind(
 fn abandoned<Q: QueryFilter>(query: Q, idle: Duration, now: DateTime<Utc>) -> Q {
     let idle_since = now - chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX);
     query
-        .filter(carts::Column::Status.eq(OPEN))
+        .filter(carts::Column::Status.eq(Status::Open))
         .filter(carts::Column::RemindedAt.is_null())
         .filter(carts::Column::Email.is_not_null())
         .filter(carts::Column::UpdatedAt.lt(idle_since))
@@ -138,7 +138,7 @@ pub async fn set_email(
         .filter(carts::Column::Id.eq(key.id))
         .filter(carts::Column::TenantId.eq(key.tenant_id))
         .filter(key.held())
-        .filter(carts::Column::Status.eq(OPEN))
+        .filter(carts::Column::Status.eq(Status::Open))
         .filter(carts::Column::ExpiresAt.gt(Utc::now()))
         .exec(db)
         .await?

@@ -9,7 +9,7 @@ use std::time::Duration;
 use cartwheel_entity::{cart_lines, carts, coupons, items, listings, tax_rates};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use crate::coupons as coupon_rules;
 use crate::money;
 use crate::validation::FieldProblem;
 
-pub const OPEN: &str = "open";
+pub use cartwheel_entity::carts::Status;
 
 /// While a cart's lines change quickly, its last change (which its expiry and abandoned-cart
 /// idle time count from) is recorded at most this often: a burst of adds to one cart then
@@ -179,7 +179,7 @@ pub async fn open(
                     .one(db)
                     .await?;
                 if let Some(cart) = bound {
-                    if cart.status == OPEN && cart.expires_at > Utc::now() {
+                    if cart.status == Status::Open && cart.expires_at > Utc::now() {
                         return Ok((view(db, cart).await?, false));
                     }
                     // Merged, checked out or expired: the session starts a new cart.
@@ -226,7 +226,7 @@ async fn insert<C: ConnectionTrait>(
         email: Set(customer.map(|c| c.email.clone())),
         session_hash: Set(session_hash),
         coupon_id: Set(None),
-        status: Set(OPEN.into()),
+        status: Set(Status::Open),
         reminded_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -397,7 +397,7 @@ async fn change(
                 quantity.into(),
                 key.tenant_id.into(),
                 Utc::now().into(),
-                OPEN.into(),
+                Status::Open.to_value().into(),
                 key.customer_id.into(),
             ],
         ))
@@ -504,7 +504,7 @@ async fn find_open<C: ConnectionTrait>(db: &C, key: CartKey) -> Result<carts::Mo
     carts::Entity::find_by_id(key.id)
         .filter(carts::Column::TenantId.eq(key.tenant_id))
         .filter(key.held())
-        .filter(carts::Column::Status.eq(OPEN))
+        .filter(carts::Column::Status.eq(Status::Open))
         .filter(carts::Column::ExpiresAt.gt(Utc::now()))
         .one(db)
         .await?
@@ -598,8 +598,6 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
     })
 }
 
-pub const MERGED: &str = "merged";
-
 /// The customer's newest open cart, if any.
 pub async fn customer_cart<C: ConnectionTrait>(
     db: &C,
@@ -609,7 +607,7 @@ pub async fn customer_cart<C: ConnectionTrait>(
     Ok(carts::Entity::find()
         .filter(carts::Column::TenantId.eq(tenant_id))
         .filter(carts::Column::CustomerId.eq(customer_id))
-        .filter(carts::Column::Status.eq(OPEN))
+        .filter(carts::Column::Status.eq(Status::Open))
         .filter(carts::Column::ExpiresAt.gt(Utc::now()))
         .order_by_desc(carts::Column::UpdatedAt)
         .one(db)
@@ -705,7 +703,7 @@ pub async fn merge_into_customer(
         }
     }
     let mut merged_away: carts::ActiveModel = anonymous.clone().into();
-    merged_away.status = Set(MERGED.into());
+    merged_away.status = Set(Status::Merged);
     merged_away.update(&txn).await?;
 
     let target = by_id(&txn, target_id).await?;
