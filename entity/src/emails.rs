@@ -9,12 +9,32 @@ pub struct Model {
     pub id: Uuid,
     pub tenant_id: Option<Uuid>,
     pub to_address: String,
-    pub template: String,
+    pub template: Template,
     pub context: Json,
     pub message_id: String,
     pub subject: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+}
+
+/// The emails Cartwheel sends; each has a subject, HTML and text template in the worker
+/// (`worker/templates/email/<name>.*`, named by the stored value).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(
+    rs_type = "String",
+    db_type = "String(StringLen::None)",
+    rename_all = "snake_case"
+)]
+pub enum Template {
+    StoreReady,
+    AdminPasswordReset,
+    UserInvitation,
+    CustomerWelcome,
+    CustomerPasswordReset,
+    CustomerAccountExists,
+    AbandonedCart,
+    BackInStock,
+    LowStockAlert,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,51 +7,7 @@ use cartwheel_jobs::{EnqueueError, NewJob};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
-/// The emails Cartwheel sends; each has an HTML and a text template in the worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Template {
-    StoreReady,
-    AdminPasswordReset,
-    UserInvitation,
-    CustomerWelcome,
-    CustomerPasswordReset,
-    CustomerAccountExists,
-    AbandonedCart,
-    BackInStock,
-    LowStockAlert,
-}
-
-impl Template {
-    pub fn name(self) -> &'static str {
-        match self {
-            Template::StoreReady => "store_ready",
-            Template::AdminPasswordReset => "admin_password_reset",
-            Template::UserInvitation => "user_invitation",
-            Template::CustomerWelcome => "customer_welcome",
-            Template::CustomerPasswordReset => "customer_password_reset",
-            Template::CustomerAccountExists => "customer_account_exists",
-            Template::AbandonedCart => "abandoned_cart",
-            Template::BackInStock => "back_in_stock",
-            Template::LowStockAlert => "low_stock_alert",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        [
-            Template::StoreReady,
-            Template::AdminPasswordReset,
-            Template::UserInvitation,
-            Template::CustomerWelcome,
-            Template::CustomerPasswordReset,
-            Template::CustomerAccountExists,
-            Template::AbandonedCart,
-            Template::BackInStock,
-            Template::LowStockAlert,
-        ]
-        .into_iter()
-        .find(|t| t.name() == name)
-    }
-}
+pub use cartwheel_entity::emails::Template;
 
 pub struct NewEmail {
     pub tenant_id: Option<Uuid>,
@@ -83,7 +39,7 @@ pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, 
         id: Set(id),
         tenant_id: Set(email.tenant_id),
         to_address: Set(email.to),
-        template: Set(email.template.name().to_string()),
+        template: Set(email.template),
         context: Set(email.context),
         message_id: Set(format!("<{}@cartwheel>", id.simple())),
         subject: Set(None),

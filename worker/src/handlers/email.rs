@@ -2,11 +2,11 @@
 //! the send of a stored email (rendered and sent, once).
 
 use anyhow::anyhow;
-use cartwheel_domain::emails::Template;
+
 use cartwheel_entity::emails;
 use cartwheel_jobs::families::email::{Account, RequestPasswordReset, SendEmail};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::handler::{Handler, JobContext, JobError};
 use crate::mail::{self, SendError};
@@ -24,9 +24,7 @@ impl Handler for SendEmail {
             tracing::info!(email_id = %email.id, "email was sent already");
             return Ok(());
         }
-        let template = Template::from_name(&email.template).ok_or_else(|| {
-            JobError::permanent(anyhow!("unknown email template `{}`", email.template))
-        })?;
+        let template = email.template.to_value();
         let mut context = match email.context.clone() {
             serde_json::Value::Object(map) => map,
             _ => serde_json::Map::new(),
@@ -43,10 +41,8 @@ impl Handler for SendEmail {
                 mail::tenant_url(&ctx.mail.settings.public_url, &tenant.slug).into(),
             );
         }
-        let rendered =
-            mail::render(template.name(), &serde_json::Value::Object(context)).map_err(|e| {
-                JobError::permanent(anyhow!("rendering `{}` failed: {e:#}", email.template))
-            })?;
+        let rendered = mail::render(&template, &serde_json::Value::Object(context))
+            .map_err(|e| JobError::permanent(anyhow!("rendering `{template}` failed: {e:#}")))?;
         let subject = rendered.subject.clone();
         let message = mail::build_message(
             &ctx.mail.settings.from,
@@ -72,7 +68,7 @@ impl Handler for SendEmail {
             .exec(&ctx.db)
             .await
             .map_err(JobError::retryable)?;
-        tracing::info!(email_id = %email.id, template = %email.template, "email sent");
+        tracing::info!(email_id = %email.id, %template, "email sent");
         Ok(())
     }
 }

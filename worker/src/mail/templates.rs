@@ -129,6 +129,16 @@ mod tests {
     }
 
     #[test]
+    fn every_stored_template_has_its_files() {
+        use sea_orm::{ActiveEnum, Iterable};
+        for template in cartwheel_entity::emails::Template::iter() {
+            let name = template.to_value();
+            let r = render(&name, &context()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!r.subject.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
     fn every_template_renders_with_its_links() {
         for (template, link) in [
             ("store_ready", "http://acme.localhost:8080/admin/login"),
