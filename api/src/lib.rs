@@ -10,6 +10,7 @@ pub mod defaults;
 pub mod health;
 pub mod jobs;
 pub mod json_body;
+pub mod locks;
 pub mod metrics;
 pub mod middleware;
 pub mod problem;

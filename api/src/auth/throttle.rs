@@ -40,7 +40,7 @@ impl AccountThrottle {
     /// A 429 saying when to retry if the account's budget is spent.
     pub fn check(&self, key: &Key) -> Result<(), ProblemJson> {
         let now = Instant::now();
-        let counts = self.counts.lock().expect("throttle lock poisoned");
+        let counts = crate::locks::lock(&self.counts);
         match counts.get(key) {
             Some((started, count)) if *count >= self.limit && now < *started + self.window => {
                 let wait = (*started + self.window - now).as_secs().max(1);
@@ -61,7 +61,7 @@ impl AccountThrottle {
     /// Counts one attempt against the account.
     pub fn spend(&self, key: &Key) {
         let now = Instant::now();
-        let mut counts = self.counts.lock().expect("throttle lock poisoned");
+        let mut counts = crate::locks::lock(&self.counts);
         if counts.len() > 100_000 {
             let window = self.window;
             counts.retain(|_, (started, _)| now < *started + window);
@@ -75,10 +75,7 @@ impl AccountThrottle {
 
     /// Forgets the account's attempts (after a successful login).
     pub fn clear(&self, key: &Key) {
-        self.counts
-            .lock()
-            .expect("throttle lock poisoned")
-            .remove(key);
+        crate::locks::lock(&self.counts).remove(key);
     }
 }
 

@@ -180,7 +180,7 @@ impl StoreCache {
     }
 
     fn lookup(&self, key: &Key) -> Lookup {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = crate::locks::lock(&self.inner);
         let generation = inner.generation(&key.0);
         let now = Instant::now();
         let Some(entry) = inner.entries.get_mut(key) else {
@@ -210,7 +210,7 @@ impl StoreCache {
     /// Computes the answer with `next` and keeps it if it is a 200 and no change to the tenant
     /// landed meanwhile.
     async fn fetch<E: Endpoint>(&self, next: &E, key: Key, req: Request) -> Result<Response> {
-        let generation = self.inner.lock().unwrap().generation(&key.0);
+        let generation = crate::locks::lock(&self.inner).generation(&key.0);
         let response = match next.call(req).await {
             Ok(response) => response.into_response(),
             Err(error) => {
@@ -249,7 +249,7 @@ impl StoreCache {
     }
 
     fn store(&self, key: Key, entry: Entry) {
-        let mut inner = self.inner.lock().unwrap();
+        let mut inner = crate::locks::lock(&self.inner);
         let current = inner.listening && entry.generation == inner.generation(&key.0);
         if !current || entry.body.len() > MAX_ENTRY_BYTES {
             inner.remove(&key);
@@ -259,12 +259,12 @@ impl StoreCache {
     }
 
     fn forget(&self, key: &Key) {
-        self.inner.lock().unwrap().remove(key);
+        crate::locks::lock(&self.inner).remove(key);
     }
 
     /// Drops the tenant's entries here and tells the other API processes to.
     async fn changed(&self, slug: &str) {
-        self.inner.lock().unwrap().invalidate(slug);
+        crate::locks::lock(&self.inner).invalidate(slug);
         let Some(db) = &self.notify else {
             return;
         };
@@ -323,7 +323,7 @@ impl Drop for Listener {
 async fn listen(pool: sqlx::PgPool, cache: Weak<Mutex<Inner>>) {
     let with_cache = |apply: &dyn Fn(&mut Inner)| match cache.upgrade() {
         Some(inner) => {
-            apply(&mut inner.lock().unwrap());
+            apply(&mut crate::locks::lock(&inner));
             true
         }
         None => false,

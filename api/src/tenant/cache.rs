@@ -1,26 +1,34 @@
 //! Ready tenants by slug, remembered for a moment: every request names its tenant, and a
 //! storefront page should not pay a database round trip to learn it.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cartwheel_entity::tenants;
 
 /// How long a tenant row is reused; a renamed or suspended shop shows within this.
 const TTL: Duration = Duration::from_secs(2);
-const MAX_ENTRIES: usize = 10_000;
+const MAX_ENTRIES: u64 = 10_000;
 
-#[derive(Clone, Default)]
+/// A `moka` cache: bounded, expiring, and safe to share without a lock a panic could poison.
+#[derive(Clone)]
 pub struct TenantCache {
-    entries: Arc<Mutex<HashMap<String, (Instant, tenants::Model)>>>,
+    entries: moka::sync::Cache<String, tenants::Model>,
+}
+
+impl Default for TenantCache {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(TTL)
+                .build(),
+        }
+    }
 }
 
 impl TenantCache {
     pub fn get(&self, slug: &str) -> Option<tenants::Model> {
-        let entries = self.entries.lock().unwrap();
-        let (at, tenant) = entries.get(slug)?;
-        (at.elapsed() < TTL).then(|| tenant.clone())
+        self.entries.get(slug)
     }
 
     /// Remembers a tenant that is ready; one still being set up changes too often.
@@ -28,10 +36,6 @@ impl TenantCache {
         if tenant.status != cartwheel_domain::tenants::Status::Ready {
             return;
         }
-        let mut entries = self.entries.lock().unwrap();
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, (at, _)| at.elapsed() < TTL);
-        }
-        entries.insert(tenant.slug.clone(), (Instant::now(), tenant.clone()));
+        self.entries.insert(tenant.slug.clone(), tenant.clone());
     }
 }
