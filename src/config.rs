@@ -1,5 +1,6 @@
 //! Settings from defaults, an optional `cartwheel.toml` and the environment (highest wins).
 
+use secrecy::{ExposeSecret, SecretString};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -17,14 +18,15 @@ pub enum LogFormat {
     Json,
 }
 
+/// Secrets (`SecretString`) never show in `Debug` or logs; `expose_secret()` where used.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub database_url: String,
+    pub database_url: SecretString,
     pub bind: SocketAddr,
     pub base_domain: String,
     pub rate_limit_per_minute: u32,
     pub trusted_proxies: Vec<IpAddr>,
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// How long an admin login token is valid.
     pub admin_token_ttl: Duration,
     /// An anonymous cart expires this long after its last change.
@@ -39,14 +41,14 @@ pub struct Config {
     pub mail_from: String,
     /// Scheme, host and port of links in emails; a tenant's links put `<slug>.` before the host.
     pub public_url: String,
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<SecretString>,
     pub outbox_dir: PathBuf,
     pub log_format: LogFormat,
     pub body_limit_bytes: usize,
     pub shutdown_timeout: Duration,
-    pub operator_token: Option<String>,
+    pub operator_token: Option<SecretString>,
     /// When set, `/metrics` answers only requests bearing it.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<SecretString>,
     pub worker_concurrency: usize,
     pub worker_queue_concurrency: HashMap<String, usize>,
     /// Jobs claimed per fetch; unset means the queue's concurrency.
@@ -297,12 +299,12 @@ impl Config {
             ));
         }
         Ok(Config {
-            database_url,
+            database_url: database_url.into(),
             bind: parse_value(raw, "bind", required(raw, "bind"))?,
             base_domain,
             rate_limit_per_minute,
             trusted_proxies,
-            jwt_secret,
+            jwt_secret: jwt_secret.map(SecretString::from),
             admin_token_ttl: Duration::from_secs(positive(raw, "admin_token_ttl_secs")?),
             cart_ttl: Duration::from_secs(positive(raw, "cart_ttl_hours")? * 3600),
             abandoned_cart_idle_minutes: positive(raw, "abandoned_cart_idle_minutes")?,
@@ -315,7 +317,7 @@ impl Config {
                 as u32,
             mail_from: required(raw, "mail_from").to_string(),
             public_url,
-            smtp_url: optional(raw, "smtp_url").map(str::to_string),
+            smtp_url: optional(raw, "smtp_url").map(SecretString::from),
             outbox_dir: PathBuf::from(required(raw, "outbox_dir")),
             log_format,
             body_limit_bytes,
@@ -324,8 +326,8 @@ impl Config {
                 "shutdown_timeout_secs",
                 required(raw, "shutdown_timeout_secs"),
             )?),
-            operator_token: optional(raw, "operator_token").map(str::to_string),
-            metrics_token: optional(raw, "metrics_token").map(str::to_string),
+            operator_token: optional(raw, "operator_token").map(SecretString::from),
+            metrics_token: optional(raw, "metrics_token").map(SecretString::from),
             worker_concurrency: positive(raw, "worker_concurrency")? as usize,
             worker_queue_concurrency: per_queue(raw, "worker_queue_concurrency")?,
             worker_queue_batch_size: per_queue(raw, "worker_queue_batch_size")?,
@@ -365,7 +367,7 @@ impl Config {
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url.expose_secret().starts_with("sqlite:")
     }
 }
 
@@ -538,12 +540,44 @@ mod tests {
     #[test]
     fn defaults_match_the_architecture() {
         let config = Config::from_sources(None, env(&[])).unwrap();
-        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.database_url.expose_secret(), DEFAULT_DATABASE_URL);
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(config.rate_limit_per_minute, 100);
         assert_eq!(config.body_limit_bytes, 1024 * 1024);
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(config.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let config = Config::from_sources(
+            None,
+            env(&[
+                ("DATABASE_URL", "postgres://app:db-pass-1@db/cartwheel"),
+                (
+                    "CARTWHEEL_JWT_SECRET",
+                    "jwt-secret-0123456789abcdef0123456789",
+                ),
+                ("CARTWHEEL_SMTP_URL", "smtp://mail:smtp-pass-2@mail:587"),
+                ("CARTWHEEL_OPERATOR_TOKEN", "operator-token-3"),
+                ("CARTWHEEL_METRICS_TOKEN", "metrics-token-4"),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{config:?} {:?}", config.mail());
+        for secret in [
+            "db-pass-1",
+            "jwt-secret",
+            "smtp-pass-2",
+            "operator-token-3",
+            "metrics-token-4",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+        assert_eq!(
+            config.operator_token.as_ref().map(|t| t.expose_secret()),
+            Some("operator-token-3")
+        );
     }
 
     #[test]

@@ -3,8 +3,10 @@
 use anyhow::Context;
 use cartwheel_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use secrecy::{ExposeSecret, SecretString};
 
-pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
+    let url = url.expose_secret();
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
     if url.starts_with("sqlite:") {

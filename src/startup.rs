@@ -1,5 +1,6 @@
 //! Builds the running application from a `Config`; `main` and the tests share it.
 
+use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -61,7 +62,7 @@ impl Application {
             );
         }
         let jwt_secret = match (&config.jwt_secret, role) {
-            (Some(secret), _) => Some(secret.clone().into_bytes()),
+            (Some(secret), _) => Some(secret.expose_secret().as_bytes().to_vec()),
             // The embedded setup needs no secret: tokens last until the next start.
             (None, Role::Serve) if config.is_sqlite() => {
                 tracing::info!(

@@ -11,9 +11,9 @@ use crate::auth::jwt::Jwt;
 pub struct AppState {
     pub db: DatabaseConnection,
     /// The platform operator's bearer token for job monitoring; unset means no operator.
-    pub operator_token: Option<String>,
+    pub operator_token: Option<secrecy::SecretString>,
     /// When set, the bearer token `/metrics` asks for.
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,

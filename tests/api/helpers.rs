@@ -238,7 +238,9 @@ pub async fn assert_problem(response: reqwest::Response, status: u16) -> serde_j
 /// A fresh, migrated database with no application running on it.
 pub async fn migrated_database(backend: Backend) -> (TestDatabase, String, DatabaseConnection) {
     let (database, url) = TestDatabase::create(backend).await;
-    let db = cartwheel::database::connect(&url).await.unwrap();
+    let db = cartwheel::database::connect(&url.clone().into())
+        .await
+        .unwrap();
     cartwheel::database::migrate(&db).await.unwrap();
     (database, url, db)
 }

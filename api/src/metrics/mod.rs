@@ -35,7 +35,11 @@ impl MetricsApi {
     /// HTTP and job counters of this process, queue depth and oldest pending age per queue.
     #[oai(path = "/metrics", method = "get")]
     async fn metrics(&self, req: &Request, state: Data<&AppState>) -> MetricsResponse {
-        if let Some(expected) = state.metrics_token.as_deref() {
+        if let Some(expected) = state
+            .metrics_token
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret)
+        {
             let given = req
                 .headers()
                 .get(poem::http::header::AUTHORIZATION)

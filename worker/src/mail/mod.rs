@@ -15,7 +15,7 @@ pub use templates::{Rendered, render};
 pub struct MailSettings {
     /// `smtp://host:port`, `smtps://user:pass@host:465` or `smtp://…?tls=required`; unset
     /// writes `.eml` files to `outbox_dir`.
-    pub smtp_url: Option<String>,
+    pub smtp_url: Option<secrecy::SecretString>,
     pub outbox_dir: PathBuf,
     pub from: String,
     /// Scheme, host and port that links in emails start with.
@@ -41,9 +41,11 @@ impl Mailer {
     pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
         match &settings.smtp_url {
             Some(url) => Ok(Mailer::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .context("CARTWHEEL_SMTP_URL is not a valid SMTP URL")?
-                    .build(),
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(
+                    secrecy::ExposeSecret::expose_secret(url),
+                )
+                .context("CARTWHEEL_SMTP_URL is not a valid SMTP URL")?
+                .build(),
             )),
             None => {
                 std::fs::create_dir_all(&settings.outbox_dir).with_context(|| {
