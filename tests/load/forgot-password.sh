@@ -20,28 +20,12 @@ N=${N:-200}
 # finish what the previous request queued before the next one comes (docs/BENCHMARKS.md).
 PAUSE=${PAUSE:-0}
 PORT=${PORT:-18282}
-BASE="http://127.0.0.1:$PORT"
 DIR=$(mktemp -d /tmp/cartwheel-forgot.XXXXXX)
-export CARTWHEEL_BIND="127.0.0.1:$PORT" CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 RUST_LOG=warn \
-  CARTWHEEL_DEMO_SHOP=true CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123
-start() { (cd "$DIR" && exec "$BIN" "$1" >>"$DIR/cartwheel.log" 2>&1) & PID=$!; }
-PID=
-trap 'kill $PID 2>/dev/null || true; wait 2>/dev/null; rm -rf "$DIR"' EXIT
-ready() {
-  for _ in $(seq 1 300); do
-    [[ $(curl -s -H 'X-Tenant: demo' "$BASE/api/v1/tenant" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status",""))' 2>/dev/null) == READY ]] && return
-    sleep 0.2
-  done
-  cat "$DIR/cartwheel.log" >&2; exit 1
-}
-# A server left on the port would answer in place of this build's.
-if curl -s -o /dev/null "$BASE/health/live"; then
-  echo "port $PORT already answers: stop that server first (fuser -k $PORT/tcp)" >&2; exit 1
-fi
+. tests/load/demo-server.sh
 start serve
 ready
 if [[ -n "${DATABASE_URL:-}" ]]; then
-  kill $PID; wait $PID 2>/dev/null || true
+  stop
   start api
   ready
 fi

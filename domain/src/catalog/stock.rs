@@ -67,9 +67,12 @@ pub async fn available<C: ConnectionTrait>(
 /// `Totals::available` in SQL, for statements that decide by it: what can be sold of the item
 /// whose id is the SQL expression `item_id` (0 if never stocked).
 pub fn available_sql(item_id: &str) -> String {
-    let on_hand = total_sql("on_hand", item_id);
-    let reserved = total_sql("reserved", item_id);
-    format!("(CASE WHEN {on_hand} > {reserved} THEN {on_hand} - {reserved} ELSE 0 END)")
+    // One pass over the item's levels: the sum is clamped once it is known.
+    format!(
+        "CAST((SELECT CASE WHEN t.n > 0 THEN t.n ELSE 0 END FROM \
+           (SELECT COALESCE(SUM(sl.on_hand - sl.reserved), 0) AS n FROM stock_levels sl \
+            WHERE sl.item_id = {item_id}) t) AS BIGINT)"
+    )
 }
 
 /// The item's `column` (`on_hand` or `reserved`) summed over its locations, in SQL.
