@@ -1,19 +1,20 @@
 //! `cartwheel bench queue`: enqueue rate, work-off rate and pickup latency of no-op jobs
 //! against `DATABASE_URL`, printed as one JSON line.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use cartwheel_jobs::families::noop::Noop;
+use cartwheel_jobs::store::monitor::{JobFilter, JobState, count_jobs, get_job, queue_stats};
+use cartwheel_jobs::store::{clear_queue, refresh_statistics};
 use cartwheel_jobs::{Job, NewJob, enqueue, enqueue_batch};
-use cartwheel_worker::WorkerSettings;
 use futures::StreamExt;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::cli::{BenchTarget, EnqueueMode};
 use crate::config::Config;
 use crate::database;
+use crate::startup::worker_settings;
 
 pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
     let BenchTarget::Queue {
@@ -25,19 +26,8 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
     } = target;
     let db = database::connect(&config.database_url).await?;
     database::migrate(&db).await?;
-    let table = match db.get_database_backend() {
-        DatabaseBackend::Postgres => "apalis.jobs",
-        _ => "Jobs",
-    };
-    execute(
-        &db,
-        &format!("DELETE FROM {table} WHERE job_type = '{}'", Noop::QUEUE),
-    )
-    .await?;
-    // Each run starts from a table without the dead rows of the last one, so runs compare.
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        execute(&db, &format!("VACUUM {table}")).await?;
-    }
+    // Each run starts from a table without the rows of the last one, so runs compare.
+    clear_queue(&db, Noop::QUEUE).await?;
 
     let started = Instant::now();
     match mode {
@@ -57,7 +47,7 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
                     txn.commit().await?;
                     anyhow::Ok(())
                 })
-                .buffer_unordered(concurrency.min(32))
+                .buffer_unordered(32)
                 .collect::<Vec<_>>()
                 .await
                 .into_iter()
@@ -65,47 +55,41 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
         }
     }
     let enqueue_secs = started.elapsed().as_secs_f64();
-    // Fresh planner statistics for the new backlog, as autovacuum would keep them.
-    execute(&db, &format!("ANALYZE {table}")).await?;
+    refresh_statistics(&db).await?;
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let settings = WorkerSettings {
-        concurrency: 1,
-        queue_concurrency: HashMap::from([(Noop::QUEUE.to_string(), concurrency)]),
-        batch_size: config.worker_batch_size,
-        queue_batch_size: match batch_size {
-            Some(n) => HashMap::from([(Noop::QUEUE.to_string(), n)]),
-            None => config.worker_queue_batch_size.clone(),
-        },
-        poll_interval: Duration::from_millis(100),
-        recovery_bound: Duration::from_secs(60),
-        shutdown_timeout: Duration::from_secs(10),
-        mail: config.mail(),
+    // The worker's own settings, but only the no-op queue has work.
+    let mut settings = worker_settings(&config);
+    if let Some(n) = concurrency {
+        settings
+            .queue_concurrency
+            .insert(Noop::QUEUE.to_string(), n);
+    }
+    if let Some(n) = batch_size {
+        settings.queue_batch_size.insert(Noop::QUEUE.to_string(), n);
+    }
+    let concurrency = settings.concurrency_for(Noop::QUEUE);
+    let settings_batch = match settings.batch_size_for(Noop::QUEUE) {
+        Some(n) => serde_json::json!(n),
+        None => serde_json::json!("adaptive"),
     };
-    let settings_batch = settings.batch_size_for(Noop::QUEUE);
     let worker = tokio::spawn(cartwheel_worker::run(db.clone(), settings, async {
         let _ = stopped.await;
     }));
     let started = Instant::now();
-    let unfinished = format!(
-        "SELECT COUNT(*) AS n FROM {table} WHERE job_type = '{}' AND status IN ('Pending', 'Queued', 'Running', 'Failed')",
-        Noop::QUEUE
-    );
-    while count(&db, &unfinished).await? > 0 {
+    while unfinished(&db).await? > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let work_secs = started.elapsed().as_secs_f64();
-    // Every job must have finished, on its first attempt: a fast wrong answer is no result.
-    let done_once = count(
-        &db,
-        &format!(
-            "SELECT COUNT(*) AS n FROM {table} WHERE job_type = '{}' AND status = 'Done' AND attempts = 1",
-            Noop::QUEUE
-        ),
-    )
-    .await?;
+    // Every job must have succeeded: a fast wrong answer is no result.
+    let succeeded = JobFilter {
+        queue: Some(Noop::QUEUE.to_string()),
+        state: Some(JobState::Succeeded),
+        ..Default::default()
+    };
+    let succeeded = count_jobs(&db, &succeeded).await?;
 
-    let latency = if db.get_database_backend() == DatabaseBackend::Postgres && latency_samples > 0 {
+    let latency = if latency_samples > 0 {
         Some(pickup_latency(&db, latency_samples).await?)
     } else {
         None
@@ -119,7 +103,7 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
         "concurrency": concurrency,
         "batch_size": settings_batch,
         "mode": format!("{mode:?}").to_lowercase(),
-        "done_on_first_attempt": done_once,
+        "succeeded": succeeded,
         "enqueue_per_sec": (jobs as f64 / enqueue_secs).round(),
         "jobs_per_sec": (jobs as f64 / work_secs).round(),
         "work_off_secs": (work_secs * 1000.0).round() / 1000.0,
@@ -129,66 +113,49 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Enqueues one job at a time on an idle queue and reads how long each waited to be locked
-/// (`lock_at - run_at`, both stamped by Postgres).
+/// The no-op queue's jobs that have yet to finish (scheduled ones aside: the bench has none).
+async fn unfinished(db: &DatabaseConnection) -> anyhow::Result<u64> {
+    let stats = queue_stats(db, None).await?;
+    Ok(stats
+        .iter()
+        .filter(|s| s.queue == Noop::QUEUE)
+        .map(|s| s.pending + s.running + s.retrying)
+        .sum())
+}
+
+/// Enqueues one job at a time on an idle queue and reads how long each waited to be claimed
+/// (`locked_at - run_at`, both stamped by the database: to the second on SQLite).
 async fn pickup_latency(db: &DatabaseConnection, samples: usize) -> anyhow::Result<(f64, f64)> {
-    execute(
-        db,
-        &format!("DELETE FROM apalis.jobs WHERE job_type = '{}'", Noop::QUEUE),
-    )
-    .await?;
+    clear_queue(db, Noop::QUEUE).await?;
+    let mut waits = Vec::with_capacity(samples);
     for _ in 0..samples {
         let txn = db.begin().await?;
         let job = enqueue(&txn, NewJob::new(Noop::default())).await?;
         txn.commit().await?;
-        let done = format!(
-            "SELECT COUNT(*) AS n FROM apalis.jobs WHERE id = '{}' AND status = 'Done'",
-            job.id
-        );
         let deadline = Instant::now() + Duration::from_secs(10);
-        while count(db, &done).await? == 0 {
+        let record = loop {
+            let record = get_job(db, &job.id, None)
+                .await?
+                .context("the job vanished")?;
+            if record.state == JobState::Succeeded {
+                break record;
+            }
             anyhow::ensure!(
                 Instant::now() < deadline,
                 "job {} not picked up in 10 s",
                 job.id
             );
             tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        };
+        let locked_at = record
+            .locked_at
+            .context("a finished job without a lock time")?;
+        waits.push((locked_at - record.run_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
         // Idle again before the next sample.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!(
-                "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, \
-                        percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 \
-                 FROM (SELECT EXTRACT(EPOCH FROM (lock_at - run_at)) * 1000 AS ms \
-                       FROM apalis.jobs WHERE job_type = '{}') samples",
-                Noop::QUEUE
-            ),
-        ))
-        .await?
-        .context("no latency samples")?;
+    waits.sort_by(f64::total_cmp);
+    let at = |q: f64| waits[((waits.len() - 1) as f64 * q).round() as usize];
     let round = |v: f64| (v * 100.0).round() / 100.0;
-    Ok((
-        round(row.try_get::<f64>("", "p50")?),
-        round(row.try_get::<f64>("", "p99")?),
-    ))
-}
-
-async fn execute(db: &DatabaseConnection, sql: &str) -> anyhow::Result<()> {
-    db.execute_unprepared(sql).await?;
-    Ok(())
-}
-
-async fn count(db: &DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            sql.to_string(),
-        ))
-        .await?
-        .context("count returned no row")?;
-    Ok(row.try_get("", "n")?)
+    Ok((round(at(0.5)), round(at(0.99))))
 }

@@ -48,14 +48,15 @@ pub enum Command {
 
 #[derive(Subcommand, Debug, Clone, Copy)]
 pub enum BenchTarget {
-    /// Enqueue `--jobs` no-op jobs, then work them off with `--concurrency` and time it.
+    /// Enqueue `--jobs` no-op jobs, then work them off with the worker's settings and time it.
     Queue {
         #[arg(long, default_value_t = 50_000)]
         jobs: usize,
-        #[arg(long, default_value_t = 64)]
-        concurrency: usize,
-        /// Jobs the worker claims per fetch (default: the worker's batch-size settings, else
-        /// `--concurrency`).
+        /// Jobs run at once (default: the worker's settings for the `noop` queue).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Jobs the worker claims per fetch (default: the worker's settings, which adapt
+        /// unless a batch size is set).
         #[arg(long)]
         batch_size: Option<usize>,
         /// `batch`: enqueue in multi-row statements; `per-txn`: one job per transaction, as the API does.

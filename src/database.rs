@@ -25,7 +25,7 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     Migrator::up(db, None)
         .await
         .context("business schema migration failed")?;
-    cartwheel_jobs::storage::setup(db).await?;
+    cartwheel_jobs::store::setup(db).await?;
     Ok(())
 }
 
@@ -35,7 +35,7 @@ pub async fn status(db: &DatabaseConnection) -> anyhow::Result<String> {
     for migration in Migrator::get_migration_with_status_read_only(db).await? {
         out.push_str(&format!("{:<8} {}\n", migration.status(), migration.name()));
     }
-    let jobs = match cartwheel_jobs::storage::check(db).await {
+    let jobs = match cartwheel_jobs::store::check(db).await {
         Ok(()) => "ready".to_string(),
         Err(e) => format!("not set up ({e})"),
     };

@@ -182,17 +182,7 @@ impl Application {
             if !self.role.runs_worker() {
                 return Ok(());
             }
-            let settings = WorkerSettings {
-                concurrency: config.worker_concurrency,
-                queue_concurrency: config.worker_queue_concurrency.clone(),
-                batch_size: config.worker_batch_size,
-                queue_batch_size: config.worker_queue_batch_size.clone(),
-                poll_interval: config.worker_poll_interval,
-                recovery_bound: config.job_recovery_bound,
-                shutdown_timeout: config.shutdown_timeout,
-                mail: config.mail(),
-            };
-            cartwheel_worker::run(self.db.clone(), settings, wait()).await
+            cartwheel_worker::run(self.db.clone(), worker_settings(&config), wait()).await
         };
         let scheduler = async {
             if self.role.runs_scheduler() {
@@ -266,5 +256,19 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => tracing::info!("SIGINT received, shutting down"),
         _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// The worker's settings, from the configuration.
+pub fn worker_settings(config: &Config) -> WorkerSettings {
+    WorkerSettings {
+        concurrency: config.worker_concurrency,
+        queue_concurrency: config.worker_queue_concurrency.clone(),
+        batch_size: config.worker_batch_size,
+        queue_batch_size: config.worker_queue_batch_size.clone(),
+        poll_interval: config.worker_poll_interval,
+        recovery_bound: config.job_recovery_bound,
+        shutdown_timeout: config.shutdown_timeout,
+        mail: config.mail(),
     }
 }

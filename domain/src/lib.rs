@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod emails;
 pub mod money;
 pub mod provisioning;
+mod sql;
 pub mod tenants;
 pub mod transaction;
 pub mod validation;

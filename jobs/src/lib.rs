@@ -1,19 +1,14 @@
 //! The job queue's vocabulary: job families with their payloads, queues and retry policies;
 //! transactional enqueue; the apalis storage on Postgres and SQLite; and the queries admins use.
 
-mod dialect;
-pub mod enqueue;
 pub mod families;
-pub mod monitor;
 pub mod policy;
-pub mod storage;
+pub mod store;
 
-pub use dialect::placeholder;
-pub use enqueue::{EnqueueError, Enqueued, NewJob, enqueue, enqueue_batch};
 pub use policy::RetryPolicy;
-
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+pub use store::enqueue::{EnqueueError, Enqueued, NewJob, enqueue, enqueue_batch};
 
 /// A kind of job: its payload type names the queue it runs on and how failures are retried.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {

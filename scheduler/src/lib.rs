@@ -5,7 +5,7 @@ pub mod table;
 
 pub use table::{CronEntry, CronSpec, build_table, builtin_entries};
 
-use cartwheel_jobs::enqueue::{RawJob, enqueue_raw};
+use cartwheel_jobs::store::enqueue::{RawJob, enqueue_raw};
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
 
@@ -131,7 +131,8 @@ async fn last_tick(
     entry: &CronEntry,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
     let prefix = format!("cron:{}:", entry.name);
-    let key = cartwheel_jobs::enqueue::newest_idempotency_key(db, &entry.queue, &prefix).await?;
+    let key =
+        cartwheel_jobs::store::enqueue::newest_idempotency_key(db, &entry.queue, &prefix).await?;
     Ok(key
         .and_then(|key| key.strip_prefix(&prefix)?.parse::<i64>().ok())
         .and_then(|secs| DateTime::from_timestamp(secs, 0)))

@@ -9,7 +9,7 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, OpenApiService};
 
-use crate::helpers::{assert_problem, spawn_app};
+use cartwheel_testkit::{assert_problem, spawn_app};
 
 #[tokio::test]
 async fn unknown_route_is_404() {
@@ -98,7 +98,7 @@ async fn spawn_probe() -> String {
             operator_token: None,
             metrics_token: None,
             jwt: cartwheel_api::auth::jwt::Jwt::new(
-                crate::helpers::JWT_SECRET.as_bytes(),
+                cartwheel_testkit::JWT_SECRET.as_bytes(),
                 std::time::Duration::from_secs(60),
             ),
             metrics: cartwheel::telemetry::metrics(),

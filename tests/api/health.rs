@@ -1,4 +1,4 @@
-use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with};
+use cartwheel_testkit::{Backend, assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn health_reports_status_version_and_time() {
@@ -12,16 +12,15 @@ async fn health_reports_status_version_and_time() {
     assert_eq!(app.get("/health/live").await.status(), 200);
 }
 
-#[tokio::test]
-async fn ready_on_postgres_and_sqlite() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let app = spawn_app_with(backend, &[]).await;
-        let response = app.get("/health/ready").await;
-        assert_eq!(response.status(), 200);
-        let body: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(body["database"], "ok");
-        assert_eq!(body["jobStorage"], "ok");
-    }
+cartwheel_testkit::on_each_backend!(ready_on_postgres_and_sqlite);
+
+async fn ready_on_postgres_and_sqlite(backend: Backend) {
+    let app = spawn_app_with(backend, &[]).await;
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+    assert_eq!(body["jobStorage"], "ok");
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 mod binary;
 mod errors;
 mod health;
-mod helpers;
 mod openapi;
 mod rate_limit;
 mod request_id;

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app_sqlite;
+use cartwheel_testkit::spawn_app_sqlite;
 
 #[tokio::test]
 async fn serves_the_openapi_document_with_error_responses() {

@@ -1,4 +1,4 @@
-use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with};
+use cartwheel_testkit::{Backend, assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_client_gets_a_burst_of_the_minute_limit_then_429() {

@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use cartwheel_testkit::spawn_app;
 
 #[tokio::test]
 async fn generates_an_id_when_none_is_sent() {

@@ -1,6 +1,6 @@
 //! Headers on every response: nosniff, no framing (also of `/docs`), and no-store unless public.
 
-use crate::helpers::spawn_app_sqlite;
+use cartwheel_testkit::spawn_app_sqlite;
 
 #[tokio::test]
 async fn every_response_forbids_sniffing_and_framing_and_private_ones_are_not_stored() {

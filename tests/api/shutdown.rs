@@ -1,6 +1,6 @@
 use futures::SinkExt;
 
-use crate::helpers::spawn_app;
+use cartwheel_testkit::spawn_app;
 
 #[tokio::test]
 async fn graceful_shutdown_finishes_in_flight_requests_then_refuses_new_ones() {

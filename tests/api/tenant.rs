@@ -1,4 +1,4 @@
-use crate::helpers::{Backend, assert_problem, spawn_app, spawn_app_with, wait_until_ready};
+use cartwheel_testkit::{Backend, assert_problem, spawn_app, spawn_app_with, wait_until_ready};
 
 #[tokio::test]
 async fn resolves_the_tenant_from_the_header() {

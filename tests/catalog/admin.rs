@@ -3,10 +3,10 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::Backend;
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{create_category, create_item, item, send};
+use cartwheel_testkit::Backend;
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
 
 #[tokio::test]
 async fn items_and_categories_are_validated_and_deleted_safely() {
@@ -196,7 +196,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     let product = crate::store(&app, shop, "products/chef-knife").await;
     assert_eq!(product.status(), 404);
     assert_eq!(
-        crate::helpers::scalar(
+        cartwheel_testkit::scalar(
             &app.db,
             &format!("SELECT COUNT(*) FROM items WHERE id = '{id}'")
         )

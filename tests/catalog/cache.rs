@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::helpers::{Backend, TestApp, eventually, scalar};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{create_item, item, send, store};
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, TestApp, eventually, scalar};
 
 /// The first product's name on the shop's product list, and the `x-cache` header.
 async fn first_name(app: &TestApp, shop: &str) -> (String, String) {
@@ -102,49 +102,48 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
     .await;
 }
 
-#[tokio::test]
-async fn a_stale_answer_is_served_while_the_background_recomputes_it() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "3000")]).await;
-        let (_, token) = ready_shop(&app, "mugs").await;
-        create_item(
-            &app,
-            "mugs",
-            &token,
-            item("MUG-1", "Tea Mug", 800, true, None),
-        )
-        .await;
-        eventually(Duration::from_secs(5), "a cached answer", || async {
-            first_name(&app, "mugs").await == ("Tea Mug".into(), "hit".into())
-        })
-        .await;
+cartwheel_testkit::on_each_backend!(a_stale_answer_is_served_while_the_background_recomputes_it);
 
-        // A change that bypasses the admin API, as a future order moving stock would.
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &app.db,
-            "UPDATE items SET name = 'Coffee Mug' WHERE sku = 'MUG-1'",
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            first_name(&app, "mugs").await,
-            ("Tea Mug".into(), "hit".into())
-        );
+async fn a_stale_answer_is_served_while_the_background_recomputes_it(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "3000")]).await;
+    let (_, token) = ready_shop(&app, "mugs").await;
+    create_item(
+        &app,
+        "mugs",
+        &token,
+        item("MUG-1", "Tea Mug", 800, true, None),
+    )
+    .await;
+    eventually(Duration::from_secs(5), "a cached answer", || async {
+        first_name(&app, "mugs").await == ("Tea Mug".into(), "hit".into())
+    })
+    .await;
 
-        tokio::time::sleep(Duration::from_millis(3100)).await;
-        // Past its freshness: this caller gets the old answer at once and starts a refresh.
-        assert_eq!(
-            first_name(&app, "mugs").await,
-            ("Tea Mug".into(), "stale".into())
-        );
-        // Within 2 s, well before the stale answer would expire on its own (6 s after it was
-        // made): only the background refresh can bring the new name this soon.
-        eventually(Duration::from_secs(2), "the refresh lands", || async {
-            first_name(&app, "mugs").await == ("Coffee Mug".into(), "hit".into())
-        })
-        .await;
-    }
+    // A change that bypasses the admin API, as a future order moving stock would.
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &app.db,
+        "UPDATE items SET name = 'Coffee Mug' WHERE sku = 'MUG-1'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        first_name(&app, "mugs").await,
+        ("Tea Mug".into(), "hit".into())
+    );
+
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    // Past its freshness: this caller gets the old answer at once and starts a refresh.
+    assert_eq!(
+        first_name(&app, "mugs").await,
+        ("Tea Mug".into(), "stale".into())
+    );
+    // Within 2 s, well before the stale answer would expire on its own (6 s after it was
+    // made): only the background refresh can bring the new name this soon.
+    eventually(Duration::from_secs(2), "the refresh lands", || async {
+        first_name(&app, "mugs").await == ("Coffee Mug".into(), "hit".into())
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -4,10 +4,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_problem};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{cart, cart_call, create_item, item, send, shopper};
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, TestApp, assert_problem};
 
 async fn ok(response: reqwest::Response) -> Value {
     let status = response.status();
@@ -31,194 +31,193 @@ async fn stocked(
     id
 }
 
-#[tokio::test]
-async fn a_cart_checks_stock_keeps_prices_and_totals_up() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
-        let (_, token) = ready_shop(&app, "cart-shop").await;
-        let shop = "cart-shop";
-        let mug = stocked(&app, shop, &token, "MUG", 1000, 5).await;
-        let pen = stocked(&app, shop, &token, "PEN", 255, 50).await;
+cartwheel_testkit::on_each_backend!(a_cart_checks_stock_keeps_prices_and_totals_up);
 
-        let cart = ok(cart_call(&app, shop, Method::POST, "", None).await).await;
-        let id = cart["id"].as_str().unwrap().to_string();
-        assert_eq!(
-            cart["totals"],
-            json!({"subtotal": 0, "discount": 0, "tax": 0, "total": 0})
-        );
+async fn a_cart_checks_stock_keeps_prices_and_totals_up(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let (_, token) = ready_shop(&app, "cart-shop").await;
+    let shop = "cart-shop";
+    let mug = stocked(&app, shop, &token, "MUG", 1000, 5).await;
+    let pen = stocked(&app, shop, &token, "PEN", 255, 50).await;
 
-        let cart = ok(cart_call(
+    let cart = ok(cart_call(&app, shop, Method::POST, "", None).await).await;
+    let id = cart["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        cart["totals"],
+        json!({"subtotal": 0, "discount": 0, "tax": 0, "total": 0})
+    );
+
+    let cart = ok(cart_call(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{id}/items"),
+        Some(json!({"itemId": mug, "qty": 2})),
+    )
+    .await)
+    .await;
+    assert_eq!(cart["lines"][0]["qty"], 2);
+    // Default tax rate 10 %: 2000 → 200.
+    assert_eq!(
+        cart["totals"],
+        json!({"subtotal": 2000, "discount": 0, "tax": 200, "total": 2200})
+    );
+    let refused = assert_problem(
+        cart_call(
             &app,
             shop,
             Method::POST,
             &format!("/{id}/items"),
-            Some(json!({"itemId": mug, "qty": 2})),
+            Some(json!({"itemId": mug, "qty": 4})),
         )
-        .await)
-        .await;
-        assert_eq!(cart["lines"][0]["qty"], 2);
-        // Default tax rate 10 %: 2000 → 200.
-        assert_eq!(
-            cart["totals"],
-            json!({"subtotal": 2000, "discount": 0, "tax": 200, "total": 2200})
-        );
-        let refused = assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::POST,
-                &format!("/{id}/items"),
-                Some(json!({"itemId": mug, "qty": 4})),
-            )
-            .await,
-            409,
-        )
-        .await;
-        assert!(
-            refused["detail"]
-                .as_str()
-                .unwrap()
-                .contains("Only 5 available"),
-            "{refused}"
-        );
-        let cart = ok(cart_call(
+        .await,
+        409,
+    )
+    .await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Only 5 available"),
+        "{refused}"
+    );
+    let cart = ok(cart_call(
+        &app,
+        shop,
+        Method::PUT,
+        &format!("/{id}/items/{mug}"),
+        Some(json!({"qty": 5})),
+    )
+    .await)
+    .await;
+    assert_eq!(cart["lines"][0]["qty"], 5);
+    assert_problem(
+        cart_call(
             &app,
             shop,
             Method::PUT,
             &format!("/{id}/items/{mug}"),
-            Some(json!({"qty": 5})),
+            Some(json!({"qty": 6})),
         )
-        .await)
-        .await;
-        assert_eq!(cart["lines"][0]["qty"], 5);
-        assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::PUT,
-                &format!("/{id}/items/{mug}"),
-                Some(json!({"qty": 6})),
-            )
-            .await,
-            409,
-        )
-        .await;
+        .await,
+        409,
+    )
+    .await;
 
-        // The price in the cart is the price when added.
-        let mut dearer = item("MUG", "MUG", 1500, true, None);
-        dearer["listing"]["slug"] = json!("mug");
-        let (status, _) = send(
-            &app,
-            Method::PUT,
-            &format!("/api/v1/store/admin/products/{mug}"),
-            shop,
-            &token,
-            Some(dearer),
-        )
-        .await;
-        assert_eq!(status, 200);
-        let cart = ok(cart_call(
+    // The price in the cart is the price when added.
+    let mut dearer = item("MUG", "MUG", 1500, true, None);
+    dearer["listing"]["slug"] = json!("mug");
+    let (status, _) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/store/admin/products/{mug}"),
+        shop,
+        &token,
+        Some(dearer),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let cart = ok(cart_call(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{id}/items"),
+        Some(json!({"itemId": pen, "qty": 3})),
+    )
+    .await)
+    .await;
+    assert_eq!(cart["lines"][0]["unitPrice"], 1000);
+    assert_eq!(cart["lines"][1]["lineTotal"], 765);
+    // Tax per line, half up: 5000 → 500, 765 → 76.5 → 77.
+    assert_eq!(
+        cart["totals"],
+        json!({"subtotal": 5765, "discount": 0, "tax": 577, "total": 6342})
+    );
+
+    let cart = ok(cart_call(
+        &app,
+        shop,
+        Method::PUT,
+        &format!("/{id}/items/{pen}"),
+        Some(json!({"qty": 0})),
+    )
+    .await)
+    .await;
+    assert_eq!(cart["lines"].as_array().unwrap().len(), 1);
+    // Removing a line that is not there changes nothing and is no error (DELETE is
+    // idempotent).
+    let unchanged = ok(cart_call(
+        &app,
+        shop,
+        Method::DELETE,
+        &format!("/{id}/items/{pen}"),
+        None,
+    )
+    .await)
+    .await;
+    assert_eq!(unchanged["lines"].as_array().unwrap().len(), 1);
+    let bad = assert_problem(
+        cart_call(
             &app,
             shop,
             Method::POST,
             &format!("/{id}/items"),
-            Some(json!({"itemId": pen, "qty": 3})),
+            Some(json!({"itemId": id, "qty": 1})),
         )
-        .await)
-        .await;
-        assert_eq!(cart["lines"][0]["unitPrice"], 1000);
-        assert_eq!(cart["lines"][1]["lineTotal"], 765);
-        // Tax per line, half up: 5000 → 500, 765 → 76.5 → 77.
-        assert_eq!(
-            cart["totals"],
-            json!({"subtotal": 5765, "discount": 0, "tax": 577, "total": 6342})
-        );
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "itemId");
+    let bad = assert_problem(
+        cart_call(
+            &app,
+            shop,
+            Method::POST,
+            &format!("/{id}/items"),
+            Some(json!({"itemId": mug, "qty": 0})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "qty");
 
-        let cart = ok(cart_call(
+    // Another shop, an unknown id and an expired cart are all 404.
+    ready_shop(&app, "elsewhere").await;
+    assert_problem(
+        cart_call(&app, "elsewhere", Method::GET, &format!("/{id}"), None).await,
+        404,
+    )
+    .await;
+    assert_problem(
+        cart_call(
             &app,
             shop,
-            Method::PUT,
-            &format!("/{id}/items/{pen}"),
-            Some(json!({"qty": 0})),
-        )
-        .await)
-        .await;
-        assert_eq!(cart["lines"].as_array().unwrap().len(), 1);
-        // Removing a line that is not there changes nothing and is no error (DELETE is
-        // idempotent).
-        let unchanged = ok(cart_call(
-            &app,
-            shop,
-            Method::DELETE,
-            &format!("/{id}/items/{pen}"),
+            Method::GET,
+            &format!("/{}", uuid::Uuid::new_v4()),
             None,
         )
-        .await)
-        .await;
-        assert_eq!(unchanged["lines"].as_array().unwrap().len(), 1);
-        let bad = assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::POST,
-                &format!("/{id}/items"),
-                Some(json!({"itemId": id, "qty": 1})),
-            )
-            .await,
-            422,
+        .await,
+        404,
+    )
+    .await;
+    use cartwheel_entity::carts;
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    carts::Entity::update_many()
+        .col_expr(
+            carts::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
         )
-        .await;
-        assert_eq!(bad["errors"][0]["field"], "itemId");
-        let bad = assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::POST,
-                &format!("/{id}/items"),
-                Some(json!({"itemId": mug, "qty": 0})),
-            )
-            .await,
-            422,
-        )
-        .await;
-        assert_eq!(bad["errors"][0]["field"], "qty");
-
-        // Another shop, an unknown id and an expired cart are all 404.
-        ready_shop(&app, "elsewhere").await;
-        assert_problem(
-            cart_call(&app, "elsewhere", Method::GET, &format!("/{id}"), None).await,
-            404,
-        )
-        .await;
-        assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::GET,
-                &format!("/{}", uuid::Uuid::new_v4()),
-                None,
-            )
-            .await,
-            404,
-        )
-        .await;
-        use cartwheel_entity::carts;
-        use sea_orm::{EntityTrait, sea_query::Expr};
-        carts::Entity::update_many()
-            .col_expr(
-                carts::Column::ExpiresAt,
-                Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
-            )
-            .exec(&app.db)
-            .await
-            .unwrap();
-        assert_problem(
-            cart_call(&app, shop, Method::GET, &format!("/{id}"), None).await,
-            404,
-        )
-        .await;
-    }
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_problem(
+        cart_call(&app, shop, Method::GET, &format!("/{id}"), None).await,
+        404,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -283,7 +282,7 @@ async fn coupons_apply_or_say_why_not() {
     use cartwheel_entity::coupon_redemptions;
     use sea_orm::{ActiveModelTrait, Set};
     let tenant_id =
-        crate::helpers::scalar_uuid(&app.db, "SELECT id FROM tenants WHERE slug = 'deal-shop'")
+        cartwheel_testkit::scalar_uuid(&app.db, "SELECT id FROM tenants WHERE slug = 'deal-shop'")
             .await;
     coupon_redemptions::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
@@ -405,108 +404,107 @@ async fn concurrent_adds_to_one_cart_lose_nothing() {
     assert_eq!(cart["lines"][0]["qty"], 20);
 }
 
-#[tokio::test]
-async fn a_session_finds_its_cart_and_a_customer_theirs() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(
-            backend,
-            &mail,
-            &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "1000")],
-        )
-        .await;
-        let (_, token) = ready_shop(&app, "session-shop").await;
-        let (_, _) = ready_shop(&app, "other-session-shop").await;
-        let shop = "session-shop";
-        let mug = stocked(&app, shop, &token, "MUG", 1000, 5).await;
-        let session = json!({"sessionId": "storefront-session-0123456789"});
+cartwheel_testkit::on_each_backend!(a_session_finds_its_cart_and_a_customer_theirs);
 
-        // The first request of a session makes its cart; the next ones get it back.
-        let opened = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
-        assert_eq!(opened.status(), 201);
-        let id = ok(opened).await["id"].as_str().unwrap().to_string();
-        cart(
-            &app,
-            shop,
-            Method::POST,
-            &format!("/{id}/items"),
-            Some(json!({"itemId": mug, "qty": 2})),
-        )
-        .await;
-        let again = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
-        assert_eq!(again.status(), 200);
-        let again = ok(again).await;
-        assert_eq!(again["id"], id.as_str());
-        assert_eq!(again["lines"][0]["qty"], 2);
-        // Concurrent first requests of a new session agree on one cart.
-        let fresh = json!({"sessionId": "another-session-abcdefghij"});
-        let racing = (0..8).map(|_| cart_call(&app, shop, Method::POST, "", Some(fresh.clone())));
-        let mut ids = Vec::new();
-        for response in futures::future::join_all(racing).await {
-            ids.push(ok(response).await["id"].as_str().unwrap().to_string());
-        }
-        ids.dedup();
-        assert_eq!(ids.len(), 1, "{ids:?}");
-        // Without a session, or in another shop, it is a new cart each time.
-        for (shop, body) in [
-            (shop, None),
-            (shop, None),
-            ("other-session-shop", Some(session.clone())),
-        ] {
-            let response = cart_call(&app, shop, Method::POST, "", body).await;
-            assert_eq!(response.status(), 201);
-            assert_ne!(ok(response).await["id"], id.as_str());
-        }
-        // A session id too short to be a secret, or a body that is not JSON, is refused.
-        let problem = assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::POST,
-                "",
-                Some(json!({"sessionId": "short"})),
-            )
-            .await,
-            422,
-        )
-        .await;
-        assert_eq!(problem["errors"][0]["field"], "sessionId", "{problem}");
-        let response = app
-            .client
-            .post(app.url("/api/v1/store/cart"))
-            .header("X-Tenant", shop)
-            .header("Content-Type", "text/plain")
-            .body("storefront-session-0123456789")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 415);
+async fn a_session_finds_its_cart_and_a_customer_theirs(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(
+        backend,
+        &mail,
+        &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "1000")],
+    )
+    .await;
+    let (_, token) = ready_shop(&app, "session-shop").await;
+    let (_, _) = ready_shop(&app, "other-session-shop").await;
+    let shop = "session-shop";
+    let mug = stocked(&app, shop, &token, "MUG", 1000, 5).await;
+    let session = json!({"sessionId": "storefront-session-0123456789"});
 
-        // Registering merges the session's cart away; the customer's token then finds the
-        // customer's cart, and the session starts over with an empty one.
-        let registered = shopper(&app, shop, Method::POST, "auth/register", None,
-            Some(json!({"email": "sam@example.com", "firstName": "Sam", "lastName": "Lee", "password": "velvet-otter-3000", "cartId": id}))).await;
-        assert_eq!(registered.status(), 201);
-        let registered = ok(registered).await;
-        let customer_token = registered["token"].as_str().unwrap();
-        let theirs = shopper(
-            &app,
-            shop,
-            Method::POST,
-            "cart",
-            Some(customer_token),
-            Some(session.clone()),
-        )
-        .await;
-        assert_eq!(theirs.status(), 200);
-        let theirs = ok(theirs).await;
-        assert_eq!(theirs["id"], registered["cartId"]);
-        assert_eq!(theirs["lines"][0]["qty"], 2);
-        assert_eq!(theirs["email"], "sam@example.com");
-        let restarted = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
-        assert_eq!(restarted.status(), 201);
-        let restarted = ok(restarted).await;
-        assert_ne!(restarted["id"], id.as_str());
-        assert_eq!(restarted["lines"], json!([]));
+    // The first request of a session makes its cart; the next ones get it back.
+    let opened = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
+    assert_eq!(opened.status(), 201);
+    let id = ok(opened).await["id"].as_str().unwrap().to_string();
+    cart(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{id}/items"),
+        Some(json!({"itemId": mug, "qty": 2})),
+    )
+    .await;
+    let again = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
+    assert_eq!(again.status(), 200);
+    let again = ok(again).await;
+    assert_eq!(again["id"], id.as_str());
+    assert_eq!(again["lines"][0]["qty"], 2);
+    // Concurrent first requests of a new session agree on one cart.
+    let fresh = json!({"sessionId": "another-session-abcdefghij"});
+    let racing = (0..8).map(|_| cart_call(&app, shop, Method::POST, "", Some(fresh.clone())));
+    let mut ids = Vec::new();
+    for response in futures::future::join_all(racing).await {
+        ids.push(ok(response).await["id"].as_str().unwrap().to_string());
     }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    // Without a session, or in another shop, it is a new cart each time.
+    for (shop, body) in [
+        (shop, None),
+        (shop, None),
+        ("other-session-shop", Some(session.clone())),
+    ] {
+        let response = cart_call(&app, shop, Method::POST, "", body).await;
+        assert_eq!(response.status(), 201);
+        assert_ne!(ok(response).await["id"], id.as_str());
+    }
+    // A session id too short to be a secret, or a body that is not JSON, is refused.
+    let problem = assert_problem(
+        cart_call(
+            &app,
+            shop,
+            Method::POST,
+            "",
+            Some(json!({"sessionId": "short"})),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "sessionId", "{problem}");
+    let response = app
+        .client
+        .post(app.url("/api/v1/store/cart"))
+        .header("X-Tenant", shop)
+        .header("Content-Type", "text/plain")
+        .body("storefront-session-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+
+    // Registering merges the session's cart away; the customer's token then finds the
+    // customer's cart, and the session starts over with an empty one.
+    let registered = shopper(&app, shop, Method::POST, "auth/register", None,
+        Some(json!({"email": "sam@example.com", "firstName": "Sam", "lastName": "Lee", "password": "velvet-otter-3000", "cartId": id}))).await;
+    assert_eq!(registered.status(), 201);
+    let registered = ok(registered).await;
+    let customer_token = registered["token"].as_str().unwrap();
+    let theirs = shopper(
+        &app,
+        shop,
+        Method::POST,
+        "cart",
+        Some(customer_token),
+        Some(session.clone()),
+    )
+    .await;
+    assert_eq!(theirs.status(), 200);
+    let theirs = ok(theirs).await;
+    assert_eq!(theirs["id"], registered["cartId"]);
+    assert_eq!(theirs["lines"][0]["qty"], 2);
+    assert_eq!(theirs["email"], "sam@example.com");
+    let restarted = cart_call(&app, shop, Method::POST, "", Some(session.clone())).await;
+    assert_eq!(restarted.status(), 201);
+    let restarted = ok(restarted).await;
+    assert_ne!(restarted["id"], id.as_str());
+    assert_eq!(restarted["lines"], json!([]));
 }

@@ -3,10 +3,10 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_problem, scalar};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop, token_from, wait_for_mails};
 use crate::{cart, create_item, item, send, shopper};
+use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, ready_shop, token_from};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, TestApp, assert_problem, scalar};
 
 const PASSWORD: &str = "velvet-otter-3000";
 
@@ -51,7 +51,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     .await;
     assert_eq!(registered["customer"]["email"], "kim@example.com");
     let token = registered["token"].as_str().unwrap().to_string();
-    let welcome = wait_for_mails(&mail, "kim@example.com", 1).await;
+    let welcome = mails_after_drain(&app, &mail, "kim@example.com", 1).await;
     assert_eq!(welcome[0].subject, "Welcome to shop-c Supplies");
     assert!(
         welcome[0]
@@ -82,7 +82,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     assert_eq!(shape(&taken), shape(&registered));
     assert_eq!(shape(&taken["customer"]), shape(&registered["customer"]));
     assert_ne!(taken["customerId"], registered["customerId"]);
-    let notice = wait_for_mails(&mail, "kim@example.com", 2).await;
+    let notice = mails_after_drain(&app, &mail, "kim@example.com", 2).await;
     assert!(
         notice
             .iter()
@@ -240,16 +240,9 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     );
     // Known and unknown addresses were answered alike, each by queueing the same job before any
     // lookup (so in the same time); only the known one got a mail.
-    let asked = scalar(
-        &app.db,
-        &format!(
-            "SELECT COUNT(*) FROM {} WHERE job_type = 'email.password_reset'",
-            crate::helpers::jobs_table(&app.db)
-        ),
-    )
-    .await;
+    let asked = cartwheel_testkit::job_count(&app.db, Some("email.password_reset"), None).await;
     assert_eq!(asked, 2);
-    let mails = wait_for_mails(&mail, "kim@example.com", 3).await;
+    let mails = mails_after_drain(&app, &mail, "kim@example.com", 3).await;
     let reset_mail = mails
         .iter()
         .find(|m| m.subject.starts_with("Reset"))
@@ -298,185 +291,192 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     .await;
 }
 
-#[tokio::test]
-async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reaches() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
-        let (_, admin_token) = ready_shop(&app, "merge-shop").await;
-        let shop = "merge-shop";
-        let mut ids = Vec::new();
-        for (sku, qty) in [("MUG", 5), ("PEN", 50), ("CUP", 9)] {
-            let id = create_item(&app, shop, &admin_token, item(sku, sku, 1000, true, None)).await;
-            let (status, _) = send(&app, Method::POST, "/api/v1/admin/stock/adjustments", shop, &admin_token,
-                Some(json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "count"}))).await;
-            assert_eq!(status, 201);
-            ids.push(id);
-        }
-        let (mug, pen, cup) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+cartwheel_testkit::on_each_backend!(
+    logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reaches
+);
+
+async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reaches(
+    backend: Backend,
+) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let (_, admin_token) = ready_shop(&app, "merge-shop").await;
+    let shop = "merge-shop";
+    let mut ids = Vec::new();
+    for (sku, qty) in [("MUG", 5), ("PEN", 50), ("CUP", 9)] {
+        let id = create_item(&app, shop, &admin_token, item(sku, sku, 1000, true, None)).await;
         let (status, _) = send(
             &app,
             Method::POST,
-            "/api/v1/store/admin/coupons",
+            "/api/v1/admin/stock/adjustments",
             shop,
             &admin_token,
-            Some(json!({"code": "FIVER", "kind": "fixed", "value": 500})),
+            Some(json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "count"})),
         )
         .await;
         assert_eq!(status, 201);
-
-        // Registering with an anonymous cart moves its lines into a new cart of the customer's:
-        // whoever knew the anonymous id (it may have been planted) holds no key to it.
-        let first = cart(&app, shop, Method::POST, "", None).await;
-        let first_id = first["id"].as_str().unwrap().to_string();
-        cart(
-            &app,
-            shop,
-            Method::POST,
-            &format!("/{first_id}/items"),
-            Some(json!({"itemId": mug, "qty": 2})),
-        )
-        .await;
-        let registered = json_of(account(&app, shop, Method::POST, "/register", None,
-            Some(json!({"email": "max@example.com", "firstName": "Max", "lastName": "Mann", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
-        let customer_cart = registered["cartId"].as_str().unwrap().to_string();
-        let token = registered["token"].as_str().unwrap().to_string();
-        assert_ne!(customer_cart, first_id, "the merged cart has a fresh id");
-        let planted = crate::store(&app, shop, &format!("cart/{first_id}")).await;
-        assert_eq!(planted.status(), 404, "the anonymous cart is closed");
-        // The customer's cart answers only to the customer's token, for every operation.
-        let own = format!("cart/{customer_cart}");
-        for (method, path, body) in [
-            (Method::GET, own.clone(), None),
-            (
-                Method::POST,
-                format!("{own}/items"),
-                Some(json!({"itemId": pen, "qty": 1})),
-            ),
-            (
-                Method::PUT,
-                format!("{own}/items/{mug}"),
-                Some(json!({"qty": 1})),
-            ),
-            (Method::DELETE, format!("{own}/items/{mug}"), None),
-            (
-                Method::PUT,
-                format!("{own}/email"),
-                Some(json!({"email": "thief@example.com"})),
-            ),
-            (
-                Method::POST,
-                format!("{own}/coupon"),
-                Some(json!({"code": "FIVER"})),
-            ),
-            (Method::DELETE, format!("{own}/coupon"), None),
-        ] {
-            let response = crate::shopper(&app, shop, method.clone(), &path, None, body).await;
-            assert_eq!(response.status(), 404, "{method} {path} without the token");
-        }
-        let mine = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
-        let mine = json_of(mine, 200).await;
-        assert_eq!(mine["lines"][0]["qty"], 2, "{mine}");
-        assert_eq!(mine["email"], "max@example.com");
-        // Another customer's token is no key either.
-        let other = json_of(account(&app, shop, Method::POST, "/register", None,
-            Some(json!({"email": "eve@example.com", "firstName": "Eve", "lastName": "Ever", "password": PASSWORD}))).await, 201).await;
-        let theirs =
-            crate::shopper(&app, shop, Method::GET, &own, other["token"].as_str(), None).await;
-        assert_eq!(theirs.status(), 404);
-
-        // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
-        let second = cart(&app, shop, Method::POST, "", None).await;
-        let second_id = second["id"].as_str().unwrap().to_string();
-        cart(
-            &app,
-            shop,
-            Method::POST,
-            &format!("/{second_id}/items"),
-            Some(json!({"itemId": mug, "qty": 4})),
-        )
-        .await;
-        cart(
-            &app,
-            shop,
-            Method::POST,
-            &format!("/{second_id}/items"),
-            Some(json!({"itemId": pen, "qty": 1})),
-        )
-        .await;
-        cart(
-            &app,
-            shop,
-            Method::POST,
-            &format!("/{second_id}/coupon"),
-            Some(json!({"code": "FIVER"})),
-        )
-        .await;
-
-        // A product taken off sale since it was put in the cart does not join.
-        cart(
-            &app,
-            shop,
-            Method::POST,
-            &format!("/{second_id}/items"),
-            Some(json!({"itemId": cup, "qty": 1})),
-        )
-        .await;
-        let (status, _) = send(
-            &app,
-            Method::PUT,
-            &format!("/api/v1/store/admin/products/{cup}"),
-            shop,
-            &admin_token,
-            Some(item("CUP", "CUP", 1000, false, None)),
-        )
-        .await;
-        assert_eq!(status, 200);
-
-        let login = json_of(
-            account(
-                &app,
-                shop,
-                Method::POST,
-                "/login",
-                None,
-                Some(
-                    json!({"email": "max@example.com", "password": PASSWORD, "cartId": second_id}),
-                ),
-            )
-            .await,
-            200,
-        )
-        .await;
-        assert_eq!(
-            login["cartId"],
-            customer_cart.as_str(),
-            "the customer's own cart stays theirs"
-        );
-        let merged = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
-        let merged = json_of(merged, 200).await;
-        let lines: Vec<(String, i64)> = merged["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                (
-                    l["sku"].as_str().unwrap().to_string(),
-                    l["qty"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            lines,
-            [("MUG".to_string(), 5), ("PEN".to_string(), 1)],
-            "2 + 4 mugs capped at the 5 in stock"
-        );
-        assert_eq!(merged["coupon"]["code"], "FIVER");
-        assert_eq!(merged["totals"]["discount"], 500);
-        // The anonymous cart is gone.
-        let gone = crate::store(&app, shop, &format!("cart/{second_id}")).await;
-        assert_eq!(gone.status(), 404);
+        ids.push(id);
     }
+    let (mug, pen, cup) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
+    let (status, _) = send(
+        &app,
+        Method::POST,
+        "/api/v1/store/admin/coupons",
+        shop,
+        &admin_token,
+        Some(json!({"code": "FIVER", "kind": "fixed", "value": 500})),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // Registering with an anonymous cart moves its lines into a new cart of the customer's:
+    // whoever knew the anonymous id (it may have been planted) holds no key to it.
+    let first = cart(&app, shop, Method::POST, "", None).await;
+    let first_id = first["id"].as_str().unwrap().to_string();
+    cart(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{first_id}/items"),
+        Some(json!({"itemId": mug, "qty": 2})),
+    )
+    .await;
+    let registered = json_of(account(&app, shop, Method::POST, "/register", None,
+        Some(json!({"email": "max@example.com", "firstName": "Max", "lastName": "Mann", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
+    let customer_cart = registered["cartId"].as_str().unwrap().to_string();
+    let token = registered["token"].as_str().unwrap().to_string();
+    assert_ne!(customer_cart, first_id, "the merged cart has a fresh id");
+    let planted = crate::store(&app, shop, &format!("cart/{first_id}")).await;
+    assert_eq!(planted.status(), 404, "the anonymous cart is closed");
+    // The customer's cart answers only to the customer's token, for every operation.
+    let own = format!("cart/{customer_cart}");
+    for (method, path, body) in [
+        (Method::GET, own.clone(), None),
+        (
+            Method::POST,
+            format!("{own}/items"),
+            Some(json!({"itemId": pen, "qty": 1})),
+        ),
+        (
+            Method::PUT,
+            format!("{own}/items/{mug}"),
+            Some(json!({"qty": 1})),
+        ),
+        (Method::DELETE, format!("{own}/items/{mug}"), None),
+        (
+            Method::PUT,
+            format!("{own}/email"),
+            Some(json!({"email": "thief@example.com"})),
+        ),
+        (
+            Method::POST,
+            format!("{own}/coupon"),
+            Some(json!({"code": "FIVER"})),
+        ),
+        (Method::DELETE, format!("{own}/coupon"), None),
+    ] {
+        let response = crate::shopper(&app, shop, method.clone(), &path, None, body).await;
+        assert_eq!(response.status(), 404, "{method} {path} without the token");
+    }
+    let mine = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+    let mine = json_of(mine, 200).await;
+    assert_eq!(mine["lines"][0]["qty"], 2, "{mine}");
+    assert_eq!(mine["email"], "max@example.com");
+    // Another customer's token is no key either.
+    let other = json_of(account(&app, shop, Method::POST, "/register", None,
+        Some(json!({"email": "eve@example.com", "firstName": "Eve", "lastName": "Ever", "password": PASSWORD}))).await, 201).await;
+    let theirs = crate::shopper(&app, shop, Method::GET, &own, other["token"].as_str(), None).await;
+    assert_eq!(theirs.status(), 404);
+
+    // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
+    let second = cart(&app, shop, Method::POST, "", None).await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    cart(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{second_id}/items"),
+        Some(json!({"itemId": mug, "qty": 4})),
+    )
+    .await;
+    cart(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{second_id}/items"),
+        Some(json!({"itemId": pen, "qty": 1})),
+    )
+    .await;
+    cart(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{second_id}/coupon"),
+        Some(json!({"code": "FIVER"})),
+    )
+    .await;
+
+    // A product taken off sale since it was put in the cart does not join.
+    cart(
+        &app,
+        shop,
+        Method::POST,
+        &format!("/{second_id}/items"),
+        Some(json!({"itemId": cup, "qty": 1})),
+    )
+    .await;
+    let (status, _) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/store/admin/products/{cup}"),
+        shop,
+        &admin_token,
+        Some(item("CUP", "CUP", 1000, false, None)),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let login = json_of(
+        account(
+            &app,
+            shop,
+            Method::POST,
+            "/login",
+            None,
+            Some(json!({"email": "max@example.com", "password": PASSWORD, "cartId": second_id})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        login["cartId"],
+        customer_cart.as_str(),
+        "the customer's own cart stays theirs"
+    );
+    let merged = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+    let merged = json_of(merged, 200).await;
+    let lines: Vec<(String, i64)> = merged["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["sku"].as_str().unwrap().to_string(),
+                l["qty"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [("MUG".to_string(), 5), ("PEN".to_string(), 1)],
+        "2 + 4 mugs capped at the 5 in stock"
+    );
+    assert_eq!(merged["coupon"]["code"], "FIVER");
+    assert_eq!(merged["totals"]["discount"], 500);
+    // The anonymous cart is gone.
+    let gone = crate::store(&app, shop, &format!("cart/{second_id}")).await;
+    assert_eq!(gone.status(), 404);
 }
 
 #[tokio::test]

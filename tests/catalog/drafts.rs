@@ -4,68 +4,67 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{Backend, assert_problem};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{cart, cart_call, create_category, create_item, item, send};
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, assert_problem};
 
-#[tokio::test]
-async fn a_draft_cannot_be_added_to_a_cart_by_its_id() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
-        let shop = "draft-shop";
-        let (_, token) = ready_shop(&app, shop).await;
-        let draft = create_item(
+cartwheel_testkit::on_each_backend!(a_draft_cannot_be_added_to_a_cart_by_its_id);
+
+async fn a_draft_cannot_be_added_to_a_cart_by_its_id(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let shop = "draft-shop";
+    let (_, token) = ready_shop(&app, shop).await;
+    let draft = create_item(
+        &app,
+        shop,
+        &token,
+        item("DRAFT-1", "Draft", 500, false, None),
+    )
+    .await;
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        "/api/v1/admin/stock/adjustments",
+        shop,
+        &token,
+        Some(json!({"itemId": draft, "location": "PICKING", "quantity": 5, "reason": "count"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = cart(&app, shop, Method::POST, "", None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let add = json!({"itemId": draft, "qty": 1});
+    let problem = assert_problem(
+        cart_call(
             &app,
             shop,
-            &token,
-            item("DRAFT-1", "Draft", 500, false, None),
-        )
-        .await;
-        let (status, body) = send(
-            &app,
             Method::POST,
-            "/api/v1/admin/stock/adjustments",
-            shop,
-            &token,
-            Some(json!({"itemId": draft, "location": "PICKING", "quantity": 5, "reason": "count"})),
+            &format!("/{id}/items"),
+            Some(add.clone()),
         )
-        .await;
-        assert_eq!(status, 201, "{body}");
-        let id = cart(&app, shop, Method::POST, "", None).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let add = json!({"itemId": draft, "qty": 1});
-        let problem = assert_problem(
-            cart_call(
-                &app,
-                shop,
-                Method::POST,
-                &format!("/{id}/items"),
-                Some(add.clone()),
-            )
-            .await,
-            422,
-        )
-        .await;
-        assert_eq!(problem["errors"][0]["field"], "itemId", "{problem}");
-        // Published, the same item goes in.
-        let published = item("DRAFT-1", "Draft", 500, true, None);
-        let (status, body) = send(
-            &app,
-            Method::PUT,
-            &format!("/api/v1/store/admin/products/{draft}"),
-            shop,
-            &token,
-            Some(published),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let added = cart(&app, shop, Method::POST, &format!("/{id}/items"), Some(add)).await;
-        assert_eq!(added["lines"][0]["qty"], 1, "{added}");
-    }
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "itemId", "{problem}");
+    // Published, the same item goes in.
+    let published = item("DRAFT-1", "Draft", 500, true, None);
+    let (status, body) = send(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/store/admin/products/{draft}"),
+        shop,
+        &token,
+        Some(published),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let added = cart(&app, shop, Method::POST, &format!("/{id}/items"), Some(add)).await;
+    assert_eq!(added["lines"][0]["qty"], 1, "{added}");
 }
 
 #[tokio::test]

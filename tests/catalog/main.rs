@@ -1,14 +1,6 @@
 //! Catalog tests: admin items, listings, categories and stock; the public storefront catalog.
 //! Real Postgres (and SQLite), real HTTP, shops provisioned through the queue.
 
-#[path = "../api/helpers.rs"]
-mod helpers;
-#[path = "../support/smtp.rs"]
-mod smtp;
-#[path = "../tenants/support.rs"]
-#[allow(dead_code)]
-mod support;
-
 mod admin;
 mod cache;
 mod cart;
@@ -24,8 +16,8 @@ mod tree;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use helpers::TestApp;
-use support::admin;
+use cartwheel_testkit::TestApp;
+use cartwheel_testkit::shops::admin;
 
 /// Sends `body` as the shop's owner and returns the status and JSON answer.
 pub async fn send(

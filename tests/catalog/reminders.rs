@@ -1,8 +1,6 @@
 //! The storefront's jobs end to end with a real SMTP server: abandoned-cart reminders, low-stock
 //! alerts and back-in-stock notices, each sent once.
 
-use std::time::Duration;
-
 use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::abandoned_cart::{FindAbandonedCarts, RemindAbandonedCart};
 use cartwheel_jobs::families::stock::SweepStock;
@@ -10,12 +8,10 @@ use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, assert_problem, eventually, scalar};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, mails_to, ready_shop, wait_for_mails};
 use crate::{cart, create_item, item, send, shopper};
-
-const QUIET: Duration = Duration::from_secs(2);
+use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, mails_to, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, TestApp, assert_problem, drain_jobs, on_each_backend, scalar};
 
 /// A cart holding `qty` of `item`, with `email` if given; returns its id.
 async fn filled_cart(
@@ -128,7 +124,7 @@ async fn an_abandoned_cart_gets_one_reminder_and_no_other_cart_gets_any() {
 
     // Two hourly ticks, and a reminder job enqueued again by hand: one mail.
     scan(&app).await;
-    let reminder = wait_for_mails(&mail, "left@example.com", 1).await;
+    let reminder = mails_after_drain(&app, &mail, "left@example.com", 1).await;
     assert_eq!(
         reminder[0].subject,
         "You left something in your cart at cart-shop Supplies"
@@ -154,16 +150,7 @@ async fn an_abandoned_cart_gets_one_reminder_and_no_other_cart_gets_any() {
     )
     .await
     .unwrap();
-    eventually(Duration::from_secs(20), "scans and reminders done", || async {
-        scalar(
-            &app.db,
-            "SELECT COUNT(*) FROM apalis.jobs WHERE job_type LIKE 'abandoned_cart.%' AND status <> 'Done'",
-        )
-        .await
-            == 0
-    })
-    .await;
-    tokio::time::sleep(QUIET).await;
+    drain_jobs(&app.db).await;
     let reminders: Vec<_> = mail
         .messages()
         .into_iter()
@@ -186,8 +173,7 @@ async fn an_abandoned_cart_gets_one_reminder_and_no_other_cart_gets_any() {
     // The recent cart becomes due later and is reminded then, once.
     age(&app, &recent, 2).await;
     scan(&app).await;
-    wait_for_mails(&mail, "recent@example.com", 1).await;
-    tokio::time::sleep(QUIET).await;
+    mails_after_drain(&app, &mail, "recent@example.com", 1).await;
     let reminded: Vec<Vec<String>> = mail
         .messages()
         .into_iter()
@@ -214,125 +200,106 @@ async fn admins_hear_once_per_fall_below_the_reorder_level() {
 
     adjust(&app, shop, &token, &rope, 10).await;
     adjust(&app, shop, &token, &rope, -6).await; // 4 left: below 5
-    let alerts = eventually_subjects(&mail, owner, "Low stock", 1).await;
+    let alerts = drained_subjects(&app, &mail, owner, "Low stock", 1).await;
     assert_eq!(alerts[0].subject, "Low stock: Rope (ROPE) has 4 left");
     assert!(alerts[0].text.contains(&format!(
         "http://low-shop.shops.test:8080/admin/catalog/items/{rope}"
     )));
     adjust(&app, shop, &token, &rope, -1).await; // further sales: no new alert
     adjust(&app, shop, &token, &rope, -1).await;
-    settle(&app).await;
+    drain_jobs(&app.db).await;
     assert_eq!(subjects(&mail, owner, "Low stock"), 1);
 
     adjust(&app, shop, &token, &rope, 20).await; // recovered: 22
     adjust(&app, shop, &token, &rope, -20).await; // 2 left: a new crossing
-    let alerts = eventually_subjects(&mail, owner, "Low stock", 2).await;
+    let alerts = drained_subjects(&app, &mail, owner, "Low stock", 2).await;
     assert_eq!(alerts[1].subject, "Low stock: Rope (ROPE) has 2 left");
     // The sweep finds nothing owed, so it sends nothing more.
     cartwheel_jobs::enqueue(&app.db, NewJob::new(SweepStock {}))
         .await
         .unwrap();
-    settle(&app).await;
+    drain_jobs(&app.db).await;
     assert_eq!(subjects(&mail, owner, "Low stock"), 2);
 }
 
-#[tokio::test]
-async fn shoppers_who_asked_hear_once_when_stock_returns() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
-        let (_, token) = ready_shop(&app, "back-shop").await;
-        ready_shop(&app, "other-shop").await;
-        let shop = "back-shop";
-        let kite = create_item(&app, shop, &token, item("KITE", "Kite", 2999, true, None)).await;
-        let notify = |shop: &'static str, slug: &'static str, email: &'static str| {
-            let path = format!("products/{slug}/notify-me");
-            let app = &app;
-            async move {
-                let body = Some(json!({ "email": email }));
-                shopper(app, shop, Method::POST, &path, None, body).await
-            }
-        };
+on_each_backend!(shoppers_who_asked_hear_once_when_stock_returns);
 
-        for email in ["ann@example.com", "bob@example.com", "ANN@example.com"] {
-            assert_eq!(notify(shop, "kite", email).await.status(), 202);
+async fn shoppers_who_asked_hear_once_when_stock_returns(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let (_, token) = ready_shop(&app, "back-shop").await;
+    ready_shop(&app, "other-shop").await;
+    let shop = "back-shop";
+    let kite = create_item(&app, shop, &token, item("KITE", "Kite", 2999, true, None)).await;
+    let notify = |shop: &'static str, slug: &'static str, email: &'static str| {
+        let path = format!("products/{slug}/notify-me");
+        let app = &app;
+        async move {
+            let body = Some(json!({ "email": email }));
+            shopper(app, shop, Method::POST, &path, None, body).await
         }
-        let bad = assert_problem(notify(shop, "kite", "not-an-email").await, 422).await;
-        assert_eq!(bad["errors"][0]["field"], "email");
-        assert_problem(notify(shop, "no-such-kite", "ann@example.com").await, 404).await;
-        assert_problem(notify("other-shop", "kite", "ann@example.com").await, 404).await;
+    };
 
-        adjust(&app, shop, &token, &kite, 3).await;
-        let ann = wait_for_mails(&mail, "ann@example.com", 1).await;
-        assert_eq!(
-            ann[0].subject,
-            "Kite is back in stock at back-shop Supplies"
-        );
-        assert!(
-            ann[0]
-                .text
-                .contains("http://back-shop.shops.test:8080/products/kite")
-        );
-        assert!(ann[0].text.contains("29.99 USD"), "{}", ann[0].text);
-        wait_for_mails(&mail, "bob@example.com", 1).await;
-        adjust(&app, shop, &token, &kite, 2).await;
-        settle(&app).await;
-        assert_eq!(mails_to(&mail, "ann@example.com").len(), 1);
-        assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
-        let in_stock = assert_problem(notify(shop, "kite", "cy@example.com").await, 409).await;
-        assert!(in_stock["detail"].as_str().unwrap().contains("5 available"));
-
-        // Sold out again, Ann asks again; stock comes back by a path that enqueued no check
-        // (a direct write), and the periodic sweep finds her.
-        adjust(&app, shop, &token, &kite, -5).await;
-        assert_eq!(notify(shop, "kite", "ann@example.com").await.status(), 202);
-        use sea_orm::ConnectionTrait;
-        app.db
-            .execute_unprepared("UPDATE stock_levels SET on_hand = 1 WHERE on_hand = 0")
-            .await
-            .unwrap();
-        cartwheel_jobs::enqueue(&app.db, NewJob::new(SweepStock {}))
-            .await
-            .unwrap();
-        wait_for_mails(&mail, "ann@example.com", 2).await;
-        settle(&app).await;
-        assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
-        assert_eq!(mails_to(&mail, "ann@example.com").len(), 2);
+    for email in ["ann@example.com", "bob@example.com", "ANN@example.com"] {
+        assert_eq!(notify(shop, "kite", email).await.status(), 202);
     }
+    let bad = assert_problem(notify(shop, "kite", "not-an-email").await, 422).await;
+    assert_eq!(bad["errors"][0]["field"], "email");
+    assert_problem(notify(shop, "no-such-kite", "ann@example.com").await, 404).await;
+    assert_problem(notify("other-shop", "kite", "ann@example.com").await, 404).await;
+
+    adjust(&app, shop, &token, &kite, 3).await;
+    let ann = mails_after_drain(&app, &mail, "ann@example.com", 1).await;
+    assert_eq!(
+        ann[0].subject,
+        "Kite is back in stock at back-shop Supplies"
+    );
+    assert!(
+        ann[0]
+            .text
+            .contains("http://back-shop.shops.test:8080/products/kite")
+    );
+    assert!(ann[0].text.contains("29.99 USD"), "{}", ann[0].text);
+    mails_after_drain(&app, &mail, "bob@example.com", 1).await;
+    adjust(&app, shop, &token, &kite, 2).await;
+    drain_jobs(&app.db).await;
+    assert_eq!(mails_to(&mail, "ann@example.com").len(), 1);
+    assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
+    let in_stock = assert_problem(notify(shop, "kite", "cy@example.com").await, 409).await;
+    assert!(in_stock["detail"].as_str().unwrap().contains("5 available"));
+
+    // Sold out again, Ann asks again; stock comes back by a path that enqueued no check
+    // (a direct write), and the periodic sweep finds her.
+    adjust(&app, shop, &token, &kite, -5).await;
+    assert_eq!(notify(shop, "kite", "ann@example.com").await.status(), 202);
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("UPDATE stock_levels SET on_hand = 1 WHERE on_hand = 0")
+        .await
+        .unwrap();
+    cartwheel_jobs::enqueue(&app.db, NewJob::new(SweepStock {}))
+        .await
+        .unwrap();
+    mails_after_drain(&app, &mail, "ann@example.com", 2).await;
+    drain_jobs(&app.db).await;
+    assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
+    assert_eq!(mails_to(&mail, "ann@example.com").len(), 2);
 }
 
-async fn eventually_subjects(
+/// After every job has run (`drain_jobs`): the mails to `to` whose subject has `containing`,
+/// exactly `count` of them.
+async fn drained_subjects(
+    app: &TestApp,
     mail: &MailServer,
     to: &str,
     containing: &str,
     count: usize,
-) -> Vec<crate::smtp::ReceivedMail> {
-    eventually(
-        Duration::from_secs(20),
-        &format!("{count} `{containing}` mail(s)"),
-        || async { subjects(mail, to, containing) >= count },
-    )
-    .await;
-    mails_to(mail, to)
+) -> Vec<cartwheel_testkit::smtp::ReceivedMail> {
+    drain_jobs(&app.db).await;
+    let found: Vec<_> = mails_to(mail, to)
         .into_iter()
         .filter(|m| m.subject.contains(containing))
-        .collect()
-}
-
-/// Waits until every stock and email job has run, then a little more.
-async fn settle(app: &TestApp) {
-    let table = crate::helpers::jobs_table(&app.db);
-    eventually(Duration::from_secs(20), "stock and email jobs done", || async {
-        scalar(
-            &app.db,
-            &format!(
-                "SELECT COUNT(*) FROM {table} WHERE (job_type LIKE 'stock.%' OR job_type = 'email.send') \
-                 AND status NOT IN ('Done', 'Killed')"
-            ),
-        )
-        .await
-            == 0
-    })
-    .await;
-    tokio::time::sleep(QUIET).await;
+        .collect();
+    assert_eq!(found.len(), count, "`{containing}` mails to {to}");
+    found
 }

@@ -4,87 +4,86 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::Backend;
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{create_item, item, send};
+use cartwheel_testkit::Backend;
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
 
-#[tokio::test]
-async fn stock_moves_through_the_ledger_and_never_goes_below_zero() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
-        let (_, token) = ready_shop(&app, "stock-shop").await;
-        let shop = "stock-shop";
-        let id = create_item(&app, shop, &token, item("BOLT", "Bolt", 10, true, None)).await;
-        let adjust = |location: &'static str, quantity: i64, reason: &'static str| {
-            send(
-                &app,
-                Method::POST,
-                "/api/v1/admin/stock/adjustments",
-                shop,
-                &token,
-                Some(
-                    json!({"itemId": id, "location": location, "quantity": quantity, "reason": reason}),
-                ),
+cartwheel_testkit::on_each_backend!(stock_moves_through_the_ledger_and_never_goes_below_zero);
+
+async fn stock_moves_through_the_ledger_and_never_goes_below_zero(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let (_, token) = ready_shop(&app, "stock-shop").await;
+    let shop = "stock-shop";
+    let id = create_item(&app, shop, &token, item("BOLT", "Bolt", 10, true, None)).await;
+    let adjust = |location: &'static str, quantity: i64, reason: &'static str| {
+        send(
+            &app,
+            Method::POST,
+            "/api/v1/admin/stock/adjustments",
+            shop,
+            &token,
+            Some(
+                json!({"itemId": id, "location": location, "quantity": quantity, "reason": reason}),
+            ),
+        )
+    };
+
+    let (status, view) = adjust("RECEIVING", 10, "delivery 42").await;
+    assert_eq!(status, 201, "{view}");
+    let (status, view) = send(&app, Method::POST, "/api/v1/admin/stock/transfers", shop, &token,
+        Some(json!({"itemId": id, "from": "RECEIVING", "to": "PICKING", "quantity": 4, "reason": "restock shelves"}))).await;
+    assert_eq!(status, 201, "{view}");
+    let levels: Vec<(String, i64)> = view["levels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["location"].as_str().unwrap().to_string(),
+                l["onHand"].as_i64().unwrap(),
             )
-        };
+        })
+        .collect();
+    assert!(
+        levels.contains(&("RECEIVING".into(), 6)) && levels.contains(&("PICKING".into(), 4)),
+        "{levels:?}"
+    );
+    let reasons: Vec<&str> = view["movements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons.len(), 3);
+    assert!(reasons.contains(&"delivery 42") && reasons.contains(&"restock shelves"));
 
-        let (status, view) = adjust("RECEIVING", 10, "delivery 42").await;
-        assert_eq!(status, 201, "{view}");
-        let (status, view) = send(&app, Method::POST, "/api/v1/admin/stock/transfers", shop, &token,
-            Some(json!({"itemId": id, "from": "RECEIVING", "to": "PICKING", "quantity": 4, "reason": "restock shelves"}))).await;
-        assert_eq!(status, 201, "{view}");
-        let levels: Vec<(String, i64)> = view["levels"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                (
-                    l["location"].as_str().unwrap().to_string(),
-                    l["onHand"].as_i64().unwrap(),
-                )
-            })
-            .collect();
-        assert!(
-            levels.contains(&("RECEIVING".into(), 6)) && levels.contains(&("PICKING".into(), 4)),
-            "{levels:?}"
-        );
-        let reasons: Vec<&str> = view["movements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| m["reason"].as_str().unwrap())
-            .collect();
-        assert_eq!(reasons.len(), 3);
-        assert!(reasons.contains(&"delivery 42") && reasons.contains(&"restock shelves"));
+    let (status, problem) = adjust("RECEIVING", -20, "breakage").await;
+    assert_eq!(status, 409);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("6 available"),
+        "{problem}"
+    );
+    assert_eq!(problem["errors"][0]["field"], "quantity");
+    let (status, problem) = adjust("ATTIC", 1, "found").await;
+    assert_eq!(
+        (status, problem["errors"][0]["field"].as_str()),
+        (422, Some("location"))
+    );
+    let (status, problem) = adjust("PICKING", 0, " ").await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
 
-        let (status, problem) = adjust("RECEIVING", -20, "breakage").await;
-        assert_eq!(status, 409);
-        assert!(
-            problem["detail"].as_str().unwrap().contains("6 available"),
-            "{problem}"
-        );
-        assert_eq!(problem["errors"][0]["field"], "quantity");
-        let (status, problem) = adjust("ATTIC", 1, "found").await;
-        assert_eq!(
-            (status, problem["errors"][0]["field"].as_str()),
-            (422, Some("location"))
-        );
-        let (status, problem) = adjust("PICKING", 0, " ").await;
-        assert_eq!(status, 422);
-        assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
-
-        let product: serde_json::Value = crate::store(&app, shop, "products/bolt")
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            product["availability"],
-            json!({"inStock": true, "available": 10})
-        );
-    }
+    let product: serde_json::Value = crate::store(&app, shop, "products/bolt")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        product["availability"],
+        json!({"inStock": true, "available": 10})
+    );
 }
 
 #[tokio::test]
@@ -136,5 +135,5 @@ async fn concurrent_removals_take_exactly_what_is_there() {
     )
     .await;
     assert_eq!(view["levels"][0]["onHand"], 0);
-    assert_eq!(crate::helpers::scalar(&app.db, &format!("SELECT COALESCE(SUM(quantity), 0)::bigint FROM stock_movements WHERE item_id = '{id}'")).await, 0);
+    assert_eq!(cartwheel_testkit::scalar(&app.db, &format!("SELECT COALESCE(SUM(quantity), 0)::bigint FROM stock_movements WHERE item_id = '{id}'")).await, 0);
 }

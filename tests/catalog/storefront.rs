@@ -2,10 +2,10 @@
 
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, assert_problem};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{create_category, create_item, item, store};
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, TestApp, assert_problem};
 
 async fn skus(app: &TestApp, slug: &str, query: &str) -> (Vec<String>, Value) {
     let response = store(app, slug, query).await;
@@ -20,144 +20,145 @@ async fn skus(app: &TestApp, slug: &str, query: &str) -> (Vec<String>, Value) {
     (skus, body)
 }
 
-#[tokio::test]
-async fn shoppers_see_published_products_filtered_searched_sorted_and_paged() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
-        let (_, token) = ready_shop(&app, "tools").await;
-        let shop = "tools";
-        let garden = create_category(&app, shop, &token, "Garden", "garden", None).await;
-        let hand = create_category(&app, shop, &token, "Hand tools", "hand-tools", None).await;
-        let saws = create_category(&app, shop, &token, "Saws", "saws", Some(&hand)).await;
+cartwheel_testkit::on_each_backend!(
+    shoppers_see_published_products_filtered_searched_sorted_and_paged
+);
 
-        create_item(
-            &app,
-            shop,
-            &token,
-            item("HAM-1", "Claw Hammer", 1500, true, Some(&hand)),
-        )
-        .await;
-        create_item(
-            &app,
-            shop,
-            &token,
-            item("SAW-1", "Panel Saw", 2500, true, Some(&saws)),
-        )
-        .await;
-        create_item(
-            &app,
-            shop,
-            &token,
-            item("SAW-2", "Coping Saw", 900, true, Some(&saws)),
-        )
-        .await;
-        create_item(
-            &app,
-            shop,
-            &token,
-            item("HOSE-1", "Garden Hose", 3000, true, Some(&garden)),
-        )
-        .await;
-        create_item(
-            &app,
-            shop,
-            &token,
-            item("SECRET-1", "Prototype Saw", 100, false, Some(&saws)),
-        )
-        .await;
+async fn shoppers_see_published_products_filtered_searched_sorted_and_paged(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let (_, token) = ready_shop(&app, "tools").await;
+    let shop = "tools";
+    let garden = create_category(&app, shop, &token, "Garden", "garden", None).await;
+    let hand = create_category(&app, shop, &token, "Hand tools", "hand-tools", None).await;
+    let saws = create_category(&app, shop, &token, "Saws", "saws", Some(&hand)).await;
 
-        let (all, body) = skus(&app, shop, "products").await;
-        assert_eq!(body["total"], 4, "unpublished items are invisible");
-        assert!(!all.contains(&"SECRET-1".to_string()));
-        let first = &body["items"][0];
-        assert_eq!(first["availability"]["inStock"], false);
-        assert_eq!(first["availability"]["available"], 0);
-        assert!(
-            first["longDescription"].is_null(),
-            "lists carry the short description only"
-        );
+    create_item(
+        &app,
+        shop,
+        &token,
+        item("HAM-1", "Claw Hammer", 1500, true, Some(&hand)),
+    )
+    .await;
+    create_item(
+        &app,
+        shop,
+        &token,
+        item("SAW-1", "Panel Saw", 2500, true, Some(&saws)),
+    )
+    .await;
+    create_item(
+        &app,
+        shop,
+        &token,
+        item("SAW-2", "Coping Saw", 900, true, Some(&saws)),
+    )
+    .await;
+    create_item(
+        &app,
+        shop,
+        &token,
+        item("HOSE-1", "Garden Hose", 3000, true, Some(&garden)),
+    )
+    .await;
+    create_item(
+        &app,
+        shop,
+        &token,
+        item("SECRET-1", "Prototype Saw", 100, false, Some(&saws)),
+    )
+    .await;
 
-        // A category includes its sub-categories.
-        let (in_hand, _) = skus(&app, shop, "products?category=hand-tools&sort=price_asc").await;
-        assert_eq!(in_hand, ["SAW-2", "HAM-1", "SAW-1"]);
-        let (in_saws, _) = skus(&app, shop, "products?category=saws&sort=price_desc").await;
-        assert_eq!(in_saws, ["SAW-1", "SAW-2"]);
-        let unknown = assert_problem(store(&app, shop, "products?category=nope").await, 400).await;
-        assert_eq!(unknown["errors"][0]["field"], "category");
+    let (all, body) = skus(&app, shop, "products").await;
+    assert_eq!(body["total"], 4, "unpublished items are invisible");
+    assert!(!all.contains(&"SECRET-1".to_string()));
+    let first = &body["items"][0];
+    assert_eq!(first["availability"]["inStock"], false);
+    assert_eq!(first["availability"]["available"], 0);
+    assert!(
+        first["longDescription"].is_null(),
+        "lists carry the short description only"
+    );
 
-        // Search: name, sku and description, any case; `%` is a literal.
-        let (found, _) = skus(&app, shop, "products?search=SAW&sort=name").await;
-        assert_eq!(found, ["SAW-2", "SAW-1"]);
-        let (found, _) = skus(&app, shop, "products?search=hos").await;
-        assert_eq!(found, ["HOSE-1"]);
-        let (found, _) = skus(&app, shop, "products?search=about%20the%20claw").await;
-        assert_eq!(found, ["HAM-1"]);
-        let (found, _) = skus(&app, shop, "products?search=%25").await;
-        assert!(found.is_empty());
+    // A category includes its sub-categories.
+    let (in_hand, _) = skus(&app, shop, "products?category=hand-tools&sort=price_asc").await;
+    assert_eq!(in_hand, ["SAW-2", "HAM-1", "SAW-1"]);
+    let (in_saws, _) = skus(&app, shop, "products?category=saws&sort=price_desc").await;
+    assert_eq!(in_saws, ["SAW-1", "SAW-2"]);
+    let unknown = assert_problem(store(&app, shop, "products?category=nope").await, 400).await;
+    assert_eq!(unknown["errors"][0]["field"], "category");
 
-        // Sorting and paging edges.
-        let (by_name, _) = skus(&app, shop, "products?sort=name").await;
-        assert_eq!(by_name, ["HAM-1", "SAW-2", "HOSE-1", "SAW-1"]);
-        let (newest, _) = skus(&app, shop, "products?sort=newest").await;
-        assert_eq!(newest, ["HOSE-1", "SAW-2", "SAW-1", "HAM-1"]);
-        let (page2, body) = skus(&app, shop, "products?sort=name&limit=3&page=2").await;
-        assert_eq!(page2, ["SAW-1"]);
-        assert_eq!(
-            (
-                body["page"].as_u64(),
-                body["limit"].as_u64(),
-                body["total"].as_u64()
-            ),
-            (Some(2), Some(3), Some(4))
-        );
-        let (beyond, body) = skus(&app, shop, "products?limit=3&page=3").await;
-        assert!(beyond.is_empty());
-        assert_eq!(body["total"], 4);
-        assert_problem(store(&app, shop, "products?limit=101").await, 400).await;
-        assert_problem(store(&app, shop, "products?page=0").await, 400).await;
-        let bad_sort = assert_problem(store(&app, shop, "products?sort=cheapest").await, 400).await;
-        assert_eq!(bad_sort["errors"][0]["field"], "sort");
+    // Search: name, sku and description, any case; `%` is a literal.
+    let (found, _) = skus(&app, shop, "products?search=SAW&sort=name").await;
+    assert_eq!(found, ["SAW-2", "SAW-1"]);
+    let (found, _) = skus(&app, shop, "products?search=hos").await;
+    assert_eq!(found, ["HOSE-1"]);
+    let (found, _) = skus(&app, shop, "products?search=about%20the%20claw").await;
+    assert_eq!(found, ["HAM-1"]);
+    let (found, _) = skus(&app, shop, "products?search=%25").await;
+    assert!(found.is_empty());
 
-        // One product, with its long description; unpublished and unknown slugs are 404.
-        let one = store(&app, shop, "products/saw-1").await;
-        assert_eq!(one.status(), 200);
-        let one: Value = one.json().await.unwrap();
-        assert_eq!(one["longDescription"], "All about the Panel Saw.");
-        assert_eq!(one["category"], "saws");
-        assert_eq!(one["images"][0]["url"], "https://img.example/SAW-1.jpg");
-        assert_problem(store(&app, shop, "products/secret-1").await, 404).await;
-        assert_problem(store(&app, shop, "products/nothing").await, 404).await;
+    // Sorting and paging edges.
+    let (by_name, _) = skus(&app, shop, "products?sort=name").await;
+    assert_eq!(by_name, ["HAM-1", "SAW-2", "HOSE-1", "SAW-1"]);
+    let (newest, _) = skus(&app, shop, "products?sort=newest").await;
+    assert_eq!(newest, ["HOSE-1", "SAW-2", "SAW-1", "HAM-1"]);
+    let (page2, body) = skus(&app, shop, "products?sort=name&limit=3&page=2").await;
+    assert_eq!(page2, ["SAW-1"]);
+    assert_eq!(
+        (
+            body["page"].as_u64(),
+            body["limit"].as_u64(),
+            body["total"].as_u64()
+        ),
+        (Some(2), Some(3), Some(4))
+    );
+    let (beyond, body) = skus(&app, shop, "products?limit=3&page=3").await;
+    assert!(beyond.is_empty());
+    assert_eq!(body["total"], 4);
+    assert_problem(store(&app, shop, "products?limit=101").await, 400).await;
+    assert_problem(store(&app, shop, "products?page=0").await, 400).await;
+    let bad_sort = assert_problem(store(&app, shop, "products?sort=cheapest").await, 400).await;
+    assert_eq!(bad_sort["errors"][0]["field"], "sort");
 
-        // The category tree.
-        let tree: Value = store(&app, shop, "categories").await.json().await.unwrap();
-        let roots: Vec<&str> = tree["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["slug"].as_str().unwrap())
-            .collect();
-        assert_eq!(roots, ["garden", "hand-tools"]);
-        assert_eq!(tree["items"][1]["children"][0]["slug"], "saws");
+    // One product, with its long description; unpublished and unknown slugs are 404.
+    let one = store(&app, shop, "products/saw-1").await;
+    assert_eq!(one.status(), 200);
+    let one: Value = one.json().await.unwrap();
+    assert_eq!(one["longDescription"], "All about the Panel Saw.");
+    assert_eq!(one["category"], "saws");
+    assert_eq!(one["images"][0]["url"], "https://img.example/SAW-1.jpg");
+    assert_problem(store(&app, shop, "products/secret-1").await, 404).await;
+    assert_problem(store(&app, shop, "products/nothing").await, 404).await;
 
-        // A category with nothing in it is an empty page, not an unknown category.
-        create_category(&app, shop, &token, "Empty", "empty", Some(&garden)).await;
-        let (none, body) = skus(&app, shop, "products?category=empty").await;
-        assert!(none.is_empty());
-        assert_eq!(body["total"], 0);
+    // The category tree.
+    let tree: Value = store(&app, shop, "categories").await.json().await.unwrap();
+    let roots: Vec<&str> = tree["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(roots, ["garden", "hand-tools"]);
+    assert_eq!(tree["items"][1]["children"][0]["slug"], "saws");
 
-        // Another shop knows none of it.
-        ready_shop(&app, "other").await;
-        assert_problem(store(&app, "other", "products/saw-1").await, 404).await;
-        let (theirs, _) = skus(&app, "other", "products").await;
-        assert!(theirs.is_empty());
-        assert_problem(store(&app, "other", "products?category=saws").await, 400).await;
-    }
+    // A category with nothing in it is an empty page, not an unknown category.
+    create_category(&app, shop, &token, "Empty", "empty", Some(&garden)).await;
+    let (none, body) = skus(&app, shop, "products?category=empty").await;
+    assert!(none.is_empty());
+    assert_eq!(body["total"], 0);
+
+    // Another shop knows none of it.
+    ready_shop(&app, "other").await;
+    assert_problem(store(&app, "other", "products/saw-1").await, 404).await;
+    let (theirs, _) = skus(&app, "other", "products").await;
+    assert!(theirs.is_empty());
+    assert_problem(store(&app, "other", "products?category=saws").await, 400).await;
 }
 
 #[tokio::test]
 async fn the_seed_command_fills_a_shop_for_load_tests() {
-    use crate::helpers::{cartwheel_process, migrated_database, scalar};
+    use cartwheel_testkit::{cartwheel_process, migrated_database, scalar};
     let (_database, url, db) = migrated_database(Backend::Postgres).await;
     let mut seed = cartwheel_process(
         &[

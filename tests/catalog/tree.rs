@@ -7,10 +7,10 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::helpers::{Backend, scalar};
-use crate::smtp::MailServer;
-use crate::support::{app_with_mail, ready_shop};
 use crate::{create_category, send, store};
+use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, scalar};
 
 #[tokio::test]
 async fn two_crossing_moves_never_both_succeed() {
@@ -126,62 +126,61 @@ async fn the_tree_is_at_most_32_levels_deep() {
     assert!(node.is_null(), "nothing below level 32: {node}");
 }
 
-#[tokio::test]
-async fn a_loop_in_the_database_neither_hangs_nor_crashes_a_request() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "0")]).await;
-        let shop = "looped";
-        let (_, token) = ready_shop(&app, shop).await;
-        let top = create_category(&app, shop, &token, "Top", "top", None).await;
-        let a = create_category(&app, shop, &token, "A", "a", None).await;
-        let b = create_category(&app, shop, &token, "B", "b", Some(&a)).await;
-        // What a crossing race or a hand edit could leave: A and B each other's parent.
-        let (a_id, b_id): (uuid::Uuid, uuid::Uuid) = (a.parse().unwrap(), b.parse().unwrap());
-        categories::Entity::update_many()
-            .col_expr(categories::Column::ParentId, Expr::value(b_id))
-            .filter(categories::Column::Id.eq(a_id))
-            .exec(&app.db)
-            .await
-            .unwrap();
+cartwheel_testkit::on_each_backend!(a_loop_in_the_database_neither_hangs_nor_crashes_a_request);
 
-        let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
-        assert_eq!(
-            tree["items"].as_array().unwrap().len(),
-            1,
-            "the loop has no way in: {tree}"
-        );
-        assert_eq!(tree["items"][0]["slug"], "top", "{tree}");
-        let products = store(&app, shop, "products?category=a").await;
-        assert_eq!(products.status(), 200);
+async fn a_loop_in_the_database_neither_hangs_nor_crashes_a_request(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "0")]).await;
+    let shop = "looped";
+    let (_, token) = ready_shop(&app, shop).await;
+    let top = create_category(&app, shop, &token, "Top", "top", None).await;
+    let a = create_category(&app, shop, &token, "A", "a", None).await;
+    let b = create_category(&app, shop, &token, "B", "b", Some(&a)).await;
+    // What a crossing race or a hand edit could leave: A and B each other's parent.
+    let (a_id, b_id): (uuid::Uuid, uuid::Uuid) = (a.parse().unwrap(), b.parse().unwrap());
+    categories::Entity::update_many()
+        .col_expr(categories::Column::ParentId, Expr::value(b_id))
+        .filter(categories::Column::Id.eq(a_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
 
-        // A move into the loop is refused; moving a looped category out of it walks the loop's
-        // subtree (which used to spin for ever) and mends it.
-        let path = |id: &str| format!("/api/v1/store/admin/categories/{id}");
-        let (status, problem) = send(
-            &app,
-            Method::PUT,
-            &path(&top),
-            shop,
-            &token,
-            Some(json!({"name": "Top", "slug": "top", "parentId": b})),
-        )
-        .await;
-        assert_eq!(status, 422, "{problem}");
-        let (status, answer) = send(
-            &app,
-            Method::PUT,
-            &path(&a),
-            shop,
-            &token,
-            Some(json!({"name": "A", "slug": "a", "parentId": top})),
-        )
-        .await;
-        assert_eq!(status, 200, "{answer}");
-        let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
-        assert_eq!(
-            tree["items"][0]["children"][0]["children"][0]["slug"], "b",
-            "{tree}"
-        );
-    }
+    let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
+    assert_eq!(
+        tree["items"].as_array().unwrap().len(),
+        1,
+        "the loop has no way in: {tree}"
+    );
+    assert_eq!(tree["items"][0]["slug"], "top", "{tree}");
+    let products = store(&app, shop, "products?category=a").await;
+    assert_eq!(products.status(), 200);
+
+    // A move into the loop is refused; moving a looped category out of it walks the loop's
+    // subtree (which used to spin for ever) and mends it.
+    let path = |id: &str| format!("/api/v1/store/admin/categories/{id}");
+    let (status, problem) = send(
+        &app,
+        Method::PUT,
+        &path(&top),
+        shop,
+        &token,
+        Some(json!({"name": "Top", "slug": "top", "parentId": b})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, answer) = send(
+        &app,
+        Method::PUT,
+        &path(&a),
+        shop,
+        &token,
+        Some(json!({"name": "A", "slug": "a", "parentId": top})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
+    assert_eq!(
+        tree["items"][0]["children"][0]["children"][0]["slug"], "b",
+        "{tree}"
+    );
 }

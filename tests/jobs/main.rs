@@ -1,9 +1,6 @@
 //! Job platform tests: enqueue, retries, workers, the scheduler, pruning and monitoring, against
 //! real Postgres (and SQLite where it applies), with the real `cartwheel` binary where processes matter.
 
-#[path = "../api/helpers.rs"]
-mod helpers;
-
 mod enqueue;
 mod monitoring;
 mod prune;

@@ -2,16 +2,24 @@ use std::time::Duration;
 
 use cartwheel_jobs::families::maintenance::PruneJobs;
 use cartwheel_jobs::families::noop::Noop;
-use cartwheel_jobs::monitor::JobState;
-use cartwheel_jobs::{NewJob, enqueue, enqueue_batch};
-use sea_orm::ConnectionTrait;
+use cartwheel_jobs::store::monitor::JobState;
+use cartwheel_jobs::store::{Ending, end_jobs};
+use cartwheel_jobs::{Job, NewJob, enqueue, enqueue_batch};
+use sea_orm::DatabaseConnection;
 
-use crate::helpers::{Backend, scalar};
 use crate::retries::{app, wait_for_state};
+use cartwheel_testkit::{Backend, jobs};
 
-async fn labelled(db: &sea_orm::DatabaseConnection, label: &str, n: usize, set: &str) {
-    // Scheduled for later so the worker leaves them alone until they are rewritten below.
-    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+/// `n` no-op jobs labelled `label`, ended `ending` `ago` before now (`None`: left waiting, due
+/// in a day).
+async fn labelled(
+    db: &DatabaseConnection,
+    label: &str,
+    n: usize,
+    ending: Option<(Ending, Duration)>,
+) {
+    // Scheduled for later so the worker leaves them alone until they are ended below.
+    let later = chrono::Utc::now() + chrono::Duration::days(1);
     let jobs = (0..n)
         .map(|_| {
             NewJob::new(Noop {
@@ -21,43 +29,42 @@ async fn labelled(db: &sea_orm::DatabaseConnection, label: &str, n: usize, set: 
             .run_at(later)
         })
         .collect();
-    enqueue_batch(db, jobs).await.unwrap();
-    db.execute_unprepared(&format!(
-        "UPDATE apalis.jobs SET {set} WHERE convert_from(job, 'UTF8')::jsonb ->> 'label' = '{label}'"
-    ))
-    .await
-    .unwrap();
+    let ids: Vec<String> = enqueue_batch(db, jobs)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    if let Some((ending, ago)) = ending {
+        assert_eq!(end_jobs(db, &ids, ending, ago).await.unwrap(), n as u64);
+    }
 }
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
 
 #[tokio::test]
 async fn the_prune_job_deletes_only_jobs_past_their_retention() {
     let app = app(Backend::Postgres).await;
     let db = &app.db;
+    labelled(db, "old-done", 2_500, Some((Ending::Succeeded, 8 * DAY))).await;
+    labelled(db, "recent-done", 3, Some((Ending::Succeeded, DAY))).await;
+    labelled(db, "old-cancelled", 2, Some((Ending::Cancelled, 8 * DAY))).await;
+    labelled(db, "old-dead", 2, Some((Ending::OutOfAttempts, 31 * DAY))).await;
     labelled(
         db,
-        "old-done",
-        2_500,
-        "status = 'Done', done_at = now() - interval '8 days'",
+        "old-killed",
+        1,
+        Some((Ending::FailedPermanently, 31 * DAY)),
     )
     .await;
     labelled(
         db,
-        "recent-done",
-        3,
-        "status = 'Done', done_at = now() - interval '1 day'",
+        "recent-dead",
+        4,
+        Some((Ending::FailedPermanently, 10 * DAY)),
     )
     .await;
-    labelled(db, "old-cancelled", 2, "status = 'Killed', last_result = '{\"Err\":\"Cancelled\"}', done_at = now() - interval '8 days'").await;
-    labelled(
-        db,
-        "old-dead",
-        2,
-        "status = 'Failed', attempts = 3, done_at = now() - interval '31 days'",
-    )
-    .await;
-    labelled(db, "old-killed", 1, "status = 'Killed', last_result = '{\"Err\":\"boom\"}', done_at = now() - interval '31 days'").await;
-    labelled(db, "recent-dead", 4, "status = 'Killed', last_result = '{\"Err\":\"boom\"}', done_at = now() - interval '10 days'").await;
-    labelled(db, "waiting", 5, "run_at = now() + interval '1 day'").await;
+    labelled(db, "waiting", 5, None).await;
 
     let prune = enqueue(db, NewJob::new(PruneJobs::default()))
         .await
@@ -65,14 +72,14 @@ async fn the_prune_job_deletes_only_jobs_past_their_retention() {
         .id;
     wait_for_state(&app, &prune, JobState::Succeeded, Duration::from_secs(20)).await;
 
-    let count = |label: &'static str| async move {
-        scalar(
-            db,
-            &format!(
-                "SELECT COUNT(*) FROM apalis.jobs WHERE convert_from(job, 'UTF8')::jsonb ->> 'label' = '{label}'"
-            ),
-        )
-        .await
+    let left = jobs(db, Some(Noop::QUEUE)).await;
+    let count = |label: &'static str| {
+        let left = &left;
+        async move {
+            left.iter()
+                .filter(|job| job.payload["label"] == label)
+                .count()
+        }
     };
     assert_eq!(count("old-done").await, 0);
     assert_eq!(count("old-cancelled").await, 0);

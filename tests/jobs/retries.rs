@@ -1,10 +1,10 @@
 use std::time::Duration;
 
 use cartwheel_jobs::families::noop::Noop;
-use cartwheel_jobs::monitor::{JobRecord, JobState, get_job};
+use cartwheel_jobs::store::monitor::{JobRecord, JobState, get_job};
 use cartwheel_jobs::{NewJob, enqueue};
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use cartwheel_testkit::{Backend, TestApp, spawn_app_with};
 
 pub const OPERATOR: &str = "operator-secret";
 
@@ -47,41 +47,40 @@ pub async fn wait_for_state(
     }
 }
 
-#[tokio::test]
-async fn a_failed_job_waits_its_backoff_then_runs_again() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let app = app(backend).await;
-        let id = enqueue(
-            &app.db,
-            NewJob::new(Noop {
-                fail_until_attempt: 1,
-                ..Default::default()
-            }),
-        )
-        .await
-        .unwrap()
-        .id;
-        let failed = wait_for_state(&app, &id, JobState::Retrying, Duration::from_secs(10)).await;
-        assert_eq!(failed.attempts, 1);
-        assert!(
-            failed
-                .last_error
-                .as_deref()
-                .unwrap()
-                .contains("asked to fail")
-        );
-        let done_at = failed.done_at.expect("the failure is stamped");
-        // Noop's policy: 1 s base delay with equal jitter, so at least 0.5 s (1 s on SQLite's whole seconds).
-        let wait = failed.run_at - done_at;
-        assert!(
-            wait >= chrono::Duration::milliseconds(350),
-            "run_at moved only {wait:?}"
-        );
+cartwheel_testkit::on_each_backend!(a_failed_job_waits_its_backoff_then_runs_again);
 
-        let done = wait_for_state(&app, &id, JobState::Succeeded, Duration::from_secs(10)).await;
-        assert_eq!(done.attempts, 2);
-        assert!(done.done_at.unwrap() >= failed.run_at - chrono::Duration::seconds(1));
-    }
+async fn a_failed_job_waits_its_backoff_then_runs_again(backend: Backend) {
+    let app = app(backend).await;
+    let id = enqueue(
+        &app.db,
+        NewJob::new(Noop {
+            fail_until_attempt: 1,
+            ..Default::default()
+        }),
+    )
+    .await
+    .unwrap()
+    .id;
+    let failed = wait_for_state(&app, &id, JobState::Retrying, Duration::from_secs(10)).await;
+    assert_eq!(failed.attempts, 1);
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("asked to fail")
+    );
+    let done_at = failed.done_at.expect("the failure is stamped");
+    // Noop's policy: 1 s base delay with equal jitter, so at least 0.5 s (1 s on SQLite's whole seconds).
+    let wait = failed.run_at - done_at;
+    assert!(
+        wait >= chrono::Duration::milliseconds(350),
+        "run_at moved only {wait:?}"
+    );
+
+    let done = wait_for_state(&app, &id, JobState::Succeeded, Duration::from_secs(10)).await;
+    assert_eq!(done.attempts, 2);
+    assert!(done.done_at.unwrap() >= failed.run_at - chrono::Duration::seconds(1));
 }
 
 #[tokio::test]

@@ -1,10 +1,15 @@
+use std::collections::HashMap;
 use std::time::Duration;
 
+use cartwheel_jobs::Job;
 use cartwheel_jobs::families::noop::Noop;
-use cartwheel_jobs::monitor::{JobState, get_job};
+use cartwheel_jobs::store::monitor::{JobState, get_job, live_workers};
 use cartwheel_jobs::{NewJob, enqueue, enqueue_batch};
 
-use crate::helpers::{Backend, cartwheel_process, eventually, migrated_database, scalar};
+use cartwheel_testkit::{
+    Backend, cartwheel_process, eventually, job_count, jobs, migrated_database,
+};
+use sea_orm::DatabaseConnection;
 
 #[tokio::test]
 async fn two_worker_processes_run_each_of_2000_jobs_exactly_once() {
@@ -24,16 +29,16 @@ async fn two_worker_processes_run_each_of_2000_jobs_exactly_once() {
     ];
     let _a = cartwheel_process(&["worker"], &env);
     let _b = cartwheel_process(&["worker"], &env);
-    let done = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'";
     eventually(Duration::from_secs(60), "2000 jobs done", || async {
-        scalar(&db, done).await == 2000
+        job_count(&db, None, Some(JobState::Succeeded)).await == 2000
     })
     .await;
-    // `attempts` counts starts: a job that ran twice would show 2.
-    let rerun = "SELECT COUNT(*) FROM apalis.jobs WHERE attempts <> 1";
-    assert_eq!(scalar(&db, rerun).await, 0);
-    let workers = "SELECT COUNT(DISTINCT split_part(lock_by, ':', 1)) FROM apalis.jobs";
-    assert_eq!(scalar(&db, workers).await, 2, "both processes took jobs");
+    let per_process = jobs_per_process(&db).await;
+    assert_eq!(
+        per_process.len(),
+        2,
+        "both processes took jobs: {per_process:?}"
+    );
 }
 
 #[tokio::test]
@@ -104,15 +109,12 @@ async fn sigterm_finishes_the_running_job_and_leaves_the_rest_for_others() {
         })
         .collect();
     enqueue_batch(&db, jobs).await.unwrap();
-    eventually(Duration::from_secs(10), "one job running", || async {
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Running'",
-        )
-        .await
-            == 1
+    eventually(Duration::from_secs(10), "a job claimed", || async {
+        job_count(&db, None, Some(JobState::Running)).await >= 1
     })
     .await;
+    // A claimed job starts within milliseconds; each runs for 1.5 s.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let stopping = std::time::Instant::now();
     worker.signal("TERM");
     let status = worker.wait(Duration::from_secs(10)).await;
@@ -123,16 +125,8 @@ async fn sigterm_finishes_the_running_job_and_leaves_the_rest_for_others() {
         "took {:?}",
         stopping.elapsed()
     );
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'"
-        )
-        .await,
-        1
-    );
-    let untouched = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending' AND lock_by IS NULL";
-    assert_eq!(scalar(&db, untouched).await, 3);
+    assert_eq!(job_count(&db, None, Some(JobState::Succeeded)).await, 1);
+    assert_eq!(unclaimed(&db).await, 3);
 }
 
 #[tokio::test]
@@ -159,41 +153,76 @@ async fn sigterm_hands_fetched_but_unstarted_jobs_back_at_once() {
     // apalis marks a job Running lazily (with its next batch of events), so a claimed job shows
     // Queued or Running; all four are claimed once the first fetch returns.
     eventually(Duration::from_secs(10), "four claimed", || async {
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM apalis.jobs WHERE status IN ('Queued', 'Running') AND lock_by IS NOT NULL",
-        )
-        .await
-            == 4
+        job_count(&db, None, Some(JobState::Running)).await == 4
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     worker.signal("TERM");
     let status = worker.wait(Duration::from_secs(10)).await;
     assert!(status.success(), "exit status {status:?}");
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'"
-        )
-        .await,
-        1
-    );
+    assert_eq!(job_count(&db, None, Some(JobState::Succeeded)).await, 1);
     // The three it held are free for other workers the moment it is gone.
-    let returned = "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending' AND lock_by IS NULL";
-    assert_eq!(scalar(&db, returned).await, 3);
+    assert_eq!(unclaimed(&db).await, 3);
     let _other = cartwheel_process(&["worker"], &env);
     eventually(
         Duration::from_secs(15),
         "another worker runs them",
+        || async { job_count(&db, None, Some(JobState::Succeeded)).await == 4 },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn two_workers_with_default_settings_share_a_burst_of_slow_jobs() {
+    let (_database, url, db) = migrated_database(Backend::Postgres).await;
+    let env = [("DATABASE_URL", url.as_str())];
+    let _a = cartwheel_process(&["worker"], &env);
+    let _b = cartwheel_process(&["worker"], &env);
+    eventually(
+        Duration::from_secs(20),
+        "both workers listening",
         || async {
-            scalar(
-                &db,
-                "SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Done'",
-            )
-            .await
-                == 4
+            let workers = live_workers(&db, 60).await.unwrap();
+            workers.iter().filter(|w| w.queue == Noop::QUEUE).count() == 2
         },
     )
     .await;
+    let jobs = (0..40)
+        .map(|_| {
+            NewJob::new(Noop {
+                sleep_ms: 200,
+                ..Default::default()
+            })
+        })
+        .collect();
+    enqueue_batch(&db, jobs).await.unwrap();
+    eventually(Duration::from_secs(30), "40 jobs done", || async {
+        job_count(&db, None, Some(JobState::Succeeded)).await == 40
+    })
+    .await;
+    let per_process = jobs_per_process(&db).await;
+    assert_eq!(per_process.len(), 2, "{per_process:?}");
+    assert!(per_process.values().all(|&n| n >= 15), "{per_process:?}");
+}
+
+/// Jobs each worker process ran, every one of them exactly once (`attempts` counts starts).
+async fn jobs_per_process(db: &DatabaseConnection) -> HashMap<String, usize> {
+    let mut per_process = HashMap::new();
+    for job in jobs(db, None).await {
+        assert_eq!(job.attempts, 1, "job {} ran {} times", job.id, job.attempts);
+        // Worker names are `<process>:<queue>:<restarts>`.
+        let locked_by = job.locked_by.expect("a finished job names its worker");
+        let process = locked_by.split(':').next().unwrap().to_string();
+        *per_process.entry(process).or_default() += 1;
+    }
+    per_process
+}
+
+/// Jobs waiting to run that no worker holds.
+async fn unclaimed(db: &DatabaseConnection) -> usize {
+    jobs(db, None)
+        .await
+        .iter()
+        .filter(|job| job.state == JobState::Pending && job.locked_by.is_none())
+        .count()
 }

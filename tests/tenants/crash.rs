@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use cartwheel_domain::provisioning::{Signup, sign_up};
 
-use crate::helpers::{Backend, cartwheel_process, eventually, migrated_database, scalar};
+use cartwheel_testkit::{Backend, cartwheel_process, eventually, migrated_database, scalar};
 
 const SHOPS: usize = 40;
 

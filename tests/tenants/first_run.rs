@@ -124,7 +124,7 @@ async fn the_first_serve_prints_a_demo_login_that_works() {
 
 #[tokio::test]
 async fn serve_on_an_empty_postgres_makes_no_demo_shop_unless_asked() {
-    use crate::helpers::{Backend, TestDatabase, scalar};
+    use cartwheel_testkit::{Backend, TestDatabase, scalar};
     let (database, url) = TestDatabase::create(Backend::Postgres).await;
     let dir = std::env::temp_dir().join(format!("cw_pg_first_{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();

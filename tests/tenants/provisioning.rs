@@ -3,177 +3,178 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, assert_problem, scalar};
-use crate::smtp::MailServer;
-use crate::support::*;
+use cartwheel_testkit::shops::*;
+use cartwheel_testkit::smtp::MailServer;
+use cartwheel_testkit::{Backend, assert_problem, job_count, scalar};
 
-#[tokio::test]
-async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail() {
-    for backend in [Backend::Postgres, Backend::Sqlite] {
-        let mail = MailServer::start().await;
-        let app = app_with_mail(backend, &mail, &[]).await;
+cartwheel_testkit::on_each_backend!(
+    a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail
+);
 
-        let tenant_id = provision(&app, "acme").await;
-        let first = status(&app, &tenant_id).await;
-        assert!(
-            [
-                "PENDING",
-                "CREATING_TENANT",
-                "SEEDING_DATA",
-                "CONFIGURING",
-                "READY"
-            ]
-            .contains(&first["status"].as_str().unwrap()),
-            "{first}"
+async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+
+    let tenant_id = provision(&app, "acme").await;
+    let first = status(&app, &tenant_id).await;
+    assert!(
+        [
+            "PENDING",
+            "CREATING_TENANT",
+            "SEEDING_DATA",
+            "CONFIGURING",
+            "READY"
+        ]
+        .contains(&first["status"].as_str().unwrap()),
+        "{first}"
+    );
+    let ready = wait_for_status(&app, &tenant_id, "READY").await;
+    assert_eq!(ready["progress"], 100);
+    assert_eq!(ready["estimatedSecondsRemaining"], 0);
+    assert!(ready["error"].is_null());
+
+    let count = |table: &str| {
+        // SQLite keeps uuids as blobs: name the tenant by slug.
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')"
         );
-        let ready = wait_for_status(&app, &tenant_id, "READY").await;
-        assert_eq!(ready["progress"], 100);
-        assert_eq!(ready["estimatedSecondsRemaining"], 0);
-        assert!(ready["error"].is_null());
+        let db = app.db.clone();
+        async move { scalar(&db, &sql).await }
+    };
+    assert_eq!(count("ledger_accounts").await, 21);
+    assert_eq!(count("warehouses").await, 1);
+    assert_eq!(count("warehouse_locations").await, 4);
+    assert_eq!(count("units").await, 4);
+    assert_eq!(count("tax_rates").await, 3);
+    assert_eq!(count("roles").await, 4);
+    assert_eq!(count("users").await, 1);
+    assert_eq!(count("store_settings").await, 1);
+    let owner_hash: i64 = scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM users WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme') AND password_hash LIKE '$argon2id$%' AND active",
+    )
+    .await;
+    assert_eq!(owner_hash, 1, "the owner's password is an argon2id hash");
+    let kept_hashes = scalar(
+        &app.db,
+        "SELECT COUNT(*) FROM tenant_signups WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme') AND owner_password_hash IS NOT NULL",
+    )
+    .await;
+    assert_eq!(
+        kept_hashes, 0,
+        "the signup forgets the password hash once the owner exists"
+    );
 
-        let count = |table: &str| {
-            // SQLite keeps uuids as blobs: name the tenant by slug.
-            let sql = format!(
-                "SELECT COUNT(*) FROM {table} WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme')"
-            );
-            let db = app.db.clone();
-            async move { scalar(&db, &sql).await }
-        };
-        assert_eq!(count("ledger_accounts").await, 21);
-        assert_eq!(count("warehouses").await, 1);
-        assert_eq!(count("warehouse_locations").await, 4);
-        assert_eq!(count("units").await, 4);
-        assert_eq!(count("tax_rates").await, 3);
-        assert_eq!(count("roles").await, 4);
-        assert_eq!(count("users").await, 1);
-        assert_eq!(count("store_settings").await, 1);
-        let owner_hash: i64 = scalar(
-            &app.db,
-            "SELECT COUNT(*) FROM users WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme') AND password_hash LIKE '$argon2id$%' AND active",
-        )
-        .await;
-        assert_eq!(owner_hash, 1, "the owner's password is an argon2id hash");
-        let kept_hashes = scalar(
-            &app.db,
-            "SELECT COUNT(*) FROM tenant_signups WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'acme') AND owner_password_hash IS NOT NULL",
-        )
-        .await;
-        assert_eq!(
-            kept_hashes, 0,
-            "the signup forgets the password hash once the owner exists"
-        );
+    // The owner's store-ready mail, with the login link on the shop's own subdomain.
+    let mails = mails_after_drain(&app, &mail, "owner@acme.example", 1).await;
+    let welcome = &mails[0];
+    assert_eq!(welcome.subject, "Your store acme Supplies is ready");
+    assert_eq!(welcome.from, "no-reply@localhost");
+    assert!(
+        welcome
+            .text
+            .contains("http://acme.shops.test:8080/admin/login"),
+        "{}",
+        welcome.text
+    );
+    assert!(
+        welcome
+            .html
+            .contains("href=\"http://acme.shops.test:8080/admin/login\""),
+        "{}",
+        welcome.html
+    );
 
-        // The owner's store-ready mail, with the login link on the shop's own subdomain.
-        let mails = wait_for_mails(&mail, "owner@acme.example", 1).await;
-        let welcome = &mails[0];
-        assert_eq!(welcome.subject, "Your store acme Supplies is ready");
-        assert_eq!(welcome.from, "no-reply@localhost");
-        assert!(
-            welcome
-                .text
-                .contains("http://acme.shops.test:8080/admin/login"),
-            "{}",
-            welcome.text
-        );
-        assert!(
-            welcome
-                .html
-                .contains("href=\"http://acme.shops.test:8080/admin/login\""),
-            "{}",
-            welcome.html
-        );
-
-        // The owner logs in and reads every seeded list.
-        let token = login(&app, "acme", "owner@acme.example", PASSWORD).await;
-        let get = |path: &'static str| {
-            let request = admin(&app, Method::GET, path, "acme", &token);
-            async move {
-                let response = request.send().await.unwrap();
-                assert_eq!(response.status(), 200, "{path}");
-                response.json::<Value>().await.unwrap()
-            }
-        };
-        let chart = get("/api/v1/admin/ledger-accounts").await;
-        let roots: Vec<&str> = chart["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a["rootType"].as_str().unwrap())
-            .collect();
-        assert_eq!(roots, ["Asset", "Liability", "Equity", "Income", "Expense"]);
-        let all_names = chart.to_string();
-        for name in [
-            "Cash",
-            "Bank",
-            "Accounts Receivable",
-            "Stock Asset",
-            "Accounts Payable",
-            "Sales Tax Payable",
-            "Owner's Equity",
-            "Sales",
-            "Cost of Goods Sold",
-            "Expenses",
-        ] {
-            assert!(
-                all_names.contains(&format!("\"name\":\"{name}\"")),
-                "{name} in the chart"
-            );
+    // The owner logs in and reads every seeded list.
+    let token = login(&app, "acme", "owner@acme.example", PASSWORD).await;
+    let get = |path: &'static str| {
+        let request = admin(&app, Method::GET, path, "acme", &token);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            response.json::<Value>().await.unwrap()
         }
-        let current_assets = &chart["items"][0]["children"][0];
-        assert_eq!(current_assets["name"], "Current Assets");
-        assert_eq!(current_assets["children"][0]["name"], "Cash");
-
-        let warehouses = get("/api/v1/admin/warehouses").await;
-        assert_eq!(warehouses["items"][0]["name"], "Main Warehouse");
-        let locations: Vec<(String, Value)> = warehouses["items"][0]["locations"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| {
-                (
-                    l["code"].as_str().unwrap().to_string(),
-                    l["parentCode"].clone(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            locations,
-            [
-                ("ROOT".to_string(), Value::Null),
-                ("PICKING".to_string(), json!("ROOT")),
-                ("RECEIVING".to_string(), json!("ROOT")),
-                ("STAGING".to_string(), json!("ROOT")),
-            ]
+    };
+    let chart = get("/api/v1/admin/ledger-accounts").await;
+    let roots: Vec<&str> = chart["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rootType"].as_str().unwrap())
+        .collect();
+    assert_eq!(roots, ["Asset", "Liability", "Equity", "Income", "Expense"]);
+    let all_names = chart.to_string();
+    for name in [
+        "Cash",
+        "Bank",
+        "Accounts Receivable",
+        "Stock Asset",
+        "Accounts Payable",
+        "Sales Tax Payable",
+        "Owner's Equity",
+        "Sales",
+        "Cost of Goods Sold",
+        "Expenses",
+    ] {
+        assert!(
+            all_names.contains(&format!("\"name\":\"{name}\"")),
+            "{name} in the chart"
         );
-        let units = get("/api/v1/admin/units").await;
-        let codes: Vec<&str> = units["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["code"].as_str().unwrap())
-            .collect();
-        assert_eq!(codes, ["Box", "Kg", "L", "Nos"]);
-        let taxes = get("/api/v1/admin/tax-rates").await;
-        assert_eq!(taxes["items"][0]["isDefault"], true);
-        assert_eq!(taxes["items"].as_array().unwrap().len(), 3);
-        let settings = get("/api/v1/admin/settings").await;
-        assert_eq!(
-            settings,
-            json!({"currency": "USD", "timezone": "UTC", "pricesIncludeTax": false})
-        );
-        let roles = get("/api/v1/admin/roles").await;
-        let names: Vec<&str> = roles["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["name"].as_str().unwrap())
-            .collect();
-        assert_eq!(names, ["Admin", "Owner", "Staff", "Viewer"]);
-
-        // Exactly one mail to the owner, however long we wait.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        assert_eq!(mails_to(&mail, "owner@acme.example").len(), 1);
     }
+    let current_assets = &chart["items"][0]["children"][0];
+    assert_eq!(current_assets["name"], "Current Assets");
+    assert_eq!(current_assets["children"][0]["name"], "Cash");
+
+    let warehouses = get("/api/v1/admin/warehouses").await;
+    assert_eq!(warehouses["items"][0]["name"], "Main Warehouse");
+    let locations: Vec<(String, Value)> = warehouses["items"][0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["code"].as_str().unwrap().to_string(),
+                l["parentCode"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        locations,
+        [
+            ("ROOT".to_string(), Value::Null),
+            ("PICKING".to_string(), json!("ROOT")),
+            ("RECEIVING".to_string(), json!("ROOT")),
+            ("STAGING".to_string(), json!("ROOT")),
+        ]
+    );
+    let units = get("/api/v1/admin/units").await;
+    let codes: Vec<&str> = units["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["Box", "Kg", "L", "Nos"]);
+    let taxes = get("/api/v1/admin/tax-rates").await;
+    assert_eq!(taxes["items"][0]["isDefault"], true);
+    assert_eq!(taxes["items"].as_array().unwrap().len(), 3);
+    let settings = get("/api/v1/admin/settings").await;
+    assert_eq!(
+        settings,
+        json!({"currency": "USD", "timezone": "UTC", "pricesIncludeTax": false})
+    );
+    let roles = get("/api/v1/admin/roles").await;
+    let names: Vec<&str> = roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Admin", "Owner", "Staff", "Viewer"]);
+
+    // Exactly one mail to the owner, however long we wait.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(mails_to(&mail, "owner@acme.example").len(), 1);
 }
 
 #[tokio::test]
@@ -288,12 +289,11 @@ async fn an_idempotency_key_replays_the_first_answer() {
         .await,
         1
     );
-    let jobs = scalar(
-        &app.db,
-        "SELECT COUNT(*) FROM apalis.jobs WHERE job_type = 'provisioning.tenant'",
-    )
-    .await;
-    assert_eq!(jobs, 2, "one provisioning job for retry-shop, one for demo");
+    let provisioning = job_count(&app.db, Some("provisioning.tenant"), None).await;
+    assert_eq!(
+        provisioning, 2,
+        "one provisioning job for retry-shop, one for demo"
+    );
 
     // The same key for a different signup is refused.
     let problem = assert_problem(send(signup("other-shop"), "key-1").await, 409).await;
@@ -311,7 +311,7 @@ async fn an_idempotency_key_replays_the_first_answer() {
     assert_eq!(body["tenantId"], ids[0].as_str());
     assert_eq!(body["status"], "PENDING", "the first answer, replayed");
     assert_eq!(
-        wait_for_mails(&mail, "owner@retry-shop.example", 1)
+        mails_after_drain(&app, &mail, "owner@retry-shop.example", 1)
             .await
             .len(),
         1
@@ -350,7 +350,7 @@ async fn signups_have_a_stricter_rate_limit_than_the_rest() {
 async fn a_failed_attempt_reports_failed_then_the_retry_makes_it_ready() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    crate::helpers::wait_until_ready(&app, "demo").await;
+    cartwheel_testkit::wait_until_ready(&app, "demo").await;
     // Take a seed table away so seeding fails; the job's retry finds it back.
     use sea_orm::ConnectionTrait;
     app.db
@@ -392,7 +392,9 @@ async fn a_failed_attempt_reports_failed_then_the_retry_makes_it_ready() {
         21
     );
     assert_eq!(
-        wait_for_mails(&mail, "owner@flaky.example", 1).await.len(),
+        mails_after_drain(&app, &mail, "owner@flaky.example", 1)
+            .await
+            .len(),
         1
     );
 }

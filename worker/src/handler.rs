@@ -11,6 +11,7 @@ use futures::FutureExt;
 use sea_orm::DatabaseConnection;
 
 use crate::mail::{MailSettings, Mailer};
+use crate::pace::Pace;
 
 /// What a handler gets besides its payload.
 #[derive(Clone)]
@@ -67,6 +68,7 @@ pub async fn execute<J: Handler>(
     id: TaskId,
     attempt: Attempt,
     deps: Data<Deps>,
+    pace: Data<Arc<Pace>>,
 ) -> Result<(), BoxDynError> {
     let queue = J::QUEUE;
     let ctx = JobContext {
@@ -78,8 +80,10 @@ pub async fn execute<J: Handler>(
     let started = Instant::now();
     metrics::counter!("cartwheel_jobs_started_total", "queue" => queue).increment(1);
     let outcome = AssertUnwindSafe(job.handle(&ctx)).catch_unwind().await;
+    let took = started.elapsed();
+    pace.record(took);
     metrics::histogram!("cartwheel_job_duration_seconds", "queue" => queue)
-        .record(started.elapsed().as_secs_f64());
+        .record(took.as_secs_f64());
     let error = match outcome {
         Ok(Ok(())) => {
             metrics::counter!("cartwheel_jobs_succeeded_total", "queue" => queue).increment(1);
@@ -96,7 +100,7 @@ pub async fn execute<J: Handler>(
     };
     metrics::counter!("cartwheel_jobs_failed_total", "queue" => queue).increment(1);
     let delay = J::RETRY.backoff(ctx.attempt, rand::random::<f64>());
-    match cartwheel_jobs::storage::schedule_retry(&ctx.db, &ctx.job_id, ctx.attempt, delay).await {
+    match cartwheel_jobs::store::schedule_retry(&ctx.db, &ctx.job_id, ctx.attempt, delay).await {
         Ok(true) => {
             metrics::counter!("cartwheel_jobs_retried_total", "queue" => queue).increment(1);
             tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "job failed; will retry");

@@ -3,6 +3,7 @@
 pub mod handler;
 pub mod handlers;
 pub mod mail;
+pub mod pace;
 mod poll;
 pub mod runtime;
 

@@ -12,6 +12,7 @@ use sea_orm::{DatabaseBackend, DatabaseConnection};
 
 use crate::handler::{Deps, Handler, Mail, execute};
 use crate::mail::{MailSettings, Mailer};
+use crate::pace::{Pace, Paced};
 use crate::poll::Ticker;
 
 #[derive(Clone, Debug)]
@@ -19,9 +20,9 @@ pub struct WorkerSettings {
     /// Jobs run at once per queue, unless `queue_concurrency` names the queue.
     pub concurrency: usize,
     pub queue_concurrency: HashMap<String, usize>,
-    /// Jobs claimed per fetch, unless `queue_batch_size` names the queue; `None` means the
-    /// queue's concurrency. A larger batch saves
-    /// round trips; its extra jobs wait in this worker (and go back at once on shutdown).
+    /// Jobs claimed per fetch, unless `queue_batch_size` names the queue; `None` adapts to
+    /// the queue's jobs (`crate::pace`). A larger batch saves round trips; its extra jobs wait
+    /// in this worker (and go back at once on shutdown).
     pub batch_size: Option<usize>,
     pub queue_batch_size: HashMap<String, usize>,
     /// How often an idle queue looks for due jobs (Postgres also wakes on NOTIFY at once).
@@ -34,7 +35,7 @@ pub struct WorkerSettings {
 }
 
 impl WorkerSettings {
-    fn concurrency_for(&self, queue: &str) -> usize {
+    pub fn concurrency_for(&self, queue: &str) -> usize {
         self.queue_concurrency
             .get(queue)
             .copied()
@@ -42,13 +43,13 @@ impl WorkerSettings {
             .max(1)
     }
 
-    pub fn batch_size_for(&self, queue: &str) -> usize {
+    /// The batch size set for `queue`, if any; `None` adapts.
+    pub fn batch_size_for(&self, queue: &str) -> Option<usize> {
         self.queue_batch_size
             .get(queue)
             .copied()
             .or(self.batch_size)
-            .unwrap_or_else(|| self.concurrency_for(queue))
-            .max(1)
+            .map(|n| n.max(1))
     }
 
     /// Heartbeats come 4 times per recovery bound; 3 missed ones mark a worker dead, and the
@@ -115,7 +116,7 @@ fn register<J: Handler>(
     process: &str,
 ) -> Monitor {
     let concurrency = settings.concurrency_for(J::QUEUE);
-    let batch_size = settings.batch_size_for(J::QUEUE);
+    let pace = Arc::new(Pace::new(concurrency, settings.batch_size_for(J::QUEUE)));
     let name = format!("{process}:{}", J::QUEUE);
     let deps = deps.clone();
     match db.get_database_backend() {
@@ -123,20 +124,19 @@ fn register<J: Handler>(
             let pool = db.get_postgres_connection_pool().clone();
             let config = apalis_postgres::Config::default()
                 .queue(J::QUEUE)
-                .batch_size(batch_size)
                 .heartbeat_interval(settings.heartbeat())
                 .missed_heartbeats(3);
-            let backend = PostgresStorage::<J>::new(&pool)
-                .with_config(config)
-                .poll_with_strategy(
-                    Strategy::new()
-                        .stream(Pubsub::new(pool.clone(), J::QUEUE.to_string()))
-                        .apply(Ticker::new(settings.poll_interval)),
-                );
+            let storage = PostgresStorage::<J>::new(&pool).with_config(config);
+            let backend = Paced::new(storage, pace.clone()).poll_with_strategy(
+                Strategy::new()
+                    .stream(Pubsub::new(pool.clone(), J::QUEUE.to_string()))
+                    .apply(Ticker::new(settings.poll_interval)),
+            );
             monitor.register(move |restarts| {
                 WorkerBuilder::new(format!("{name}:{restarts}"))
                     .backend(backend.clone())
                     .data(deps.clone())
+                    .data(pace.clone())
                     .concurrency(concurrency)
                     .build(execute::<J>)
             })
@@ -145,16 +145,16 @@ fn register<J: Handler>(
             let pool = db.get_sqlite_connection_pool().clone();
             let config = apalis_sqlite::Config::default()
                 .queue(J::QUEUE)
-                .batch_size(batch_size)
                 .heartbeat_interval(settings.heartbeat())
                 .missed_heartbeats(3);
-            let backend = SqliteStorage::<J>::new(&pool)
-                .with_config(config)
+            let storage = SqliteStorage::<J>::new(&pool).with_config(config);
+            let backend = Paced::new(storage, pace.clone())
                 .poll_with_strategy(Strategy::new().apply(Ticker::new(settings.poll_interval)));
             monitor.register(move |restarts| {
                 WorkerBuilder::new(format!("{name}:{restarts}"))
                     .backend(backend.clone())
                     .data(deps.clone())
+                    .data(pace.clone())
                     .concurrency(concurrency)
                     .build(execute::<J>)
             })

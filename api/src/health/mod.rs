@@ -76,7 +76,7 @@ impl HealthApi {
         })
         .await;
         let job_storage = check(async {
-            cartwheel_jobs::storage::check(db)
+            cartwheel_jobs::store::check(db)
                 .await
                 .map_err(|e| e.to_string())
         })

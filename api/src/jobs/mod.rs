@@ -3,7 +3,9 @@
 
 mod auth;
 
-use cartwheel_jobs::monitor::{self, ChangeError, JobFilter, JobRecord, JobState, QueueStats};
+use cartwheel_jobs::store::monitor::{
+    self, ChangeError, JobFilter, JobRecord, JobState, QueueStats,
+};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};

@@ -52,7 +52,7 @@ impl MetricsApi {
                 ));
             }
         }
-        let stats = match cartwheel_jobs::monitor::queue_stats(&state.db, None).await {
+        let stats = match cartwheel_jobs::store::monitor::queue_stats(&state.db, None).await {
             Ok(stats) => stats,
             Err(e) => return MetricsResponse::Internal(ProblemJson::internal(&e)),
         };

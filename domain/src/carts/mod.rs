@@ -357,7 +357,7 @@ async fn change(
     // concurrent adds lose nothing, and no lock is held beyond the statement. The price is the
     // item's price when the line was first made.
     let backend = db.get_database_backend();
-    let p = |n: usize| cartwheel_jobs::placeholder(backend, n);
+    let p = |n: usize| crate::sql::placeholder(backend, n);
     let available = stock::available_sql(&p(2));
     let new_quantity = if replace {
         "excluded.quantity"
@@ -522,7 +522,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
          LEFT JOIN listings li ON li.item_id = l.item_id \
          WHERE l.cart_id = {cart} ORDER BY l.added_at, l.item_id",
         available = stock::available_sql("l.item_id"),
-        cart = cartwheel_jobs::placeholder(backend, 1)
+        cart = crate::sql::placeholder(backend, 1)
     );
     let lines: Vec<Line> = db
         .query_all_raw(sea_orm::Statement::from_sql_and_values(

@@ -18,7 +18,7 @@ impl Handler for PruneJobs {
             .dead_older_than_secs
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_DEAD_RETENTION);
-        let report = cartwheel_jobs::storage::prune(&ctx.db, finished, dead)
+        let report = cartwheel_jobs::store::prune(&ctx.db, finished, dead)
             .await
             .map_err(JobError::retryable)?;
         tracing::info!(

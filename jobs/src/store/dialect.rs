@@ -2,7 +2,7 @@
 
 use sea_orm::{DatabaseBackend, DbErr, Statement, Value};
 
-use crate::monitor::JobState;
+use super::monitor::JobState;
 
 /// The `last_result` a cancelled job carries; apalis has no status of its own for it.
 pub(crate) const CANCELLED_RESULT: &str = r#"{"Err":"Cancelled"}"#;
@@ -31,7 +31,7 @@ pub(crate) fn dialect(backend: DatabaseBackend) -> Result<Dialect, DbErr> {
             age_secs: |col| format!("EXTRACT(EPOCH FROM (now() - {col}))::float8"),
             tenant: "(metadata -> 'tenant_id')",
             last_result: "last_result::text",
-            cancelled: "last_result = '{\"Err\":\"Cancelled\"}'::jsonb",
+            cancelled: "COALESCE(last_result = '{\"Err\":\"Cancelled\"}'::jsonb, false)",
         }),
         DatabaseBackend::Sqlite => Ok(Dialect {
             backend,
@@ -42,7 +42,7 @@ pub(crate) fn dialect(backend: DatabaseBackend) -> Result<Dialect, DbErr> {
             age_secs: |col| format!("CAST(CAST(strftime('%s','now') AS INTEGER) - {col} AS REAL)"),
             tenant: "json_extract(metadata, '$.tenant_id')",
             last_result: "last_result",
-            cancelled: "last_result = '{\"Err\":\"Cancelled\"}'",
+            cancelled: "COALESCE(last_result = '{\"Err\":\"Cancelled\"}', false)",
         }),
         other => Err(DbErr::Custom(format!(
             "job storage does not support {other:?}"
@@ -51,6 +51,8 @@ pub(crate) fn dialect(backend: DatabaseBackend) -> Result<Dialect, DbErr> {
 }
 
 impl Dialect {
+    /// The one definition of each admin-facing state in apalis's columns. The conditions
+    /// exclude one another and cover every status apalis writes.
     pub fn state_condition(&self, state: JobState) -> String {
         let now = self.now;
         let cancelled = self.cancelled;
@@ -67,18 +69,32 @@ impl Dialect {
         }
     }
 
+    /// A job's state name (`JobState::as_str`), from `state_condition`.
+    fn state_name(&self) -> String {
+        let cases: String = JobState::ALL
+            .iter()
+            .map(|state| {
+                format!(
+                    "WHEN {} THEN '{}' ",
+                    self.state_condition(*state),
+                    state.as_str()
+                )
+            })
+            .collect();
+        format!("CASE {cases}END")
+    }
+
     pub fn columns(&self) -> String {
         format!(
             "id, job_type, status, attempts, max_attempts, COALESCE(priority, 0) AS priority, \
              {} AS run_at, {} AS lock_at, lock_by, {} AS done_at, {} AS last_result, \
-             {} AS tenant_id, idempotency_key, job, \
-             CASE WHEN run_at <= {} THEN 1 ELSE 0 END AS due",
+             {} AS tenant_id, idempotency_key, job, {} AS state",
             (self.epoch)("run_at"),
             (self.epoch)("lock_at"),
             (self.epoch)("done_at"),
             self.last_result,
             self.tenant,
-            self.now,
+            self.state_name(),
         )
     }
 
@@ -96,7 +112,7 @@ impl Dialect {
 }
 
 /// The `n`th (1-based) bind parameter; numbered on both databases so a parameter can repeat.
-pub fn placeholder(backend: DatabaseBackend, n: usize) -> String {
+pub(crate) fn placeholder(backend: DatabaseBackend, n: usize) -> String {
     match backend {
         DatabaseBackend::Postgres => format!("${n}"),
         _ => format!("?{n}"),

@@ -1,13 +1,8 @@
-//! The apalis job tables: created by `migrate`, probed by readiness checks, pruned by maintenance.
-
-use std::time::Duration;
+//! apalis's job tables: created by `migrate` with Cartwheel's indexes, probed by readiness checks.
 
 use apalis_postgres::PostgresStorage;
 use apalis_sqlite::SqliteStorage;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
-
-use crate::dialect::{dialect, placeholder};
-use crate::monitor::JobState;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -19,7 +14,6 @@ pub enum StorageError {
     UnsupportedBackend,
 }
 
-/// Indexes the admin views and pruning need on top of apalis's own (which serve fetching).
 /// Indexes the admin views and pruning need on top of apalis's own (which serve fetching).
 /// Each index costs every status change a write, so there are few: state listings and counts
 /// use (status, id), throughput and pruning use done_at, tenant filters a partial index that
@@ -84,83 +78,4 @@ pub async fn check<C: ConnectionTrait>(db: &C) -> Result<(), StorageError> {
     };
     db.execute_unprepared(sql).await?;
     Ok(())
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PruneReport {
-    pub finished: u64,
-    pub dead: u64,
-}
-
-/// Rows deleted per statement: each batch is its own short transaction.
-pub const PRUNE_BATCH: u64 = 1_000;
-
-/// Deletes succeeded and cancelled jobs finished before `finished_age` ago, and dead jobs
-/// finished before `dead_age` ago, `PRUNE_BATCH` rows at a time.
-pub async fn prune(
-    db: &DatabaseConnection,
-    finished_age: Duration,
-    dead_age: Duration,
-) -> Result<PruneReport, StorageError> {
-    let d = dialect(db.get_database_backend())?;
-    let finished = format!(
-        "(({}) OR ({}))",
-        d.state_condition(JobState::Succeeded),
-        d.state_condition(JobState::Cancelled)
-    );
-    let dead = d.state_condition(JobState::Dead);
-    let mut report = PruneReport::default();
-    for (condition, age, count) in [
-        (finished, finished_age, &mut report.finished),
-        (dead, dead_age, &mut report.dead),
-    ] {
-        let table = d.table;
-        let sql = format!(
-            "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE done_at < {} AND {condition} LIMIT {PRUNE_BATCH})",
-            d.seconds_ago(age.as_secs())
-        );
-        loop {
-            let deleted = db
-                .execute_raw(Statement::from_string(d.backend, sql.clone()))
-                .await?
-                .rows_affected();
-            *count += deleted;
-            if deleted < PRUNE_BATCH {
-                break;
-            }
-        }
-    }
-    Ok(report)
-}
-
-/// After failed attempt number `attempt`: when the job's row allows more attempts, pushes its
-/// `run_at` out by `delay` (apalis fetches failed jobs as soon as `run_at` has passed) and
-/// returns true; otherwise the job is dead and this returns false.
-pub async fn schedule_retry(
-    db: &DatabaseConnection,
-    id: &str,
-    attempt: u32,
-    delay: Duration,
-) -> Result<bool, StorageError> {
-    let d = dialect(db.get_database_backend())?;
-    let run_at = match d.backend {
-        DatabaseBackend::Postgres => {
-            format!("now() + interval '{} milliseconds'", delay.as_millis())
-        }
-        _ => format!("{} + {}", d.now, delay.as_secs_f64().ceil() as u64),
-    };
-    let sql = format!(
-        "UPDATE {} SET run_at = {run_at} WHERE id = {} AND max_attempts > {}",
-        d.table,
-        placeholder(d.backend, 1),
-        placeholder(d.backend, 2)
-    );
-    let result = db
-        .execute_raw(Statement::from_sql_and_values(
-            d.backend,
-            sql,
-            [id.into(), (attempt as i32).into()],
-        ))
-        .await?;
-    Ok(result.rows_affected() > 0)
 }

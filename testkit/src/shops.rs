@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, eventually, spawn_app_with};
 use crate::smtp::{MailServer, ReceivedMail};
+use crate::{Backend, TestApp, drain_jobs, spawn_app_with};
 
 pub const PASSWORD: &str = "tangerine-bicycle-42";
 pub const PUBLIC_URL: &str = "http://shops.test:8080";
@@ -128,15 +128,20 @@ pub fn mails_to(server: &MailServer, address: &str) -> Vec<ReceivedMail> {
         .collect()
 }
 
-/// Waits until `count` mails to `address` arrived and returns them.
-pub async fn wait_for_mails(server: &MailServer, address: &str, count: usize) -> Vec<ReceivedMail> {
-    eventually(
-        Duration::from_secs(20),
-        &format!("{count} mail(s) to {address}"),
-        || async { mails_to(server, address).len() >= count },
-    )
-    .await;
-    mails_to(server, address)
+/// Runs every job to the end, retries included (`drain_jobs`), then returns the mails to
+/// `address`: exactly `count` of them, or the test fails. Counted after the drain, "sent once"
+/// holds against every retry that could still have come.
+pub async fn mails_after_drain(
+    app: &TestApp,
+    server: &MailServer,
+    address: &str,
+    count: usize,
+) -> Vec<ReceivedMail> {
+    drain_jobs(&app.db).await;
+    let mails = mails_to(server, address);
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(mails.len(), count, "mails to {address}: {subjects:?}");
+    mails
 }
 
 /// The `token` query parameter of the first link in the mail's text that contains `path`.

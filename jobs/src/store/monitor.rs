@@ -1,11 +1,11 @@
 //! What admins see of the queue: per-queue counts, job lists and details, retry and cancel,
-//! live workers. Reads apalis's tables directly, on Postgres and on SQLite.
+//! live workers; and the counts tests and benchmarks check. On Postgres and on SQLite.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use uuid::Uuid;
 
-use crate::dialect::{Dialect, dialect, placeholder};
+use super::dialect::{Dialect, dialect, placeholder};
 
 /// A job's state as admins see it, derived from apalis's status, attempts and run_at. Its
 /// names are `as_str`'s (the document's too, with the `openapi` feature).
@@ -52,7 +52,7 @@ impl JobState {
     }
 }
 
-pub(crate) use crate::dialect::CANCELLED_RESULT;
+use super::dialect::CANCELLED_RESULT;
 
 /// A job as the admin API shows it.
 #[derive(Clone, Debug)]
@@ -132,24 +132,14 @@ fn timestamp(seconds: f64) -> DateTime<Utc> {
 
 fn record(row: &QueryResult) -> Result<JobRecord, DbErr> {
     let status: String = row.try_get("", "status")?;
-    let attempts: i32 = row.try_get("", "attempts")?;
-    let max_attempts: i32 = row.try_get("", "max_attempts")?;
+    let state: Option<String> = row.try_get("", "state")?;
+    let state = state
+        .and_then(|name| JobState::ALL.into_iter().find(|s| s.as_str() == name))
+        .ok_or_else(|| DbErr::Custom(format!("job status {status} has no state")))?;
     let last_result: Option<String> = row.try_get("", "last_result")?;
-    let due: i32 = row.try_get("", "due")?;
     let last_result: Option<serde_json::Value> = last_result
         .as_deref()
         .and_then(|r| serde_json::from_str(r).ok());
-    let cancelled =
-        last_result.is_some() && last_result == serde_json::from_str(CANCELLED_RESULT).ok();
-    let state = match status.as_str() {
-        "Pending" if due == 1 => JobState::Pending,
-        "Pending" => JobState::Scheduled,
-        "Queued" | "Running" => JobState::Running,
-        "Done" => JobState::Succeeded,
-        "Failed" if attempts < max_attempts => JobState::Retrying,
-        "Killed" if cancelled => JobState::Cancelled,
-        _ => JobState::Dead,
-    };
     let last_error = last_result
         .and_then(|v| {
             v.get("Err")
@@ -168,8 +158,8 @@ fn record(row: &QueryResult) -> Result<JobRecord, DbErr> {
         queue: row.try_get("", "job_type")?,
         state,
         status,
-        attempts,
-        max_attempts,
+        attempts: row.try_get("", "attempts")?,
+        max_attempts: row.try_get("", "max_attempts")?,
         priority: row.try_get("", "priority")?,
         run_at: timestamp(row.try_get("", "run_at")?),
         locked_at: row.try_get::<Option<f64>>("", "lock_at")?.map(timestamp),
@@ -192,27 +182,7 @@ pub async fn list_jobs<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<JobPage, DbErr> {
     let d = dialect(db.get_database_backend())?;
-    let mut conditions = vec!["1 = 1".to_string()];
-    let mut values: Vec<Value> = Vec::new();
-    if let Some(queue) = &filter.queue {
-        values.push(queue.clone().into());
-        conditions.push(format!(
-            "job_type = {}",
-            placeholder(d.backend, values.len())
-        ));
-    }
-    if let Some(state) = filter.state {
-        conditions.push(d.state_condition(state));
-    }
-    if let Some(tenant) = filter.tenant_id {
-        values.push(tenant.to_string().into());
-        conditions.push(format!(
-            "{} = {}",
-            d.tenant,
-            placeholder(d.backend, values.len())
-        ));
-    }
-    let condition = conditions.join(" AND ");
+    let (condition, values) = filter_condition(&d, filter);
     let offset = page.saturating_sub(1).saturating_mul(limit);
     let sql = format!(
         "SELECT {} FROM {} WHERE {condition} ORDER BY id DESC LIMIT {limit} OFFSET {offset}",
@@ -238,6 +208,44 @@ pub async fn list_jobs<C: ConnectionTrait>(
         total: total.min(COUNT_CAP),
         total_capped: total > COUNT_CAP,
     })
+}
+
+/// How many jobs match `filter`, exactly (a full count: for tests and benchmarks, not pages).
+pub async fn count_jobs<C: ConnectionTrait>(db: &C, filter: &JobFilter) -> Result<u64, DbErr> {
+    let d = dialect(db.get_database_backend())?;
+    let (condition, values) = filter_condition(&d, filter);
+    let sql = format!("SELECT COUNT(*) AS n FROM {} WHERE {condition}", d.table);
+    let n: i64 = db
+        .query_one_raw(d.statement(sql, values))
+        .await?
+        .map(|row| row.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(n as u64)
+}
+
+fn filter_condition(d: &Dialect, filter: &JobFilter) -> (String, Vec<Value>) {
+    let mut conditions = vec!["1 = 1".to_string()];
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(queue) = &filter.queue {
+        values.push(queue.clone().into());
+        conditions.push(format!(
+            "job_type = {}",
+            placeholder(d.backend, values.len())
+        ));
+    }
+    if let Some(state) = filter.state {
+        conditions.push(d.state_condition(state));
+    }
+    if let Some(tenant) = filter.tenant_id {
+        values.push(tenant.to_string().into());
+        conditions.push(format!(
+            "{} = {}",
+            d.tenant,
+            placeholder(d.backend, values.len())
+        ));
+    }
+    (conditions.join(" AND "), values)
 }
 
 /// One job, optionally only if it belongs to `tenant`.

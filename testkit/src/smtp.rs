@@ -1,8 +1,7 @@
 //! A real SMTP server for integration tests: one `aiosmtpd` process per test, writing a Maildir we read back.
 //!
-//! Include with `#[path = "../support/smtp.rs"] mod smtp;`. Needs `python3` with `aiosmtpd`
-//! (`python3 -m pip install aiosmtpd`). Set `TEST_LOG` to see the server's output.
-#![allow(dead_code)]
+//! Needs `python3` with `aiosmtpd` (`scripts/test` installs it). Set `TEST_LOG` to see the
+//! server's output.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

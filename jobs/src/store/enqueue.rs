@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 use uuid::Uuid;
 
+use super::dialect::{dialect, placeholder};
 use crate::Job;
-use crate::dialect::{dialect, placeholder};
 
 /// A job about to be enqueued, with the options that travel with it.
 #[derive(Clone, Debug)]
