@@ -1,13 +1,11 @@
 //! `cartwheel seed catalog`: a shop with many products in many categories, for load tests.
 
 use anyhow::Context;
-use cartwheel_domain::catalog::items::search_text;
+use cartwheel_domain::catalog::items::{self as catalog_items, Image, ListingInput};
 use cartwheel_domain::provisioning::{self, Signup};
 use cartwheel_domain::tenants::{self, Status};
-use cartwheel_entity::{
-    categories, items, listings, stock_levels, stock_movements, warehouse_locations,
-};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use cartwheel_entity::{categories, items, stock_levels, stock_movements, warehouse_locations};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -113,33 +111,30 @@ pub async fn catalog(
             let long = format!("{name}: made to last, easy to care for.");
             let quantity = (n % 50) as i64;
             let price = 100 + ((n * 7919) % 99_900) as i64;
-            item_rows.push(items::ActiveModel {
-                id: Set(id),
-                tenant_id: Set(tenant.id),
-                sku: Set(sku.clone()),
-                name: Set(name.clone()),
-                unit_code: Set("Nos".into()),
-                price: Set(price),
-                reorder_level: Set(5),
-                active: Set(true),
-                deleted_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
+            item_rows.push(items::Model {
+                id,
+                tenant_id: tenant.id,
+                sku: sku.clone(),
+                name: name.clone(),
+                unit_code: "Nos".into(),
+                price,
+                reorder_level: 5,
+                active: true,
+                deleted_at: None,
+                created_at: now,
+                updated_at: now,
             });
-            listing_rows.push(listings::ActiveModel {
-                item_id: Set(id),
-                tenant_id: Set(tenant.id),
-                published: Set(true),
-                slug: Set(sku.to_lowercase()),
-                search_text: Set(search_text(&name, &sku, &short, &long)),
-                short_description: Set(short),
-                long_description: Set(long),
-                images: Set(serde_json::json!([{"url": format!("https://img.example/{sku}.jpg"), "alt": name}])),
-                category_id: Set(Some(category_ids[roots + n % (category_count - roots).max(1)])),
-                display_order: Set(n as i32),
-                visible: Set(true),
-                name: Set(name.clone()),
-                price: Set(price),
+            listing_rows.push(ListingInput {
+                published: true,
+                slug: sku.to_lowercase(),
+                short_description: short,
+                long_description: long,
+                images: vec![Image {
+                    url: format!("https://img.example/{sku}.jpg"),
+                    alt: name,
+                }],
+                category_id: Some(category_ids[roots + n % (category_count - roots).max(1)]),
+                display_order: n as i32,
             });
             level_rows.push(stock_levels::ActiveModel {
                 item_id: Set(id),
@@ -158,16 +153,17 @@ pub async fn catalog(
                 created_at: Set(now),
             });
         }
-        items::Entity::insert_many(item_rows).exec(&db).await?;
-        listings::Entity::insert_many(listing_rows)
-            .exec(&db)
-            .await?;
+        let txn = db.begin().await?;
+        catalog_items::write_items(&txn, &item_rows).await?;
+        let listings: Vec<_> = item_rows.iter().zip(&listing_rows).collect();
+        catalog_items::write_listings(&txn, &listings).await?;
         stock_levels::Entity::insert_many(level_rows)
-            .exec(&db)
+            .exec(&txn)
             .await?;
         stock_movements::Entity::insert_many(movement_rows)
-            .exec(&db)
+            .exec(&txn)
             .await?;
+        txn.commit().await?;
     }
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         use sea_orm::ConnectionTrait;

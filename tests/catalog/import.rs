@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::{create_category, send};
+use crate::{create_category, create_item, item, send};
 use cartwheel_testkit::shops::{admin, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, scalar};
@@ -163,4 +163,159 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
     .unwrap();
     assert_eq!(status, 415);
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 2);
+}
+
+cartwheel_testkit::on_each_backend!(a_large_import_decides_each_row_in_file_order);
+
+async fn a_large_import_decides_each_row_in_file_order(backend: Backend) {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let shop = "bulk-shop";
+    let (_, token) = ready_shop(&app, shop).await;
+    create_category(&app, shop, &token, "Tea", "tea", None).await;
+    let gone = create_item(&app, shop, &token, item("GONE-1", "Gone", 100, true, None)).await;
+    let path = format!("/api/v1/store/admin/products/{gone}");
+    assert_eq!(
+        send(&app, Method::DELETE, &path, shop, &token, None)
+            .await
+            .0,
+        204
+    );
+
+    let known = 1_500;
+    let mut first = String::from("sku,name,price,category\n");
+    for n in 0..known {
+        first.push_str(&format!("B-{n:05},Item {n},{},tea\n", 100 + n));
+    }
+    let (status, report) = import(&app, shop, &token, &first).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["created"], 1500, "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+    let checks_before = stock_checks(&app, shop, &token).await;
+
+    // Known and new skus alternate; every other known item gets a new reorder level (a
+    // stock check each). Slugs move: one a known row gives up is taken by a later row,
+    // one asked for before its holder gives it up is refused, as one write after another
+    // would have it.
+    let mut rows = vec!["N-EARLY,Early,1,0,b-00002,".to_string()];
+    for n in 0..known {
+        let slug = match n {
+            1 => "moved-1",
+            2 => "moved-2",
+            _ => "",
+        };
+        let reorder = if n % 2 == 0 { 3 } else { 0 };
+        rows.push(format!(
+            "B-{n:05},Item {n} v2,{},{reorder},{slug},tea",
+            200 + n
+        ));
+        rows.push(format!("N-{n:05},New {n},{n},0,,tea"));
+    }
+    rows.extend(
+        [
+            "N-FREED,Freed,5,0,b-00001,",
+            "GONE-1,Back again,5,0,,",
+            "N-GONE-SLUG,Gone slug,5,0,gone-1,",
+            "N-00005,Twice,5,0,,",
+            "N-BAD,Bad,12x,0,,",
+        ]
+        .map(String::from),
+    );
+    let line = |sku: &str, nth: usize| {
+        rows.iter()
+            .enumerate()
+            .filter(|(_, row)| row.starts_with(&format!("{sku},")))
+            .nth(nth)
+            .map(|(i, _)| i as u64 + 2)
+            .unwrap()
+    };
+    let expected = [
+        (line("N-EARLY", 0), "N-EARLY", "slug"),
+        (line("GONE-1", 0), "GONE-1", "sku"),
+        (line("N-GONE-SLUG", 0), "N-GONE-SLUG", "slug"),
+        (line("N-00005", 1), "N-00005", "sku"),
+        (line("N-BAD", 0), "N-BAD", "price"),
+    ];
+    let second = format!(
+        "sku,name,price,reorder_level,slug,category\n{}\n",
+        rows.join("\n")
+    );
+    let (status, report) = import(&app, shop, &token, &second).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["rows"], rows.len());
+    assert_eq!(report["created"], 1501, "{report}");
+    assert_eq!(report["updated"], 1500, "{report}");
+    assert_eq!(report["failed"], 5, "{report}");
+    let errors: Vec<(u64, &str, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["sku"].as_str().unwrap(),
+                e["column"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(errors, expected, "{report}");
+    assert_eq!(
+        report["errors"][0]["message"],
+        "The slug `b-00002` is taken."
+    );
+    assert_eq!(report["errors"][1]["message"], "The sku `GONE-1` is taken.");
+    assert_eq!(
+        report["errors"][3]["message"],
+        format!("appears on line {} too", line("N-00005", 0))
+    );
+
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 3002);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM listings").await, 3002);
+    // Every listing carries its item's name and price, and shows only if it may.
+    let mismatched = "SELECT COUNT(*) FROM listings l JOIN items i ON i.id = l.item_id \
+                      WHERE l.name <> i.name OR l.price <> i.price \
+                      OR l.visible <> (l.published AND i.active AND i.deleted_at IS NULL)";
+    assert_eq!(scalar(&app.db, mismatched).await, 0);
+    let searched = "SELECT COUNT(*) FROM listings WHERE search_text LIKE '%item 7 v2 b-00007%'";
+    assert_eq!(scalar(&app.db, searched).await, 1);
+    assert_eq!(
+        scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM items WHERE reorder_level = 3"
+        )
+        .await,
+        750
+    );
+    assert_eq!(stock_checks(&app, shop, &token).await, checks_before + 750);
+
+    let product = |slug: &str| format!("/api/v1/store/products/{slug}");
+    let (status, moved) = send(&app, Method::GET, &product("moved-1"), shop, &token, None).await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(
+        (moved["name"].as_str(), moved["price"].as_i64()),
+        (Some("Item 1 v2"), Some(201))
+    );
+    assert_eq!(moved["category"], "tea");
+    for (slug, name) in [
+        ("b-00001", "Freed"),
+        ("moved-2", "Item 2 v2"),
+        ("n-01499", "New 1499"),
+    ] {
+        let (status, found) = send(&app, Method::GET, &product(slug), shop, &token, None).await;
+        assert_eq!(
+            (status, found["name"].as_str()),
+            (200, Some(name)),
+            "{found}"
+        );
+    }
+    let (status, _) = send(&app, Method::GET, &product("b-00002"), shop, &token, None).await;
+    assert_eq!(status, 404, "the early row that wanted b-00002 was refused");
+}
+
+/// How many `stock.check` jobs the shop has had, in any state.
+async fn stock_checks(app: &TestApp, shop: &str, token: &str) -> u64 {
+    let path = "/api/v1/admin/jobs?queue=stock.check&limit=1";
+    let (status, page) = send(app, Method::GET, path, shop, token, None).await;
+    assert_eq!(status, 200, "{page}");
+    page["total"].as_u64().unwrap()
 }

@@ -28,11 +28,21 @@ pub async fn enqueue_check<C: ConnectionTrait>(
     tenant_id: Uuid,
     item_id: Uuid,
 ) -> Result<(), CatalogError> {
-    cartwheel_jobs::enqueue(
-        db,
-        NewJob::new(CheckStock { tenant_id, item_id }).tenant(tenant_id),
-    )
-    .await?;
+    enqueue_checks(db, tenant_id, vec![item_id]).await
+}
+
+/// Enqueues the stock checks of the tenant's `item_ids` on `db`, in as few statements as the
+/// queue allows.
+pub async fn enqueue_checks<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: Uuid,
+    item_ids: Vec<Uuid>,
+) -> Result<(), CatalogError> {
+    let jobs = item_ids
+        .into_iter()
+        .map(|item_id| NewJob::new(CheckStock { tenant_id, item_id }).tenant(tenant_id))
+        .collect();
+    cartwheel_jobs::enqueue_batch(db, jobs).await?;
     Ok(())
 }
 

@@ -2,6 +2,10 @@
 //! skus are created, known ones updated). Each row is written whole or not at all, and every
 //! rejected row is reported with its line, column and reason.
 //!
+//! The rows are decided in file order against the catalog as read once at the start, as if
+//! each were written before the next is checked (a slug one row gives up is free for a later
+//! row), then written together, a thousand rows per statement, in one transaction.
+//!
 //! Columns (header row first, any order, names case-insensitive): `sku`, `name` and `price`
 //! (minor units) are required; `unit` (default `Nos`), `reorder_level` (0), `active` (true),
 //! `published` (true), `slug` (from the sku), `category` (a category slug), `short_description`,
@@ -10,12 +14,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cartwheel_entity::items;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use cartwheel_entity::{items, listings, units};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect,
+};
 use uuid::Uuid;
 
-use super::items::{Image, ItemDetail, ItemInput, ListingInput};
-use super::{CatalogError, categories};
+use super::items::{self as catalog_items, Image, ItemInput, ListingInput, ROWS_PER_STATEMENT};
+use super::{CatalogError, alerts, categories};
 use crate::validation::FieldProblem;
 
 /// The most data rows one file may hold.
@@ -60,7 +67,8 @@ pub struct ImportReport {
 
 /// Imports `csv` into the tenant's catalog. A file that cannot be read as a whole (no header,
 /// unknown or missing columns, too many rows, not UTF-8) is rejected with `file` or the column
-/// named; otherwise every row is tried and the report says what became of each.
+/// named; otherwise every row is tried and the report says what became of each. The rows
+/// that pass are written in one transaction: all of them, or on a failure none.
 pub async fn import_csv(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -99,19 +107,17 @@ pub async fn import_csv(
         }
     }
 
-    let existing: HashMap<String, Uuid> = items::Entity::find()
-        .filter(items::Column::TenantId.eq(tenant_id))
-        .filter(items::Column::DeletedAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|i| (i.sku, i.id))
+    let txn = crate::transaction::begin(db).await?;
+    let skus: Vec<&str> = records
+        .iter()
+        .map(|record| {
+            columns
+                .get("sku")
+                .and_then(|&i| record.get(i))
+                .unwrap_or("")
+        })
         .collect();
-    let category_ids: HashMap<String, Uuid> = categories::list(db, tenant_id)
-        .await?
-        .into_iter()
-        .map(|c| (c.slug, c.id))
-        .collect();
+    let (shop, mut holders) = Shop::read(&txn, tenant_id, &skus).await?;
 
     let mut report = ImportReport {
         rows: records.len(),
@@ -132,6 +138,10 @@ pub async fn import_csv(
         }
         line_starts.partition_point(|&nl| nl < start) as u64 + 1
     };
+    let now = chrono::Utc::now();
+    let mut item_rows = Vec::new();
+    let mut listing_rows = Vec::new();
+    let mut stock_checks = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for record in records {
         let line = record.position().map_or(0, |p| line_of(p.byte()));
@@ -150,15 +160,8 @@ pub async fn import_csv(
             continue;
         }
         seen.insert(sku.clone(), line);
-        let current = match existing.get(&sku) {
-            Some(id) => match super::items::get(db, tenant_id, *id).await {
-                Ok(detail) => Some(detail),
-                Err(CatalogError::NotFound(_)) => None,
-                Err(e) => return Err(e),
-            },
-            None => None,
-        };
-        let input = match row_input(&cell, current.as_ref(), &category_ids) {
+        let current = shop.current(&sku);
+        let input = match row_input(&cell, current, &shop.category_ids) {
             Ok(input) => input,
             Err(problems) => {
                 for p in problems {
@@ -167,26 +170,183 @@ pub async fn import_csv(
                 continue;
             }
         };
-        let written = match &current {
-            Some(detail) => super::items::update(db, tenant_id, detail.item.id, input).await,
-            None => super::items::create(db, tenant_id, input).await,
-        };
-        match written {
-            Ok(_) if current.is_some() => report.updated += 1,
-            Ok(_) => report.created += 1,
-            Err(CatalogError::Invalid(problems)) => {
+        let unit_known = shop.units.contains(input.unit.trim());
+        let category_known = input
+            .listing
+            .category_id
+            .is_none_or(|id| shop.categories.contains(&id));
+        let input = match catalog_items::check(input, unit_known, category_known) {
+            Ok(input) => input,
+            Err(problems) => {
                 for p in problems {
                     fail(csv_column(p.field), p.message);
                 }
+                continue;
             }
-            Err(CatalogError::Conflict { field, message }) => {
-                fail(field.map_or("row", csv_column), message)
-            }
-            Err(CatalogError::NotFound(what)) => fail("row", format!("the {what} is gone")),
-            Err(e) => return Err(e),
+        };
+        let item =
+            catalog_items::item_model(tenant_id, current.map(|(i, _)| i.clone()), &input, now);
+        if let Err((column, message)) = holders.claim(&item, &input.listing.slug, current) {
+            fail(column, message);
+            continue;
         }
+        match current {
+            Some((old_item, old_listing)) => {
+                if catalog_items::stock_alerts_may_change(old_item, old_listing, &input) {
+                    stock_checks.push(item.id);
+                }
+                report.updated += 1;
+            }
+            None => report.created += 1,
+        }
+        item_rows.push(item);
+        listing_rows.push(input.listing);
     }
+
+    let listings: Vec<(&items::Model, &ListingInput)> =
+        item_rows.iter().zip(&listing_rows).collect();
+    catalog_items::write_items(&txn, &item_rows)
+        .await
+        .map_err(changed_meanwhile)?;
+    catalog_items::write_listings(&txn, &listings)
+        .await
+        .map_err(changed_meanwhile)?;
+    alerts::enqueue_checks(&txn, tenant_id, stock_checks).await?;
+    txn.commit().await?;
     Ok(report)
+}
+
+/// What rows are checked against, read once at the start of the import.
+struct Shop {
+    units: HashSet<String>,
+    /// By slug.
+    category_ids: HashMap<String, Uuid>,
+    categories: HashSet<Uuid>,
+    /// The items the file's skus name (not deleted), by sku, with their listings.
+    items: HashMap<String, items::Model>,
+    listings: HashMap<Uuid, listings::Model>,
+}
+
+impl Shop {
+    /// The shop as the rows naming `skus` see it, and who holds each sku and slug.
+    async fn read(
+        txn: &DatabaseTransaction,
+        tenant_id: Uuid,
+        skus: &[&str],
+    ) -> Result<(Self, Holders), CatalogError> {
+        let units = units::Entity::find()
+            .filter(units::Column::TenantId.eq(tenant_id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|u| u.code)
+            .collect();
+        let category_ids: HashMap<String, Uuid> = categories::list(txn, tenant_id)
+            .await?
+            .into_iter()
+            .map(|c| (c.slug, c.id))
+            .collect();
+        let categories = category_ids.values().copied().collect();
+        // Every item and slug of the shop (deleted items' too: theirs stay taken), as the
+        // unique indexes see them.
+        let all_items = items::Entity::find()
+            .filter(items::Column::TenantId.eq(tenant_id))
+            .all(txn)
+            .await?;
+        let slugs: Vec<(Uuid, String)> = listings::Entity::find()
+            .select_only()
+            .column(listings::Column::ItemId)
+            .column(listings::Column::Slug)
+            .filter(listings::Column::TenantId.eq(tenant_id))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let holders = Holders {
+            skus: all_items.iter().map(|i| (i.sku.clone(), i.id)).collect(),
+            slugs: slugs.into_iter().map(|(id, slug)| (slug, id)).collect(),
+        };
+        let named: HashSet<&str> = skus.iter().copied().collect();
+        let items: HashMap<String, items::Model> = all_items
+            .into_iter()
+            .filter(|i| i.deleted_at.is_none() && named.contains(i.sku.as_str()))
+            .map(|i| (i.sku.clone(), i))
+            .collect();
+        let ids: Vec<Uuid> = items.values().map(|i| i.id).collect();
+        let mut listings = HashMap::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let found = listings::Entity::find()
+                .filter(listings::Column::ItemId.is_in(chunk.iter().copied()))
+                .all(txn)
+                .await?;
+            listings.extend(found.into_iter().map(|l| (l.item_id, l)));
+        }
+        let shop = Self {
+            units,
+            category_ids,
+            categories,
+            items,
+            listings,
+        };
+        Ok((shop, holders))
+    }
+
+    /// The item `sku` names with its listing, if it exists (and is not deleted).
+    fn current(&self, sku: &str) -> Option<(&items::Model, &listings::Model)> {
+        let item = self.items.get(sku)?;
+        Some((item, self.listings.get(&item.id)?))
+    }
+}
+
+/// Which item holds each sku and slug, kept as the rows decided so far would leave them.
+struct Holders {
+    skus: HashMap<String, Uuid>,
+    slugs: HashMap<String, Uuid>,
+}
+
+impl Holders {
+    /// Takes `item`'s sku and `slug` for it, giving up those it held before (`current`), or
+    /// names the column another item holds, as the unique indexes would when it is written.
+    fn claim(
+        &mut self,
+        item: &items::Model,
+        slug: &str,
+        current: Option<(&items::Model, &listings::Model)>,
+    ) -> Result<(), (&'static str, String)> {
+        let held_by_another = |holders: &HashMap<String, Uuid>, key: &str| {
+            holders.get(key).is_some_and(|holder| *holder != item.id)
+        };
+        if held_by_another(&self.skus, &item.sku) {
+            return Err(("sku", format!("The sku `{}` is taken.", item.sku)));
+        }
+        if held_by_another(&self.slugs, slug) {
+            return Err(("slug", format!("The slug `{slug}` is taken.")));
+        }
+        if let Some((old_item, old_listing)) = current {
+            self.skus.remove(&old_item.sku);
+            self.slugs.remove(&old_listing.slug);
+        }
+        self.skus.insert(item.sku.clone(), item.id);
+        self.slugs.insert(slug.to_string(), item.id);
+        Ok(())
+    }
+}
+
+/// A sku or slug the rows were checked against was taken by someone else before they were
+/// written: the transaction is rolled back whole.
+fn changed_meanwhile(error: DbErr) -> CatalogError {
+    if matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    ) {
+        CatalogError::Conflict {
+            field: None,
+            message: "The catalog changed while the file was imported (a sku or slug was taken \
+                      meanwhile); nothing was imported. Import it again."
+                .to_string(),
+        }
+    } else {
+        CatalogError::Database(error)
+    }
 }
 
 fn check_header(header: &[String]) -> Result<(), CatalogError> {
@@ -223,7 +383,7 @@ fn check_header(header: &[String]) -> Result<(), CatalogError> {
 /// The item the row describes; columns the file lacks keep `current`'s values.
 fn row_input<'a>(
     cell: &impl Fn(&str) -> Option<&'a str>,
-    current: Option<&ItemDetail>,
+    current: Option<(&items::Model, &listings::Model)>,
     category_ids: &HashMap<String, Uuid>,
 ) -> Result<ItemInput, Vec<FieldProblem>> {
     let mut problems = Vec::new();
@@ -244,8 +404,8 @@ fn row_input<'a>(
             }),
         }
     };
-    let item = current.map(|c| &c.item);
-    let listing = current.map(|c| &c.listing);
+    let item = current.map(|(item, _)| item);
+    let listing = current.map(|(_, listing)| listing);
     let price = number("price", 0);
     let reorder_level = number("reorder_level", item.map_or(0, |i| i.reorder_level));
     let display_order = number(
@@ -289,7 +449,7 @@ fn row_input<'a>(
         },
     };
     let images = match cell("image_url") {
-        None => current.map(ItemDetail::images).unwrap_or_default(),
+        None => listing.map(catalog_items::images).unwrap_or_default(),
         Some("") => Vec::new(),
         Some(url) => vec![Image {
             url: url.to_string(),

@@ -1,10 +1,11 @@
 //! Items and their storefront listings: created and replaced together, deleted softly.
 
 use cartwheel_entity::{items, listings, units};
-use sea_orm::sea_query::Expr;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -12,6 +13,10 @@ use uuid::Uuid;
 use super::{CatalogError, check_slug, check_text, stock, unique_conflict};
 use crate::money;
 use crate::validation::{FieldProblem, check_length};
+
+/// Rows per multi-row statement. A listing has 13 columns: 13,000 bind parameters, under
+/// SQLite's limit of 32,766 and Postgres's of 65,535.
+pub(crate) const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// The most images a listing shows.
 pub const MAX_IMAGES: usize = 20;
@@ -53,7 +58,27 @@ pub struct ItemDetail {
 
 impl ItemDetail {
     pub fn images(&self) -> Vec<Image> {
-        serde_json::from_value(self.listing.images.clone()).unwrap_or_default()
+        images(&self.listing)
+    }
+}
+
+/// The images a stored listing shows.
+pub fn images(listing: &listings::Model) -> Vec<Image> {
+    serde_json::from_value(listing.images.clone()).unwrap_or_default()
+}
+
+impl ListingInput {
+    /// What a stored listing holds, as its owner chose it.
+    fn of(listing: &listings::Model) -> Self {
+        Self {
+            published: listing.published,
+            slug: listing.slug.clone(),
+            short_description: listing.short_description.clone(),
+            long_description: listing.long_description.clone(),
+            images: images(listing),
+            category_id: listing.category_id,
+            display_order: listing.display_order,
+        }
     }
 }
 
@@ -63,31 +88,16 @@ pub async fn create(
     input: ItemInput,
 ) -> Result<ItemDetail, CatalogError> {
     let input = validate(db, tenant_id, input).await?;
-    let id = Uuid::now_v7();
-    let now = chrono::Utc::now();
+    let item = item_model(tenant_id, None, &input, Utc::now());
     let txn = crate::transaction::begin(db).await?;
-    items::ActiveModel {
-        id: Set(id),
-        tenant_id: Set(tenant_id),
-        sku: Set(input.sku.clone()),
-        name: Set(input.name.clone()),
-        unit_code: Set(input.unit.clone()),
-        price: Set(input.price),
-        reorder_level: Set(input.reorder_level),
-        active: Set(input.active),
-        deleted_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| unique_conflict(e, "sku", format!("The sku `{}` is taken.", input.sku)))?;
-    listing_model(id, tenant_id, &input)
-        .insert(&txn)
+    write_items(&txn, std::slice::from_ref(&item))
+        .await
+        .map_err(|e| sku_taken(e, &input.sku))?;
+    write_listings(&txn, &[(&item, &input.listing)])
         .await
         .map_err(|e| slug_taken(e, &input.listing.slug))?;
     txn.commit().await?;
-    get(db, tenant_id, id).await
+    get(db, tenant_id, item.id).await
 }
 
 /// Replaces the item and its listing.
@@ -99,28 +109,16 @@ pub async fn update(
 ) -> Result<ItemDetail, CatalogError> {
     let existing = get(db, tenant_id, id).await?;
     let input = validate(db, tenant_id, input).await?;
-    let stock_alerts_may_change = existing.item.reorder_level != input.reorder_level
-        || existing.item.active != input.active
-        || existing.listing.published != input.listing.published;
+    let alerts_may_change = stock_alerts_may_change(&existing.item, &existing.listing, &input);
+    let item = item_model(tenant_id, Some(existing.item), &input, Utc::now());
     let txn = crate::transaction::begin(db).await?;
-    let mut item: items::ActiveModel = existing.item.into();
-    item.sku = Set(input.sku.clone());
-    item.name = Set(input.name.clone());
-    item.unit_code = Set(input.unit.clone());
-    item.price = Set(input.price);
-    item.reorder_level = Set(input.reorder_level);
-    item.active = Set(input.active);
-    item.updated_at = Set(chrono::Utc::now());
-    item.update(&txn)
+    write_items(&txn, std::slice::from_ref(&item))
         .await
-        .map_err(|e| unique_conflict(e, "sku", format!("The sku `{}` is taken.", input.sku)))?;
-    let mut listing = listing_model(id, tenant_id, &input);
-    listing.item_id = sea_orm::ActiveValue::Unchanged(id);
-    listing
-        .update(&txn)
+        .map_err(|e| sku_taken(e, &input.sku))?;
+    write_listings(&txn, &[(&item, &input.listing)])
         .await
         .map_err(|e| slug_taken(e, &input.listing.slug))?;
-    if stock_alerts_may_change {
+    if alerts_may_change {
         super::alerts::enqueue_check(&txn, tenant_id, id).await?;
     }
     txn.commit().await?;
@@ -129,29 +127,36 @@ pub async fn update(
 
 /// Hides the item everywhere but in past records: it keeps its row, leaves the storefront,
 /// and its sku stays taken.
-pub async fn delete<C: ConnectionTrait>(
-    db: &C,
+pub async fn delete(
+    db: &DatabaseConnection,
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<(), CatalogError> {
+    let txn = crate::transaction::begin(db).await?;
     let deleted = items::Entity::update_many()
-        .col_expr(items::Column::DeletedAt, Expr::value(chrono::Utc::now()))
+        .col_expr(items::Column::DeletedAt, Expr::value(Utc::now()))
         .col_expr(items::Column::Active, Expr::value(false))
         .filter(items::Column::Id.eq(id))
         .filter(items::Column::TenantId.eq(tenant_id))
         .filter(items::Column::DeletedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?
         .rows_affected;
     if deleted == 0 {
         return Err(CatalogError::NotFound("item"));
     }
-    listings::Entity::update_many()
-        .col_expr(listings::Column::Published, Expr::value(false))
-        .col_expr(listings::Column::Visible, Expr::value(false))
-        .filter(listings::Column::ItemId.eq(id))
-        .exec(db)
-        .await?;
+    let item = items::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(CatalogError::NotFound("item"))?;
+    if let Some(listing) = listings::Entity::find_by_id(id).one(&txn).await? {
+        let listing = ListingInput {
+            published: false,
+            ..ListingInput::of(&listing)
+        };
+        write_listings(&txn, &[(&item, &listing)]).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
@@ -222,8 +227,30 @@ pub async fn list<C: ConnectionTrait>(
 async fn validate(
     db: &DatabaseConnection,
     tenant_id: Uuid,
-    mut input: ItemInput,
+    input: ItemInput,
 ) -> Result<ItemInput, CatalogError> {
+    let unit_known = units::Entity::find()
+        .filter(units::Column::TenantId.eq(tenant_id))
+        .filter(units::Column::Code.eq(input.unit.trim()))
+        .count(db)
+        .await?
+        > 0;
+    let category_known = match input.listing.category_id {
+        Some(category) => super::categories::find(db, tenant_id, category)
+            .await
+            .is_ok(),
+        None => true,
+    };
+    check(input, unit_known, category_known).map_err(CatalogError::Invalid)
+}
+
+/// The item as it is to be stored (texts trimmed), or every problem with it. Whether its unit
+/// and category (if any) belong to the shop is the caller's to look up.
+pub(crate) fn check(
+    mut input: ItemInput,
+    unit_known: bool,
+    category_known: bool,
+) -> Result<ItemInput, Vec<FieldProblem>> {
     let mut problems = Vec::new();
     let mut keep = |result: Result<String, FieldProblem>| match result {
         Ok(value) => value,
@@ -282,23 +309,13 @@ async fn validate(
             }
         }
     }
-    let unit_known = units::Entity::find()
-        .filter(units::Column::TenantId.eq(tenant_id))
-        .filter(units::Column::Code.eq(input.unit.trim()))
-        .count(db)
-        .await?
-        > 0;
     if !unit_known {
         problems.push(FieldProblem::new(
             "unit",
             format!("`{}` is not a unit of this shop", input.unit),
         ));
     }
-    if let Some(category) = input.listing.category_id
-        && super::categories::find(db, tenant_id, category)
-            .await
-            .is_err()
-    {
+    if !category_known {
         problems.push(FieldProblem::new(
             "listing.categoryId",
             "is not a category of this shop",
@@ -308,45 +325,140 @@ async fn validate(
         input.unit = input.unit.trim().to_string();
         Ok(input)
     } else {
-        Err(CatalogError::Invalid(problems))
+        Err(problems)
     }
 }
 
+/// Whether replacing the item with `input` can start or end a stock alert (its reorder level,
+/// or whether it is for sale), so its stock check is owed.
+pub(crate) fn stock_alerts_may_change(
+    item: &items::Model,
+    listing: &listings::Model,
+    input: &ItemInput,
+) -> bool {
+    item.reorder_level != input.reorder_level
+        || item.active != input.active
+        || listing.published != input.listing.published
+}
+
+/// The item row for checked `input`: a new item (a fresh id), or `current` replaced.
+pub(crate) fn item_model(
+    tenant_id: Uuid,
+    current: Option<items::Model>,
+    input: &ItemInput,
+    now: DateTime<Utc>,
+) -> items::Model {
+    let current = current.unwrap_or_else(|| items::Model {
+        id: Uuid::now_v7(),
+        tenant_id,
+        sku: String::new(),
+        name: String::new(),
+        unit_code: String::new(),
+        price: 0,
+        reorder_level: 0,
+        active: false,
+        deleted_at: None,
+        created_at: now,
+        updated_at: now,
+    });
+    items::Model {
+        sku: input.sku.clone(),
+        name: input.name.clone(),
+        unit_code: input.unit.clone(),
+        price: input.price,
+        reorder_level: input.reorder_level,
+        active: input.active,
+        updated_at: now,
+        ..current
+    }
+}
+
+/// Inserts new items and replaces known ones (by id) in the order given, keeping a known
+/// item's `created_at` and `deleted_at`. Write their listings next, with [`write_listings`].
+pub async fn write_items(txn: &DatabaseTransaction, rows: &[items::Model]) -> Result<(), DbErr> {
+    let replaced = [
+        items::Column::Sku,
+        items::Column::Name,
+        items::Column::UnitCode,
+        items::Column::Price,
+        items::Column::ReorderLevel,
+        items::Column::Active,
+        items::Column::UpdatedAt,
+    ];
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        items::Entity::insert_many(chunk.iter().cloned().map(items::ActiveModel::from))
+            .on_conflict(
+                OnConflict::column(items::Column::Id)
+                    .update_columns(replaced)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts or replaces (by item) the listings of `rows`, in the order given, with the columns
+/// they copy from their items. The one writer of listings: `visible`, `name`, `price` and
+/// `search_text` are never written anywhere else.
+pub async fn write_listings(
+    txn: &DatabaseTransaction,
+    rows: &[(&items::Model, &ListingInput)],
+) -> Result<(), DbErr> {
+    let replaced: Vec<listings::Column> = <listings::Column as sea_orm::Iterable>::iter()
+        .filter(|c| !matches!(c, listings::Column::ItemId | listings::Column::TenantId))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        listings::Entity::insert_many(
+            chunk
+                .iter()
+                .map(|(item, listing)| listings::ActiveModel::from(listing_model(item, listing))),
+        )
+        .on_conflict(
+            OnConflict::column(listings::Column::ItemId)
+                .update_columns(replaced.clone())
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// What storefront search matches: name, sku and descriptions, lowercased.
-pub fn search_text(
-    name: &str,
-    sku: &str,
-    short_description: &str,
-    long_description: &str,
-) -> String {
+fn search_text(name: &str, sku: &str, short_description: &str, long_description: &str) -> String {
     [name, sku, short_description, long_description]
         .join(" ")
         .to_lowercase()
 }
 
-fn listing_model(item_id: Uuid, tenant_id: Uuid, input: &ItemInput) -> listings::ActiveModel {
-    let l = &input.listing;
-    let search_text = search_text(
-        &input.name,
-        &input.sku,
-        &l.short_description,
-        &l.long_description,
-    );
-    listings::ActiveModel {
-        item_id: Set(item_id),
-        tenant_id: Set(tenant_id),
-        published: Set(l.published),
-        slug: Set(l.slug.clone()),
-        short_description: Set(l.short_description.trim().to_string()),
-        long_description: Set(l.long_description.trim().to_string()),
-        images: Set(serde_json::to_value(&l.images).expect("images serialize")),
-        category_id: Set(l.category_id),
-        display_order: Set(l.display_order),
-        search_text: Set(search_text),
-        visible: Set(l.published && input.active),
-        name: Set(input.name.clone()),
-        price: Set(input.price),
+/// The listing row of `item`: the owner's `listing`, and what it copies from the item so
+/// storefront pages filter, sort and search without a join.
+fn listing_model(item: &items::Model, listing: &ListingInput) -> listings::Model {
+    listings::Model {
+        item_id: item.id,
+        tenant_id: item.tenant_id,
+        published: listing.published,
+        slug: listing.slug.clone(),
+        short_description: listing.short_description.trim().to_string(),
+        long_description: listing.long_description.trim().to_string(),
+        images: serde_json::to_value(&listing.images).expect("images serialize"),
+        category_id: listing.category_id,
+        display_order: listing.display_order,
+        search_text: search_text(
+            &item.name,
+            &item.sku,
+            &listing.short_description,
+            &listing.long_description,
+        ),
+        visible: listing.published && item.active && item.deleted_at.is_none(),
+        name: item.name.clone(),
+        price: item.price,
     }
+}
+
+fn sku_taken(error: DbErr, sku: &str) -> CatalogError {
+    unique_conflict(error, "sku", format!("The sku `{sku}` is taken."))
 }
 
 fn slug_taken(error: sea_orm::DbErr, slug: &str) -> CatalogError {
@@ -355,4 +467,63 @@ fn slug_taken(error: sea_orm::DbErr, slug: &str) -> CatalogError {
         "listing.slug",
         format!("The slug `{slug}` is taken."),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(active: bool, deleted: bool) -> items::Model {
+        let now = Utc::now();
+        items::Model {
+            id: Uuid::now_v7(),
+            tenant_id: Uuid::now_v7(),
+            sku: "TEA-1".into(),
+            name: "Green Tea".into(),
+            unit_code: "Nos".into(),
+            price: 450,
+            reorder_level: 0,
+            active,
+            deleted_at: deleted.then_some(now),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn listing(published: bool) -> ListingInput {
+        ListingInput {
+            published,
+            slug: "tea-1".into(),
+            short_description: " Fresh, GREEN ".into(),
+            long_description: "Ünique leaves".into(),
+            images: Vec::new(),
+            category_id: None,
+            display_order: 3,
+        }
+    }
+
+    #[test]
+    fn a_listing_copies_name_price_and_search_text_from_its_item() {
+        let item = item(true, false);
+        let row = listing_model(&item, &listing(true));
+        assert_eq!((row.item_id, row.tenant_id), (item.id, item.tenant_id));
+        assert_eq!((row.name.as_str(), row.price), ("Green Tea", 450));
+        assert_eq!(
+            row.search_text,
+            "green tea tea-1  fresh, green  ünique leaves"
+        );
+        assert_eq!(row.short_description, "Fresh, GREEN");
+        assert_eq!(row.display_order, 3);
+    }
+
+    #[test]
+    fn a_listing_is_visible_only_published_with_its_item_active_and_not_deleted() {
+        let visible = |active, deleted, published| {
+            listing_model(&item(active, deleted), &listing(published)).visible
+        };
+        assert!(visible(true, false, true));
+        assert!(!visible(true, false, false));
+        assert!(!visible(false, false, true));
+        assert!(!visible(true, true, true));
+    }
 }
