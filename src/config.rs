@@ -51,7 +51,7 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     pub worker_concurrency: usize,
     pub worker_queue_concurrency: HashMap<String, usize>,
-    /// Jobs claimed per fetch; unset means the queue's concurrency.
+    /// Jobs claimed per fetch; unset adapts to the queue's jobs (`worker/src/pace.rs`).
     pub worker_batch_size: Option<usize>,
     /// Per-queue override of `worker_batch_size`.
     pub worker_queue_batch_size: HashMap<String, usize>,
