@@ -155,6 +155,7 @@ impl Application {
                     config.admin_token_ttl,
                 ),
                 metrics: telemetry::metrics(),
+                queue_gauges: Default::default(),
                 cart_ttl: config.cart_ttl,
                 worker_liveness: config.job_recovery_bound,
                 throttles: Default::default(),

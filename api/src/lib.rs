@@ -13,6 +13,7 @@ pub mod json_body;
 pub mod locks;
 pub mod metrics;
 pub mod middleware;
+pub mod paging;
 pub mod problem;
 pub mod provisioning;
 pub mod responses;

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,
+    /// When the queue gauges `/metrics` shows were last read.
+    pub queue_gauges: crate::metrics::QueueGauges,
     /// An anonymous cart expires this long after its last change.
     pub cart_ttl: Duration,
     /// A worker whose heartbeat is older than this counts as gone.

@@ -16,4 +16,9 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     const QUEUE: &'static str;
     /// How often and how far apart failures are retried.
     const RETRY: RetryPolicy;
+
+    /// The tenant the job works for, when its payload names one (for the job's log span).
+    fn tenant(&self) -> Option<uuid::Uuid> {
+        None
+    }
 }

@@ -102,6 +102,7 @@ async fn spawn_probe() -> String {
                 std::time::Duration::from_secs(60),
             ),
             metrics: cartwheel::telemetry::metrics(),
+            queue_gauges: Default::default(),
             cart_ttl: std::time::Duration::from_secs(3600),
             worker_liveness: std::time::Duration::from_secs(60),
             throttles: Default::default(),

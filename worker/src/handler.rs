@@ -9,6 +9,7 @@ use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
 use cartwheel_jobs::Job;
 use futures::FutureExt;
 use sea_orm::DatabaseConnection;
+use tracing::Instrument;
 
 use crate::mail::{MailSettings, Mailer};
 use crate::pace::Pace;
@@ -79,7 +80,17 @@ pub async fn execute<J: Handler>(
     };
     let started = Instant::now();
     metrics::counter!("cartwheel_jobs_started_total", "queue" => queue).increment(1);
-    let outcome = AssertUnwindSafe(job.handle(&ctx)).catch_unwind().await;
+    let span = tracing::info_span!(
+        "job",
+        queue,
+        job_id = %ctx.job_id,
+        attempt = ctx.attempt,
+        tenant = job.tenant().map(tracing::field::display),
+    );
+    let outcome = AssertUnwindSafe(job.handle(&ctx))
+        .catch_unwind()
+        .instrument(span)
+        .await;
     let took = started.elapsed();
     pace.record(took);
     metrics::histogram!("cartwheel_job_duration_seconds", "queue" => queue)

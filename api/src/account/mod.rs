@@ -234,6 +234,7 @@ impl AccountApi {
     /// same shape (about no one) and its owner a mail, so registering tells nobody which
     /// addresses have accounts.
     #[oai(path = "/register", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn register(
         &self,
         state: Data<&AppState>,
@@ -259,6 +260,7 @@ impl AccountApi {
     /// Logs a customer in (one 401 for a wrong email or password); `cartId` merges an
     /// anonymous cart into theirs.
     #[oai(path = "/login", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn login(
         &self,
         state: Data<&AppState>,
@@ -275,12 +277,14 @@ impl AccountApi {
 
     /// The logged-in customer.
     #[oai(path = "/me", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn me(&self, auth: CustomerAuth) -> Result<Json<CustomerView>, AdminError> {
         Ok(Json(auth.0.customer.into()))
     }
 
     /// Changes the names and phone.
     #[oai(path = "/profile", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn update_me(
         &self,
         auth: CustomerAuth,
@@ -301,6 +305,7 @@ impl AccountApi {
 
     /// Emails a one-hour, single-use reset link if a customer has this address; 202 either way.
     #[oai(path = "/forgot-password", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn forgot_password(
         &self,
         state: Data<&AppState>,
@@ -318,6 +323,7 @@ impl AccountApi {
 
     /// Sets a new password with the token from the reset mail.
     #[oai(path = "/reset-password", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn reset_password(
         &self,
         state: Data<&AppState>,
@@ -331,6 +337,7 @@ impl AccountApi {
 
     /// The address book, the default first.
     #[oai(path = "/addresses", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn addresses(
         &self,
         auth: CustomerAuth,
@@ -344,6 +351,7 @@ impl AccountApi {
 
     /// Adds an address; the first one, or one sent with `isDefault`, becomes the default.
     #[oai(path = "/addresses", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn add_address(
         &self,
         auth: CustomerAuth,
@@ -363,6 +371,7 @@ impl AccountApi {
 
     /// Replaces an address; `isDefault` makes it the default.
     #[oai(path = "/addresses/:id", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn update_address(
         &self,
         auth: CustomerAuth,
@@ -378,6 +387,7 @@ impl AccountApi {
 
     /// Deletes an address; if it was the default, the oldest remaining one takes over.
     #[oai(path = "/addresses/:id", method = "delete")]
+    #[tracing::instrument(skip_all)]
     async fn delete_address(
         &self,
         auth: CustomerAuth,

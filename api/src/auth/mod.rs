@@ -261,6 +261,7 @@ fn login_response(state: &AppState, user: UserWithRole) -> LoginResponse {
 impl AuthApi {
     /// Logs an admin in; a wrong email and a wrong password get the same 401.
     #[oai(path = "/login", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn login(
         &self,
         state: Data<&AppState>,
@@ -280,6 +281,7 @@ impl AuthApi {
 
     /// The logged-in admin, their role and permissions, and their shop.
     #[oai(path = "/me", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn me(&self, auth: AdminAuth) -> Result<Json<MeView>, AdminError> {
         let session = auth.0;
         Ok(Json(MeView {
@@ -293,6 +295,7 @@ impl AuthApi {
     /// Emails a one-hour, single-use reset link if an active admin has this address. The answer
     /// is 202 either way, so it tells nobody which addresses have accounts.
     #[oai(path = "/forgot-password", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn forgot_password(
         &self,
         state: Data<&AppState>,
@@ -314,6 +317,7 @@ impl AuthApi {
 
     /// Sets a new password with the token from the reset email.
     #[oai(path = "/reset-password", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn reset_password(
         &self,
         state: Data<&AppState>,
@@ -328,6 +332,7 @@ impl AuthApi {
     /// Creates the invited admin's account with the token from the invitation email, and logs
     /// them in.
     #[oai(path = "/accept-invite", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn accept_invite(
         &self,
         state: Data<&AppState>,

@@ -215,6 +215,7 @@ impl CartApi {
     /// (`sessionId`), or else a new empty one. Guest carts expire after
     /// `CARTWHEEL_CART_TTL_HOURS` without a change. The body may be left out.
     #[oai(path = "/", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn open(
         &self,
         state: Data<&AppState>,
@@ -237,6 +238,7 @@ impl CartApi {
 
     /// The cart with its lines, coupon and totals.
     #[oai(path = "/:id", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn get(
         &self,
         state: Data<&AppState>,
@@ -253,6 +255,7 @@ impl CartApi {
 
     /// Adds an item (to what is there); 409 names the available stock when it does not suffice.
     #[oai(path = "/:id/items", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn add(
         &self,
         state: Data<&AppState>,
@@ -275,6 +278,7 @@ impl CartApi {
 
     /// Sets an item's quantity; 0 removes it.
     #[oai(path = "/:id/items/:itemId", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn set_quantity(
         &self,
         state: Data<&AppState>,
@@ -298,6 +302,7 @@ impl CartApi {
     /// Removes an item's line; a line that is not in the cart is already removed (the cart is
     /// answered unchanged).
     #[oai(path = "/:id/items/:itemId", method = "delete")]
+    #[tracing::instrument(skip_all)]
     async fn remove(
         &self,
         state: Data<&AppState>,
@@ -318,6 +323,7 @@ impl CartApi {
 
     /// Sets the guest's email on the cart, for its (single) abandoned-cart reminder.
     #[oai(path = "/:id/email", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn set_email(
         &self,
         state: Data<&AppState>,
@@ -334,6 +340,7 @@ impl CartApi {
 
     /// Applies a coupon code; a code that does not apply is a 422 saying why.
     #[oai(path = "/:id/coupon", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn apply_coupon(
         &self,
         state: Data<&AppState>,
@@ -354,6 +361,7 @@ impl CartApi {
 
     /// Removes the coupon.
     #[oai(path = "/:id/coupon", method = "delete")]
+    #[tracing::instrument(skip_all)]
     async fn remove_coupon(
         &self,
         state: Data<&AppState>,

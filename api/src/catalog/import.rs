@@ -46,6 +46,7 @@ impl ImportApi {
     /// Each row is written whole or not at all; the answer lists every rejected row. A file
     /// that cannot be read (unknown or missing columns, over 10,000 rows) is a 422 on `file`.
     #[oai(path = "/products/import", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn import_products(
         &self,
         auth: AdminAuth,

@@ -14,6 +14,7 @@ use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError, validation};
 use crate::json_body::JsonBody;
+use crate::paging::{Page, PageNumber, PageSize};
 use crate::problem::{FieldError, ProblemJson};
 use crate::responses::{Created, NoContent};
 use crate::state::AppState;
@@ -136,14 +137,6 @@ impl From<ItemDetail> for ItemView {
 }
 
 #[derive(Object)]
-struct ItemList {
-    items: Vec<ItemView>,
-    page: u64,
-    limit: u64,
-    total: u64,
-}
-
-#[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct CategoryRequest {
     #[oai(validator(min_length = 1, max_length = 200))]
@@ -255,33 +248,24 @@ fn category_input(body: CategoryRequest) -> categories::CategoryInput {
 impl CatalogApi {
     /// Items with their listings and stock, by sku.
     #[oai(path = "/products", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn items(
         &self,
         auth: AdminAuth,
         state: Data<&AppState>,
-        #[oai(
-            default = "default_page",
-            validator(minimum(value = "1"), maximum(value = "10000"))
-        )]
-        page: Query<u64>,
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u64>,
-    ) -> Result<Json<ItemList>, AdminError> {
+        page: Query<PageNumber>,
+        limit: Query<PageSize>,
+    ) -> Result<Json<Page<ItemView>>, AdminError> {
         auth.0.require(Permission::CatalogRead)?;
+        let (page, limit) = (page.0, limit.0);
         let (found, total) = items::list(&state.db, auth.0.tenant.id, page.0, limit.0).await?;
-        Ok(Json(ItemList {
-            items: found.into_iter().map(ItemView::from).collect(),
-            page: page.0,
-            limit: limit.0,
-            total,
-        }))
+        let found = found.into_iter().map(ItemView::from).collect();
+        Ok(Json(Page::new(found, page, limit, total)))
     }
 
     /// Creates an item with its storefront listing.
     #[oai(path = "/products", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn create_item(
         &self,
         auth: AdminAuth,
@@ -295,6 +279,7 @@ impl CatalogApi {
 
     /// One item with its listing and stock.
     #[oai(path = "/products/:id", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn item(
         &self,
         auth: AdminAuth,
@@ -309,6 +294,7 @@ impl CatalogApi {
 
     /// Replaces an item and its listing.
     #[oai(path = "/products/:id", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn update_item(
         &self,
         auth: AdminAuth,
@@ -323,6 +309,7 @@ impl CatalogApi {
 
     /// Deletes an item softly: it leaves the storefront and the lists, past records keep it.
     #[oai(path = "/products/:id", method = "delete")]
+    #[tracing::instrument(skip_all)]
     async fn delete_item(
         &self,
         auth: AdminAuth,
@@ -336,6 +323,7 @@ impl CatalogApi {
 
     /// Every category, flat, by display order.
     #[oai(path = "/categories", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn categories(
         &self,
         auth: AdminAuth,
@@ -350,6 +338,7 @@ impl CatalogApi {
 
     /// Creates a category, optionally under a parent.
     #[oai(path = "/categories", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn create_category(
         &self,
         auth: AdminAuth,
@@ -364,6 +353,7 @@ impl CatalogApi {
 
     /// Renames or moves a category; a move into its own subtree is refused.
     #[oai(path = "/categories/:id", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn update_category(
         &self,
         auth: AdminAuth,
@@ -379,6 +369,7 @@ impl CatalogApi {
 
     /// Deletes an empty category (no sub-categories, no products).
     #[oai(path = "/categories/:id", method = "delete")]
+    #[tracing::instrument(skip_all)]
     async fn delete_category(
         &self,
         auth: AdminAuth,
@@ -389,12 +380,4 @@ impl CatalogApi {
         categories::delete(&state.db, auth.0.tenant.id, id.0).await?;
         Ok(NoContent::NoContent)
     }
-}
-
-fn default_page() -> u64 {
-    1
-}
-
-fn default_limit() -> u64 {
-    20
 }

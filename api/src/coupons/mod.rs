@@ -112,6 +112,7 @@ fn input(b: CouponRequest) -> CouponInput {
 impl CouponsApi {
     /// Every coupon, by code.
     #[oai(path = "/", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn list(
         &self,
         auth: AdminAuth,
@@ -126,6 +127,7 @@ impl CouponsApi {
 
     /// Creates a coupon.
     #[oai(path = "/", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn create(
         &self,
         auth: AdminAuth,
@@ -139,6 +141,7 @@ impl CouponsApi {
 
     /// Replaces a coupon.
     #[oai(path = "/:id", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn update(
         &self,
         auth: AdminAuth,
@@ -153,6 +156,7 @@ impl CouponsApi {
 
     /// Deletes a coupon; carts holding it drop it.
     #[oai(path = "/:id", method = "delete")]
+    #[tracing::instrument(skip_all)]
     async fn delete(
         &self,
         auth: AdminAuth,

@@ -99,6 +99,7 @@ struct TaxRateList {
 impl StoreSetupApi {
     /// Currency, timezone and tax display.
     #[oai(path = "/settings", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn settings(
         &self,
         auth: AdminAuth,
@@ -118,6 +119,7 @@ impl StoreSetupApi {
 
     /// The chart of accounts as a tree under the five root types.
     #[oai(path = "/ledger-accounts", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn ledger_accounts(
         &self,
         auth: AdminAuth,
@@ -134,6 +136,7 @@ impl StoreSetupApi {
 
     /// Warehouses with their locations.
     #[oai(path = "/warehouses", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn warehouses(
         &self,
         auth: AdminAuth,
@@ -166,6 +169,7 @@ impl StoreSetupApi {
 
     /// Units of measure.
     #[oai(path = "/units", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn units(
         &self,
         auth: AdminAuth,
@@ -189,6 +193,7 @@ impl StoreSetupApi {
 
     /// Tax rates, the default first.
     #[oai(path = "/tax-rates", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn tax_rates(
         &self,
         auth: AdminAuth,

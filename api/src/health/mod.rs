@@ -50,6 +50,7 @@ enum ReadyResponse {
 impl HealthApi {
     /// Up and serving, with the running version.
     #[oai(path = "/health", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn health(&self) -> Json<Health> {
         Json(Health {
             status: "ok".into(),
@@ -60,12 +61,14 @@ impl HealthApi {
 
     /// The process is alive; does no I/O.
     #[oai(path = "/health/live", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn live(&self) -> Json<Health> {
         self.health().await
     }
 
     /// Ready for traffic: the database answers `SELECT 1` and the job storage is reachable, each within 1 s.
     #[oai(path = "/health/ready", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn ready(&self, state: Data<&AppState>) -> ReadyResponse {
         let db = &state.db;
         let database = check(async {

@@ -12,6 +12,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
+use crate::paging::{PageNumber, PageSize};
 use crate::problem::ProblemJson;
 use crate::state::AppState;
 use auth::JobsAuth;
@@ -186,6 +187,7 @@ impl From<JobRecord> for JobView {
 impl JobsApi {
     /// Every queue with its job counts by state, oldest pending age and last-minute throughput.
     #[oai(path = "/queues", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn queues(
         &self,
         auth: JobsAuth,
@@ -201,6 +203,7 @@ impl JobsApi {
 
     /// Jobs, newest first, filtered by queue, state and tenant.
     #[oai(path = "/jobs", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn jobs(
         &self,
         auth: JobsAuth,
@@ -209,16 +212,8 @@ impl JobsApi {
         queue: Query<Option<String>>,
         #[oai(name = "state")] job_state: Query<Option<JobState>>,
         tenant: Query<Option<uuid::Uuid>>,
-        #[oai(
-            default = "default_page",
-            validator(minimum(value = "1"), maximum(value = "10000"))
-        )]
-        page: Query<u64>,
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u64>,
+        page: Query<PageNumber>,
+        limit: Query<PageSize>,
     ) -> Result<Json<JobList>, JobsError> {
         let filter = JobFilter {
             queue: queue.0,
@@ -226,13 +221,13 @@ impl JobsApi {
             // A tenant admin sees only their own tenant's jobs, whatever they ask for.
             tenant_id: auth.0.tenant_scope().or(tenant.0),
         };
-        let found = monitor::list_jobs(&state.db, &filter, page.0, limit.0)
+        let found = monitor::list_jobs(&state.db, &filter, page.0.0, limit.0.0)
             .await
             .map_err(|e| JobsError::internal(&e))?;
         Ok(Json(JobList {
             items: found.items.into_iter().map(JobView::from).collect(),
-            page: page.0,
-            limit: limit.0,
+            page: page.0.0,
+            limit: limit.0.0,
             total: found.total,
             total_capped: found.total_capped,
         }))
@@ -240,6 +235,7 @@ impl JobsApi {
 
     /// One job with its payload, attempts, schedule and last error.
     #[oai(path = "/jobs/:id", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn job(
         &self,
         auth: JobsAuth,
@@ -255,6 +251,7 @@ impl JobsApi {
 
     /// Runs a dead or retrying job again now, with a fresh set of attempts.
     #[oai(path = "/jobs/:id/retry", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn retry(
         &self,
         auth: JobsAuth,
@@ -270,6 +267,7 @@ impl JobsApi {
 
     /// Cancels a job that has not started (pending, scheduled or waiting to retry).
     #[oai(path = "/jobs/:id/cancel", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn cancel(
         &self,
         auth: JobsAuth,
@@ -285,6 +283,7 @@ impl JobsApi {
 
     /// Workers whose heartbeat is recent, with the queue each serves.
     #[oai(path = "/workers", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn workers(
         &self,
         auth: JobsAuth,
@@ -305,14 +304,6 @@ impl JobsApi {
                 .collect(),
         }))
     }
-}
-
-fn default_page() -> u64 {
-    1
-}
-
-fn default_limit() -> u64 {
-    20
 }
 
 #[cfg(test)]

@@ -1,9 +1,14 @@
-//! Prometheus metrics: this process's counters, plus queue depth and age read from the database.
+//! Prometheus metrics: this process's counters, plus queue depth and age read from the database
+//! (at most every [`QUEUE_GAUGE_INTERVAL`]).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::PlainText;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
+use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::problem::ProblemJson;
 use crate::state::AppState;
@@ -33,7 +38,9 @@ enum MetricsResponse {
 #[OpenApi(tag = "ApiTags::Metrics")]
 impl MetricsApi {
     /// HTTP and job counters of this process, queue depth and oldest pending age per queue.
+    /// The queue gauges are read at most every 10 seconds per process.
     #[oai(path = "/metrics", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn metrics(&self, req: &Request, state: Data<&AppState>) -> MetricsResponse {
         if let Some(expected) = state
             .metrics_token
@@ -52,11 +59,29 @@ impl MetricsApi {
                 ));
             }
         }
-        let stats = match cartwheel_jobs::store::monitor::queue_stats(&state.db, None).await {
-            Ok(stats) => stats,
-            Err(e) => return MetricsResponse::Internal(ProblemJson::internal(&e)),
-        };
-        for queue in stats {
+        if let Err(e) = state.queue_gauges.refresh(&state.db).await {
+            return MetricsResponse::Internal(ProblemJson::internal(&e));
+        }
+        MetricsResponse::Ok(PlainText(state.metrics.render()))
+    }
+}
+
+/// How old the queue gauges may be. Reading them counts jobs by state across the job table, so
+/// a process does it at most this often, however many scrapers ask.
+pub const QUEUE_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// When this process last read the queue gauges. Concurrent scrapes that find them old wait for
+/// one reading instead of each making their own.
+#[derive(Clone, Default)]
+pub struct QueueGauges(Arc<tokio::sync::Mutex<Option<Instant>>>);
+
+impl QueueGauges {
+    async fn refresh(&self, db: &DatabaseConnection) -> Result<(), DbErr> {
+        let mut read_at = self.0.lock().await;
+        if read_at.is_some_and(|at| at.elapsed() < QUEUE_GAUGE_INTERVAL) {
+            return Ok(());
+        }
+        for queue in cartwheel_jobs::store::monitor::queue_stats(db, None).await? {
             let depth = (queue.pending + queue.scheduled + queue.retrying) as f64;
             metrics::gauge!("cartwheel_queue_depth", "queue" => queue.queue.clone()).set(depth);
             metrics::gauge!("cartwheel_queue_running", "queue" => queue.queue.clone())
@@ -66,6 +91,7 @@ impl MetricsApi {
             metrics::gauge!("cartwheel_queue_oldest_pending_seconds", "queue" => queue.queue)
                 .set(queue.oldest_pending_secs.unwrap_or(0.0));
         }
-        MetricsResponse::Ok(PlainText(state.metrics.render()))
+        *read_at = Some(Instant::now());
+        Ok(())
     }
 }

@@ -132,6 +132,7 @@ impl ProvisioningApi {
     /// Signs a business up: the tenant is created PENDING and a worker builds it (owner account,
     /// default data), then emails the owner. Send an `Idempotency-Key` to retry safely.
     #[oai(path = "/", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn provision(
         &self,
         state: Data<&AppState>,
@@ -166,6 +167,7 @@ impl ProvisioningApi {
     /// Where provisioning is: PENDING → CREATING_TENANT → SEEDING_DATA → CONFIGURING → READY,
     /// or FAILED with a readable error (and retried).
     #[oai(path = "/:tenantId/status", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn status(
         &self,
         state: Data<&AppState>,

@@ -116,6 +116,7 @@ async fn stock_view(
 impl StockApi {
     /// The item's stock by location and its latest ledger entries.
     #[oai(path = "/items/:id", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn item_stock(
         &self,
         auth: AdminAuth,
@@ -128,6 +129,7 @@ impl StockApi {
 
     /// Adds or removes stock at a location, with a reason (a ledger entry).
     #[oai(path = "/adjustments", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn adjust(
         &self,
         auth: AdminAuth,
@@ -157,6 +159,7 @@ impl StockApi {
 
     /// Moves stock between two locations of a warehouse (two ledger entries, one transaction).
     #[oai(path = "/transfers", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn transfer(
         &self,
         auth: AdminAuth,

@@ -13,6 +13,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use crate::auth::validation;
 use crate::catalog::views::{Availability, ImageView};
 use crate::json_body::JsonBody;
+use crate::paging::{Page, PageNumber, PageSize};
 use crate::problem::{FieldError, ProblemJson};
 use crate::responses::Accepted;
 use crate::state::AppState;
@@ -66,14 +67,6 @@ impl ProductView {
             availability,
         }
     }
-}
-
-#[derive(Object)]
-struct ProductList {
-    items: Vec<ProductView>,
-    page: u64,
-    limit: u64,
-    total: u64,
 }
 
 #[derive(Object)]
@@ -181,46 +174,36 @@ impl StoreApi {
     /// `search` matches name, sku and descriptions, case-insensitively; `sort` is
     /// display_order (default), price_asc, price_desc, name or newest.
     #[oai(path = "/products", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn products(
         &self,
         state: Data<&AppState>,
         tenant: CurrentTenant,
         #[oai(validator(max_length = 100))] category: Query<Option<String>>,
         #[oai(validator(max_length = 100))] search: Query<Option<String>>,
-        #[oai(
-            default = "default_page",
-            validator(minimum(value = "1"), maximum(value = "10000"))
-        )]
-        page: Query<u64>,
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u64>,
+        page: Query<PageNumber>,
+        limit: Query<PageSize>,
         #[oai(default)] sort: Query<Sort>,
-    ) -> Result<Json<ProductList>, StoreError> {
+    ) -> Result<Json<Page<ProductView>>, StoreError> {
         let query = ProductQuery {
             // An empty parameter (`?category=`) filters nothing, as if it were absent.
             category: category.0.filter(|c| !c.is_empty()),
             search: search.0.filter(|s| !s.is_empty()),
             sort: sort.0,
-            page: page.0,
-            limit: limit.0,
+            page: page.0.0,
+            limit: limit.0.0,
         };
         let (found, total) = store::products(&state.db, tenant.0.id, &query).await?;
-        Ok(Json(ProductList {
-            items: found
-                .into_iter()
-                .map(|p| ProductView::new(p, false))
-                .collect(),
-            page: page.0,
-            limit: limit.0,
-            total,
-        }))
+        let found = found
+            .into_iter()
+            .map(|p| ProductView::new(p, false))
+            .collect();
+        Ok(Json(Page::new(found, page.0, limit.0, total)))
     }
 
     /// One published product by its slug, with the long description.
     #[oai(path = "/products/:slug", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn product(
         &self,
         state: Data<&AppState>,
@@ -233,6 +216,7 @@ impl StoreApi {
 
     /// Asks to be told by email, once, when an out-of-stock product is back in stock.
     #[oai(path = "/products/:slug/notify-me", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn notify_me(
         &self,
         state: Data<&AppState>,
@@ -246,6 +230,7 @@ impl StoreApi {
 
     /// The category tree, by display order.
     #[oai(path = "/categories", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn categories(
         &self,
         state: Data<&AppState>,
@@ -260,12 +245,4 @@ impl StoreApi {
             }),
         }))
     }
-}
-
-fn default_page() -> u64 {
-    1
-}
-
-fn default_limit() -> u64 {
-    20
 }

@@ -52,6 +52,7 @@ enum TenantError {
 impl TenantApi {
     /// The current tenant, from `X-Tenant` or the Host subdomain.
     #[oai(path = "/tenant", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn current(
         &self,
         state: Data<&AppState>,

@@ -9,6 +9,7 @@ use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError, UserView, permission_list};
 use crate::json_body::JsonBody;
+use crate::paging::{Page, PageNumber, PageSize};
 use crate::responses::Created;
 use crate::state::AppState;
 
@@ -19,15 +20,6 @@ enum ApiTags {
 }
 
 pub struct UsersApi;
-
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct UserList {
-    items: Vec<UserView>,
-    page: u64,
-    limit: u64,
-    total: u64,
-}
 
 #[derive(Object)]
 struct InviteRequest {
@@ -89,27 +81,16 @@ impl UsersApi {
         &self,
         auth: AdminAuth,
         state: Data<&AppState>,
-        #[oai(
-            default = "default_page",
-            validator(minimum(value = "1"), maximum(value = "10000"))
-        )]
-        page: Query<u64>,
-        #[oai(
-            default = "default_limit",
-            validator(minimum(value = "1"), maximum(value = "100"))
-        )]
-        limit: Query<u64>,
-    ) -> Result<Json<UserList>, AdminError> {
+        page: Query<PageNumber>,
+        limit: Query<PageSize>,
+    ) -> Result<Json<Page<UserView>>, AdminError> {
         auth.0.require(Permission::UsersRead)?;
-        let (items, total) = users::list(&state.db, auth.0.tenant.id, page.0, limit.0)
+        let (page, limit) = (page.0, limit.0);
+        let (found, total) = users::list(&state.db, auth.0.tenant.id, page.0, limit.0)
             .await
             .map_err(|e| AdminError::internal(&e))?;
-        Ok(Json(UserList {
-            items: items.into_iter().map(UserView::from).collect(),
-            page: page.0,
-            limit: limit.0,
-            total,
-        }))
+        let found = found.into_iter().map(UserView::from).collect();
+        Ok(Json(Page::new(found, page, limit, total)))
     }
 
     /// Invites someone by email with a role; they get a link valid for 7 days. Only an Owner
@@ -202,12 +183,4 @@ async fn set_active(
     auth.0.require(Permission::UsersManage)?;
     let user = users::set_active(&state.db, &auth.0.user, id, active).await?;
     Ok(Json(user.into()))
-}
-
-fn default_page() -> u64 {
-    1
-}
-
-fn default_limit() -> u64 {
-    20
 }

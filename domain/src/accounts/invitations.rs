@@ -18,6 +18,7 @@ use crate::validation::{FieldProblem, check_email};
 pub const VALID_FOR: chrono::Duration = chrono::Duration::days(7);
 
 /// Invites `email` as `role_name`; the invitee gets an email with the token.
+#[tracing::instrument(skip_all)]
 pub async fn invite(
     db: &DatabaseConnection,
     inviter: &UserWithRole,
@@ -75,6 +76,7 @@ pub async fn invite(
 }
 
 /// Creates the invitee's account from a valid, unused invitation token.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn accept(
     db: &DatabaseConnection,
     tenant_id: Uuid,

@@ -56,6 +56,7 @@ async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
 }
 
 /// An argon2id PHC string (default parameters: 19 MiB, 2 passes).
+#[tracing::instrument(skip_all)]
 pub async fn hash(password: String) -> String {
     hashing(move || {
         let salt =
@@ -70,6 +71,7 @@ pub async fn hash(password: String) -> String {
 
 /// Checks `password` against a stored hash; `None` still spends the time of one check, so an
 /// unknown account answers as slowly as a wrong password.
+#[tracing::instrument(skip_all)]
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     hashing(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());

@@ -20,6 +20,7 @@ pub struct NewUser {
     pub role_id: Uuid,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn create<C: ConnectionTrait>(db: &C, new: NewUser) -> Result<users::Model, DbErr> {
     let now = chrono::Utc::now();
     users::ActiveModel {
@@ -47,6 +48,7 @@ pub struct UserWithRole {
 }
 
 /// Checks the email and password of an active user of the tenant.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn login<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -77,6 +79,7 @@ pub async fn login<C: ConnectionTrait>(
 
 /// The active user behind a token, with their current role (so role changes and
 /// deactivation take effect at once).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find_active<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -89,6 +92,7 @@ pub async fn find_active<C: ConnectionTrait>(
     Ok(found.filter(|u| u.user.active))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -101,6 +105,7 @@ pub async fn find<C: ConnectionTrait>(
 }
 
 /// A page of the tenant's users by email, and the total.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -125,6 +130,7 @@ pub async fn list<C: ConnectionTrait>(
     Ok((items, total))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find_role<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -139,6 +145,7 @@ pub async fn find_role<C: ConnectionTrait>(
 
 /// Gives `user_id` the role `role_name`. Only an Owner makes or unmakes Owners, and the last
 /// active Owner keeps the role.
+#[tracing::instrument(skip_all)]
 pub async fn change_role(
     db: &DatabaseConnection,
     actor: &UserWithRole,
@@ -176,6 +183,7 @@ pub async fn change_role(
 
 /// Activates or deactivates `user_id`. The last active Owner cannot be deactivated; only an
 /// Owner may deactivate an Owner.
+#[tracing::instrument(skip_all)]
 pub async fn set_active(
     db: &DatabaseConnection,
     actor: &UserWithRole,
@@ -247,6 +255,7 @@ pub(crate) fn unknown_role(name: &str) -> AccountError {
 
 /// Sets a new password hash.
 /// Sets a new password and ends every session issued before (the session version moves on).
+#[tracing::instrument(skip_all)]
 pub async fn set_password<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,

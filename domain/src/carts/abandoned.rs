@@ -23,6 +23,7 @@ use crate::emails::{self, NewEmail, Template};
 pub const SCAN_LIMIT: u64 = 5_000;
 
 /// Abandoned carts as of `now`, oldest change first: `(tenant id, cart id)`.
+#[tracing::instrument(skip_all)]
 pub async fn find<C: ConnectionTrait>(
     db: &C,
     idle: Duration,
@@ -46,6 +47,7 @@ pub enum Reminder {
 }
 
 /// Claims the cart and queues its reminder in one transaction, if it is still abandoned.
+#[tracing::instrument(skip_all)]
 pub async fn remind(
     db: &DatabaseConnection,
     cart_id: Uuid,
@@ -126,6 +128,7 @@ fn abandoned<Q: QueryFilter>(query: Q, idle: Duration, now: DateTime<Utc>) -> Q 
 }
 
 /// Gives a guest cart the email its reminder goes to (a customer's cart has theirs).
+#[tracing::instrument(skip_all)]
 pub async fn set_email(
     db: &DatabaseConnection,
     key: super::CartKey,

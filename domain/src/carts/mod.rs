@@ -149,6 +149,7 @@ pub enum Opener<'a> {
 /// of theirs); a guest session's open cart (or a new one bound to the session, which finds it
 /// again); otherwise a new anonymous cart. The session id is kept only as its SHA-256: it may be
 /// the storefront's own session key.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn open(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -244,12 +245,14 @@ async fn by_id<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<carts::Model, Car
 }
 
 /// An open, unexpired cart of the tenant.
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
 pub async fn get<C: ConnectionTrait>(db: &C, key: CartKey) -> Result<CartView, CartError> {
     let cart = find_open(db, key).await?;
     view(db, cart).await
 }
 
 /// Adds `quantity` of an item (summed with what is there), if the stock allows the new total.
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
 pub async fn add(
     db: &DatabaseConnection,
     key: CartKey,
@@ -267,6 +270,7 @@ pub async fn add(
 }
 
 /// Sets the quantity of an item; 0 removes it.
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
 pub async fn set_quantity(
     db: &DatabaseConnection,
     key: CartKey,
@@ -286,6 +290,7 @@ pub async fn set_quantity(
     change(db, key, item_id, quantity, true, ttl).await
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
 pub async fn remove(
     db: &DatabaseConnection,
     key: CartKey,
@@ -303,6 +308,7 @@ pub async fn remove(
 }
 
 /// Applies a coupon code; a code that does not apply is refused with the reason.
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
 pub async fn apply_coupon(
     db: &DatabaseConnection,
     key: CartKey,
@@ -331,6 +337,7 @@ pub async fn apply_coupon(
     touch(db, cart, ttl).await
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
 pub async fn remove_coupon(
     db: &DatabaseConnection,
     key: CartKey,
@@ -512,6 +519,7 @@ async fn find_open<C: ConnectionTrait>(db: &C, key: CartKey) -> Result<carts::Mo
 }
 
 /// The cart with its lines, coupon and totals.
+#[tracing::instrument(skip_all)]
 pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<CartView, CartError> {
     // The lines with their item, slug and available stock, in one statement.
     let backend = db.get_database_backend();
@@ -599,6 +607,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
 }
 
 /// The customer's newest open cart, if any.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn customer_cart<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -621,6 +630,7 @@ pub async fn customer_cart<C: ConnectionTrait>(
 /// lines of products still on sale join (quantities summed, capped by stock), its coupon too if
 /// it still applies, and it is closed as merged, all in one transaction. Returns the
 /// customer's cart; a missing, expired or someone else's anonymous cart is ignored.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn merge_into_customer(
     db: &DatabaseConnection,
     tenant_id: Uuid,

@@ -23,6 +23,7 @@ use crate::emails::{self, NewEmail, Template};
 use crate::validation::check_email;
 
 /// Enqueues the item's stock check on `db` (the transaction that changed its stock).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn enqueue_check<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -33,6 +34,7 @@ pub async fn enqueue_check<C: ConnectionTrait>(
 
 /// Enqueues the stock checks of the tenant's `item_ids` on `db`, in as few statements as the
 /// queue allows.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn enqueue_checks<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -48,6 +50,7 @@ pub async fn enqueue_checks<C: ConnectionTrait>(
 
 /// A shopper asks to hear when the published product `slug` is back in stock. Asking twice
 /// is one request; asking again after being told arms it again.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn notify_me(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -103,6 +106,7 @@ pub struct Checked {
 }
 
 /// Compares the item's available stock with what was sent, and queues what is owed.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn check(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -258,6 +262,7 @@ async fn catalog_managers<C: ConnectionTrait>(
 /// Items whose check is owed, across tenants: `(tenant id, item id)` of stocked items below
 /// their reorder level without an alert, alerted items that recovered, and items in stock with
 /// shoppers waiting.
+#[tracing::instrument(skip_all)]
 pub async fn due<C: ConnectionTrait>(db: &C) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
     let available = stock::available_sql("i.id");
     let sql = format!(

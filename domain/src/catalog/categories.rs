@@ -27,6 +27,7 @@ pub struct CategoryInput {
 pub const MAX_DEPTH: usize = 32;
 
 /// Every category of the tenant, by display order then name.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -150,6 +151,7 @@ fn children_of(all: &[categories::Model]) -> HashMap<Option<Uuid>, Vec<usize>> {
     children
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -176,6 +178,7 @@ pub async fn create<C: ConnectionTrait>(
     .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -232,6 +235,7 @@ fn check_parent(
 }
 
 /// Deletes an empty category: one with sub-categories or products is a conflict.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn delete<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -284,6 +288,7 @@ fn items_deleted(deleted: bool) -> sea_orm::sea_query::SelectStatement {
         .to_owned()
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,

@@ -69,6 +69,7 @@ pub struct ImportReport {
 /// unknown or missing columns, too many rows, not UTF-8) is rejected with `file` or the column
 /// named; otherwise every row is tried and the report says what became of each. The rows
 /// that pass are written in one transaction: all of them, or on a failure none.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn import_csv(
     db: &DatabaseConnection,
     tenant_id: Uuid,

@@ -82,6 +82,7 @@ impl ListingInput {
     }
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -101,6 +102,7 @@ pub async fn create(
 }
 
 /// Replaces the item and its listing.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -127,6 +129,7 @@ pub async fn update(
 
 /// Hides the item everywhere but in past records: it keeps its row, leaves the storefront,
 /// and its sku stays taken.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn delete(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -161,6 +164,7 @@ pub async fn delete(
 }
 
 /// An item that is not deleted, with its listing and stock.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn get<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -188,6 +192,7 @@ pub async fn get<C: ConnectionTrait>(
 }
 
 /// A page of the tenant's items (not deleted) by sku, and the total.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -375,6 +380,7 @@ pub(crate) fn item_model(
 
 /// Inserts new items and replaces known ones (by id) in the order given, keeping a known
 /// item's `created_at` and `deleted_at`. Write their listings next, with [`write_listings`].
+#[tracing::instrument(skip_all)]
 pub async fn write_items(txn: &DatabaseTransaction, rows: &[items::Model]) -> Result<(), DbErr> {
     let replaced = [
         items::Column::Sku,
@@ -401,6 +407,7 @@ pub async fn write_items(txn: &DatabaseTransaction, rows: &[items::Model]) -> Re
 /// Inserts or replaces (by item) the listings of `rows`, in the order given, with the columns
 /// they copy from their items. The one writer of listings: `visible`, `name`, `price` and
 /// `search_text` are never written anywhere else.
+#[tracing::instrument(skip_all)]
 pub async fn write_listings(
     txn: &DatabaseTransaction,
     rows: &[(&items::Model, &ListingInput)],

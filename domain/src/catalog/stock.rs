@@ -36,6 +36,7 @@ impl Totals {
 }
 
 /// The stock totals per item, summed over locations; an item never stocked is absent.
+#[tracing::instrument(skip_all)]
 pub async fn totals<C: ConnectionTrait>(
     db: &C,
     item_ids: &[Uuid],
@@ -54,6 +55,7 @@ pub async fn totals<C: ConnectionTrait>(
 }
 
 /// What can still be sold of one item, or `None` if it was never stocked.
+#[tracing::instrument(skip_all)]
 pub async fn available<C: ConnectionTrait>(
     db: &C,
     item_id: Uuid,
@@ -92,6 +94,7 @@ pub struct Place<'a> {
 /// Adds `quantity` (negative removes) at a place, with a reason. Removing more than is
 /// available there is a conflict naming what is available. The item's stock alerts are
 /// checked after the change (a `CheckStock` job in the same transaction).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn adjust(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -111,6 +114,7 @@ pub async fn adjust(
 }
 
 /// Moves `quantity` from one place to another: two ledger entries, one transaction.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn transfer(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -146,6 +150,7 @@ pub struct Level {
 }
 
 /// The item's levels by location, and its latest ledger entries (newest first).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ledger<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,

@@ -48,6 +48,7 @@ pub struct Product {
 }
 
 /// One page of matching products and the total count.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn products<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -195,6 +196,7 @@ fn page(mut rows: SelectStatement, query: &ProductQuery, counted: bool) -> Selec
 }
 
 /// A published product by its slug.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn product<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,

@@ -27,6 +27,7 @@ pub struct CouponInput {
     pub active: bool,
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -38,6 +39,7 @@ pub async fn list<C: ConnectionTrait>(
         .await?)
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn get<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -50,6 +52,7 @@ pub async fn get<C: ConnectionTrait>(
         .ok_or(CatalogError::NotFound("coupon"))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn create<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -76,6 +79,7 @@ pub async fn create<C: ConnectionTrait>(
     .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn update<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -101,6 +105,7 @@ pub async fn update<C: ConnectionTrait>(
         .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn delete<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -111,6 +116,7 @@ pub async fn delete<C: ConnectionTrait>(
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find_by_code<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -129,6 +135,7 @@ pub async fn find_by_code<C: ConnectionTrait>(
 /// probed for which exist.
 pub const NOT_VALID: &str = "This code is not valid.";
 
+#[tracing::instrument(skip_all)]
 pub async fn rejection<C: ConnectionTrait>(
     db: &C,
     coupon: &coupons::Model,

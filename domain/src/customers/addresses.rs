@@ -23,6 +23,7 @@ pub struct AddressInput {
     pub is_default: bool,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
     customer_id: Uuid,
@@ -35,6 +36,7 @@ pub async fn list(
         .await?)
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -73,6 +75,7 @@ pub async fn create(
     Ok(address)
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
     customer_id: Uuid,
@@ -103,6 +106,7 @@ pub async fn update(
 }
 
 /// Deletes an address; if it was the default, the oldest remaining one becomes the default.
+#[tracing::instrument(skip_all)]
 pub async fn delete(
     db: &DatabaseConnection,
     customer_id: Uuid,

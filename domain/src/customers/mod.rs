@@ -35,6 +35,7 @@ pub struct Session {
 /// someone tried, and the caller an answer shaped like a new account's (an id, a cart id and
 /// names that exist nowhere, so the token made from them opens nothing). Both ways hash the
 /// password and queue one mail, so they take the same time too.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn register(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -142,6 +143,7 @@ async fn account_exists(
 }
 
 /// Checks email and password (one answer for both being wrong) and merges `cart_id`.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn login(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -163,6 +165,7 @@ pub async fn login(
     Ok(Session { customer, cart_id })
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -194,6 +197,7 @@ fn check_names(first: &str, last: &str, problems: &mut Vec<FieldProblem>) -> (St
 }
 
 /// Changes the names and phone.
+#[tracing::instrument(skip_all)]
 pub async fn update_profile(
     db: &DatabaseConnection,
     customer: customers::Model,

@@ -10,10 +10,12 @@ use uuid::Uuid;
 
 /// Whether the tenant's defaults are in place (they are written in one transaction, the store
 /// settings with them).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn seeded<C: ConnectionTrait>(db: &C, tenant_id: Uuid) -> Result<bool, DbErr> {
     Ok(store_settings(db, tenant_id).await?.is_some())
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn store_settings<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -22,6 +24,7 @@ pub async fn store_settings<C: ConnectionTrait>(
 }
 
 /// The chart of accounts, ordered by code (parents before children).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ledger_accounts<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -34,6 +37,7 @@ pub async fn ledger_accounts<C: ConnectionTrait>(
 }
 
 /// Warehouses by code, each with its locations (ROOT first, then by code).
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn warehouses<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -62,6 +66,7 @@ pub async fn warehouses<C: ConnectionTrait>(
         .collect())
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn units<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -73,6 +78,7 @@ pub async fn units<C: ConnectionTrait>(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn tax_rates<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
@@ -85,6 +91,7 @@ pub async fn tax_rates<C: ConnectionTrait>(
         .await
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn roles<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,

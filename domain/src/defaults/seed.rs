@@ -121,6 +121,7 @@ pub const TAX_RATES: &[(&str, i32, bool)] = &[
 ];
 
 /// Writes every default row for `tenant_id`; returns the Owner role's id.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn seed<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,

@@ -33,6 +33,7 @@ pub fn without_secrets(context: &serde_json::Value) -> serde_json::Value {
 }
 
 /// Stores the email and enqueues its `SendEmail` job on `db` (the caller's transaction).
+#[tracing::instrument(skip_all)]
 pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, EnqueueError> {
     let id = Uuid::now_v7();
     emails::ActiveModel {

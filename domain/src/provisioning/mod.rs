@@ -58,6 +58,7 @@ pub enum SignupError {
 
 /// Validates the signup, then creates the PENDING tenant, keeps the signup (with the password
 /// already hashed) and enqueues its provisioning job, all in one transaction.
+#[tracing::instrument(skip_all)]
 pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted, SignupError> {
     let mut problems = Vec::new();
     let mut check = |result: Result<String, FieldProblem>| {
@@ -216,6 +217,7 @@ pub enum ProvisionError {
 /// Builds the tenant: owner account and default data in one transaction, then READY with the
 /// store-ready email in another. Every step checks what is already done, so a re-run after a
 /// crash anywhere creates nothing twice.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn provision(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -311,6 +313,7 @@ pub async fn provision(
 }
 
 /// Records a failed attempt: FAILED with a message the person who signed up can read.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn mark_failed(
     db: &DatabaseConnection,
     tenant_id: Uuid,

@@ -32,6 +32,7 @@ pub fn estimated_seconds_remaining(status: Status) -> Option<u32> {
 }
 
 /// Finds a tenant by its slug (the subdomain or `X-Tenant` value).
+#[tracing::instrument(skip_all)]
 pub async fn find_by_slug<C: ConnectionTrait>(
     db: &C,
     slug: &str,
@@ -42,6 +43,7 @@ pub async fn find_by_slug<C: ConnectionTrait>(
         .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<tenants::Model>, DbErr> {
     tenants::Entity::find_by_id(id).one(db).await
 }

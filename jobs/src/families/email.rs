@@ -42,4 +42,8 @@ impl Job for RequestPasswordReset {
     const QUEUE: &'static str = "email.password_reset";
     const RETRY: RetryPolicy =
         RetryPolicy::new(8, Duration::from_secs(10), Duration::from_secs(3600));
+
+    fn tenant(&self) -> Option<uuid::Uuid> {
+        Some(self.tenant_id)
+    }
 }

@@ -16,4 +16,8 @@ impl Job for ProvisionTenant {
     const QUEUE: &'static str = "provisioning.tenant";
     const RETRY: RetryPolicy =
         RetryPolicy::new(5, Duration::from_secs(5), Duration::from_secs(300));
+
+    fn tenant(&self) -> Option<uuid::Uuid> {
+        Some(self.tenant_id)
+    }
 }

@@ -19,6 +19,10 @@ impl Job for CheckStock {
     const QUEUE: &'static str = "stock.check";
     const RETRY: RetryPolicy =
         RetryPolicy::new(5, Duration::from_secs(30), Duration::from_secs(3600));
+
+    fn tenant(&self) -> Option<uuid::Uuid> {
+        Some(self.tenant_id)
+    }
 }
 
 /// The safety net behind `CheckStock`: finds every item whose alerts or notices are due and
