@@ -15,6 +15,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::carts::Entity",
+        from = "Column::CartId",
+        to = "super::carts::Column::Id"
+    )]
+    Cart,
+}
+
+impl Related<super::carts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Cart.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

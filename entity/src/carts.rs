@@ -35,6 +35,39 @@ pub enum Status {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id"
+    )]
+    Tenant,
+    #[sea_orm(
+        belongs_to = "super::coupons::Entity",
+        from = "Column::CouponId",
+        to = "super::coupons::Column::Id"
+    )]
+    Coupon,
+    #[sea_orm(has_many = "super::cart_lines::Entity")]
+    CartLines,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl Related<super::coupons::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Coupon.def()
+    }
+}
+
+impl Related<super::cart_lines::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::CartLines.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

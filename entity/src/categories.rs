@@ -17,6 +17,30 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id"
+    )]
+    Tenant,
+    /// The parent category. Self-referencing: no `Related` impl; join on `Relation::Parent.def()`.
+    #[sea_orm(belongs_to = "Entity", from = "Column::ParentId", to = "Column::Id")]
+    Parent,
+    #[sea_orm(has_many = "super::listings::Entity")]
+    Listings,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl Related<super::listings::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Listings.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

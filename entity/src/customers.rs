@@ -20,6 +20,27 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id"
+    )]
+    Tenant,
+    #[sea_orm(has_many = "super::addresses::Entity")]
+    Addresses,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl Related<super::addresses::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Addresses.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -20,6 +20,59 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id"
+    )]
+    Tenant,
+    #[sea_orm(has_one = "super::listings::Entity")]
+    Listing,
+    #[sea_orm(has_one = "super::low_stock_alerts::Entity")]
+    LowStockAlert,
+    #[sea_orm(has_many = "super::stock_levels::Entity")]
+    StockLevels,
+    #[sea_orm(has_many = "super::stock_movements::Entity")]
+    StockMovements,
+    #[sea_orm(has_many = "super::stock_subscriptions::Entity")]
+    StockSubscriptions,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl Related<super::listings::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Listing.def()
+    }
+}
+
+impl Related<super::low_stock_alerts::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::LowStockAlert.def()
+    }
+}
+
+impl Related<super::stock_levels::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StockLevels.def()
+    }
+}
+
+impl Related<super::stock_movements::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StockMovements.def()
+    }
+}
+
+impl Related<super::stock_subscriptions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::StockSubscriptions.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

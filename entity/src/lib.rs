@@ -27,3 +27,30 @@ pub mod units;
 pub mod users;
 pub mod warehouse_locations;
 pub mod warehouses;
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{DbBackend, EntityTrait, QueryTrait};
+
+    use crate::{cart_lines, carts, items, listings};
+
+    #[test]
+    fn relations_build_the_foreign_key_joins() {
+        let sql = items::Entity::find()
+            .find_with_related(listings::Entity)
+            .build(DbBackend::Postgres)
+            .to_string();
+        assert!(
+            sql.contains(r#"LEFT JOIN "listings" ON "items"."id" = "listings"."item_id""#),
+            "{sql}"
+        );
+        let sql = cart_lines::Entity::find()
+            .find_also_related(carts::Entity)
+            .build(DbBackend::Postgres)
+            .to_string();
+        assert!(
+            sql.contains(r#"LEFT JOIN "carts" ON "cart_lines"."cart_id" = "carts"."id""#),
+            "{sql}"
+        );
+    }
+}

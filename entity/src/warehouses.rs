@@ -13,6 +13,27 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::tenants::Entity",
+        from = "Column::TenantId",
+        to = "super::tenants::Column::Id"
+    )]
+    Tenant,
+    #[sea_orm(has_many = "super::warehouse_locations::Entity")]
+    WarehouseLocations,
+}
+
+impl Related<super::tenants::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Tenant.def()
+    }
+}
+
+impl Related<super::warehouse_locations::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::WarehouseLocations.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
