@@ -149,6 +149,9 @@ pub struct Level {
     pub reserved: i64,
 }
 
+/// Ledger entries, each with the code of the location it moved.
+pub type Entries = Vec<(stock_movements::Model, String)>;
+
 /// The item's levels by location, and its latest ledger entries (newest first).
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ledger<C: ConnectionTrait>(
@@ -156,7 +159,7 @@ pub async fn ledger<C: ConnectionTrait>(
     tenant_id: Uuid,
     item_id: Uuid,
     latest: u64,
-) -> Result<(Vec<Level>, Vec<(stock_movements::Model, String)>), CatalogError> {
+) -> Result<(Vec<Level>, Entries), CatalogError> {
     find_item(db, tenant_id, item_id).await?;
     let places = places(db, tenant_id).await?;
     let name = |location: Uuid| {
