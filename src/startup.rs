@@ -160,6 +160,7 @@ impl Application {
                 worker_liveness: config.job_recovery_bound,
                 throttles: Default::default(),
                 tenants: Default::default(),
+                catalog_changes: Default::default(),
             };
             let settings = HttpSettings {
                 base_domain: config.base_domain.clone(),

@@ -133,6 +133,7 @@ pub fn with_middleware<E: Endpoint + 'static>(
         .with(store::cache::StoreCache::new(
             settings.store_cache_ttl,
             state.db.clone(),
+            &state.catalog_changes,
         ))
         .with(Layer(ControlChars))
         .with(Layer(BodyLimit(settings.body_limit_bytes)))

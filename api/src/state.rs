@@ -27,4 +27,6 @@ pub struct AppState {
     pub throttles: crate::auth::throttle::Throttles,
     /// Ready tenants by slug, for a moment (`tenant::cache`).
     pub tenants: crate::tenant::cache::TenantCache,
+    /// Where the catalog calls announce their changes; the storefront cache listens.
+    pub catalog_changes: cartwheel_domain::catalog::CatalogChanges,
 }

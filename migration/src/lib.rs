@@ -17,6 +17,7 @@ mod m20261126_000011_category_parents;
 mod m20261201_000012_customer_names;
 mod m20261202_000013_session_versions;
 mod m20261202_000014_cart_sessions;
+mod m20261203_000015_reset_tokens;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_customer_names::Migration),
             Box::new(m20261202_000013_session_versions::Migration),
             Box::new(m20261202_000014_cart_sessions::Migration),
+            Box::new(m20261203_000015_reset_tokens::Migration),
         ]
     }
 }

@@ -107,6 +107,7 @@ async fn spawn_probe() -> String {
             worker_liveness: std::time::Duration::from_secs(60),
             throttles: Default::default(),
             tenants: Default::default(),
+            catalog_changes: Default::default(),
         },
         HttpSettings {
             base_domain: "localhost".into(),

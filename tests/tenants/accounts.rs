@@ -256,7 +256,7 @@ async fn a_password_reset_works_once_within_the_hour(backend: Backend) {
     assert_eq!(
         scalar(
             &app.db,
-            &format!("SELECT COUNT(*) FROM password_resets WHERE token_hash = '{token}'")
+            &format!("SELECT COUNT(*) FROM reset_tokens WHERE token_hash = '{token}'")
         )
         .await,
         0,
@@ -329,11 +329,11 @@ async fn a_password_reset_works_once_within_the_hour(backend: Backend) {
         .collect();
     assert_eq!(late.len(), 1);
     let late = late[0].clone();
-    use cartwheel_entity::password_resets;
+    use cartwheel_entity::reset_tokens;
     use sea_orm::{EntityTrait, sea_query::Expr};
-    password_resets::Entity::update_many()
+    reset_tokens::Entity::update_many()
         .col_expr(
-            password_resets::Column::ExpiresAt,
+            reset_tokens::Column::ExpiresAt,
             Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
         )
         .exec(&app.db)

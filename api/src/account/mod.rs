@@ -4,8 +4,9 @@
 mod auth;
 
 use cartwheel_domain::accounts::AccountError;
+use cartwheel_domain::accounts::resets;
 use cartwheel_domain::customers::addresses::{self, AddressInput};
-use cartwheel_domain::customers::{self, Registration, Session, resets};
+use cartwheel_domain::customers::{self, Registration, Session};
 use cartwheel_entity::{addresses as address_rows, customers as customer_rows};
 use poem::web::Data;
 use poem_openapi::param::Path;
@@ -315,9 +316,8 @@ impl AccountApi {
         let key = throttle::key(tenant.0.id, "customer", &body.0.email);
         state.throttles.resets.check(&key)?;
         state.throttles.resets.spend(&key);
-        let customer = cartwheel_domain::accounts::resets::Account::Customer;
-        cartwheel_domain::accounts::resets::ask(&state.db, tenant.0.id, &body.0.email, customer)
-            .await?;
+        let customer = resets::Account::Customer;
+        resets::ask(&state.db, tenant.0.id, &body.0.email, customer).await?;
         Ok(Accepted::Accepted)
     }
 
@@ -331,7 +331,16 @@ impl AccountApi {
         body: JsonBody<ResetRequest>,
     ) -> Result<NoContent, AdminError> {
         let b = body.0;
-        resets::reset(&state.db, tenant.0.id, &b.token, b.new_password).await?;
+        let customer = resets::Account::Customer;
+        resets::reset(
+            &state.db,
+            tenant.0.id,
+            customer,
+            &b.token,
+            b.new_password,
+            "newPassword",
+        )
+        .await?;
         Ok(NoContent::NoContent)
     }
 

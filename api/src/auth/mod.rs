@@ -11,12 +11,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
+use cartwheel_domain::accounts::roles::{self, Permission, Role};
 use cartwheel_domain::accounts::users::UserWithRole;
 use cartwheel_domain::accounts::{AccountError, invitations, resets, users};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use sea_orm::ActiveEnum;
 
 use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
@@ -58,8 +60,8 @@ pub struct UserView {
     pub id: uuid::Uuid,
     pub email: String,
     pub name: String,
-    pub role: String,
-    pub permissions: Vec<String>,
+    pub role: Role,
+    pub permissions: Vec<Permission>,
     pub active: bool,
     #[oai(nullable)]
     pub last_login_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -73,23 +75,12 @@ impl From<UserWithRole> for UserView {
             email: u.user.email,
             name: u.user.name,
             role: u.role.name,
-            permissions: permission_list(&u.role.permissions),
+            permissions: roles::permissions(&u.role.permissions),
             active: u.user.active,
             last_login_at: u.user.last_login_at,
             created_at: u.user.created_at,
         }
     }
-}
-
-pub fn permission_list(permissions: &serde_json::Value) -> Vec<String> {
-    permissions
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|p| p.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[derive(Object)]
@@ -245,7 +236,7 @@ fn login_response(state: &AppState, user: UserWithRole) -> LoginResponse {
         user.user.id,
         user.user.tenant_id,
         user.user.session_version,
-        &user.role.name,
+        &user.role.name.to_value(),
         ADMIN_AUDIENCE,
         state.jwt.admin_ttl,
     );
@@ -325,7 +316,16 @@ impl AuthApi {
         body: JsonBody<ResetPasswordRequest>,
     ) -> Result<NoContent, AdminError> {
         let body = body.0;
-        resets::reset(&state.db, tenant.0.id, &body.token, body.password).await?;
+        let admin = resets::Account::Admin;
+        resets::reset(
+            &state.db,
+            tenant.0.id,
+            admin,
+            &body.token,
+            body.password,
+            "password",
+        )
+        .await?;
         Ok(NoContent::NoContent)
     }
 

@@ -7,6 +7,7 @@ use poem::Request;
 use poem::http::StatusCode;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
+use sea_orm::ActiveEnum;
 
 use super::jwt::ADMIN_AUDIENCE;
 use crate::problem::ProblemJson;
@@ -33,7 +34,7 @@ impl AdminSession {
         } else {
             Err(forbidden(format!(
                 "Your role ({}) does not allow this; it needs `{}`.",
-                self.user.role.name,
+                self.user.role.name.to_value(),
                 permission.as_str()
             )))
         }

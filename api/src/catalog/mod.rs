@@ -273,7 +273,13 @@ impl CatalogApi {
         body: JsonBody<ItemRequest>,
     ) -> Result<Created<ItemView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        let item = items::create(&state.db, auth.0.tenant.id, item_input(body.0)).await?;
+        let item = items::create(
+            &state.db,
+            &state.catalog_changes,
+            auth.0.tenant.id,
+            item_input(body.0),
+        )
+        .await?;
         Ok(Created::Created(Json(item.into())))
     }
 
@@ -303,7 +309,14 @@ impl CatalogApi {
         body: JsonBody<ItemRequest>,
     ) -> Result<Json<ItemView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        let item = items::update(&state.db, auth.0.tenant.id, id.0, item_input(body.0)).await?;
+        let item = items::update(
+            &state.db,
+            &state.catalog_changes,
+            auth.0.tenant.id,
+            id.0,
+            item_input(body.0),
+        )
+        .await?;
         Ok(Json(item.into()))
     }
 
@@ -317,7 +330,7 @@ impl CatalogApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        items::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        items::delete(&state.db, &state.catalog_changes, auth.0.tenant.id, id.0).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -346,8 +359,13 @@ impl CatalogApi {
         body: JsonBody<CategoryRequest>,
     ) -> Result<Created<CategoryView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        let category =
-            categories::create(&state.db, auth.0.tenant.id, category_input(body.0)).await?;
+        let category = categories::create(
+            &state.db,
+            &state.catalog_changes,
+            auth.0.tenant.id,
+            category_input(body.0),
+        )
+        .await?;
         Ok(Created::Created(Json(category.into())))
     }
 
@@ -362,8 +380,14 @@ impl CatalogApi {
         body: JsonBody<CategoryRequest>,
     ) -> Result<Json<CategoryView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        let category =
-            categories::update(&state.db, auth.0.tenant.id, id.0, category_input(body.0)).await?;
+        let category = categories::update(
+            &state.db,
+            &state.catalog_changes,
+            auth.0.tenant.id,
+            id.0,
+            category_input(body.0),
+        )
+        .await?;
         Ok(Json(category.into()))
     }
 
@@ -377,7 +401,7 @@ impl CatalogApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        categories::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        categories::delete(&state.db, &state.catalog_changes, auth.0.tenant.id, id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -142,6 +142,7 @@ impl StockApi {
         let warehouse = b.warehouse.as_deref().unwrap_or("MAIN");
         stock::adjust(
             &state.db,
+            &state.catalog_changes,
             tenant,
             b.item_id,
             Place {
@@ -172,6 +173,7 @@ impl StockApi {
         let warehouse = b.warehouse.as_deref().unwrap_or("MAIN");
         stock::transfer(
             &state.db,
+            &state.catalog_changes,
             tenant,
             b.item_id,
             Place {

@@ -1,13 +1,13 @@
 //! Managing a shop's admins: list, invite, change roles, deactivate; and the roles themselves.
 
-use cartwheel_domain::accounts::roles::Permission;
+use cartwheel_domain::accounts::roles::{self, Permission, Role};
 use cartwheel_domain::accounts::{invitations, users};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
-use crate::auth::{AdminAuth, AdminError, UserView, permission_list};
+use crate::auth::{AdminAuth, AdminError, UserView};
 use crate::json_body::JsonBody;
 use crate::paging::{Page, PageNumber, PageSize};
 use crate::responses::Created;
@@ -25,27 +25,7 @@ pub struct UsersApi;
 struct InviteRequest {
     #[oai(validator(max_length = 254))]
     email: String,
-    role: RoleName,
-}
-
-/// The roles every shop has.
-#[derive(poem_openapi::Enum, Clone, Copy)]
-enum RoleName {
-    Owner,
-    Admin,
-    Staff,
-    Viewer,
-}
-
-impl RoleName {
-    fn as_str(self) -> &'static str {
-        match self {
-            RoleName::Owner => "Owner",
-            RoleName::Admin => "Admin",
-            RoleName::Staff => "Staff",
-            RoleName::Viewer => "Viewer",
-        }
-    }
+    role: Role,
 }
 
 #[derive(Object)]
@@ -53,19 +33,19 @@ impl RoleName {
 struct InvitationView {
     id: uuid::Uuid,
     email: String,
-    role: String,
+    role: Role,
     expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Object)]
 struct RoleRequest {
-    role: RoleName,
+    role: Role,
 }
 
 #[derive(Object)]
 struct RoleView {
-    name: String,
-    permissions: Vec<String>,
+    name: Role,
+    permissions: Vec<Permission>,
 }
 
 #[derive(Object)]
@@ -77,6 +57,7 @@ struct RoleList {
 impl UsersApi {
     /// The shop's admin users, by email.
     #[oai(path = "/users", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn list(
         &self,
         auth: AdminAuth,
@@ -96,6 +77,7 @@ impl UsersApi {
     /// Invites someone by email with a role; they get a link valid for 7 days. Only an Owner
     /// may invite an Owner.
     #[oai(path = "/invitations", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn invite(
         &self,
         auth: AdminAuth,
@@ -105,17 +87,18 @@ impl UsersApi {
         auth.0.require(Permission::UsersManage)?;
         let body = body.0;
         let invitation =
-            invitations::invite(&state.db, &auth.0.user, &body.email, body.role.as_str()).await?;
+            invitations::invite(&state.db, &auth.0.user, &body.email, body.role).await?;
         Ok(Created::Created(Json(InvitationView {
             id: invitation.id,
             email: invitation.email,
-            role: body.role.as_str().to_string(),
+            role: body.role,
             expires_at: invitation.expires_at,
         })))
     }
 
     /// Changes a user's role. Only an Owner makes or unmakes Owners; the last Owner stays one.
     #[oai(path = "/users/:id/role", method = "put")]
+    #[tracing::instrument(skip_all)]
     async fn change_role(
         &self,
         auth: AdminAuth,
@@ -124,13 +107,14 @@ impl UsersApi {
         body: JsonBody<RoleRequest>,
     ) -> Result<Json<UserView>, AdminError> {
         auth.0.require(Permission::UsersManage)?;
-        let user = users::change_role(&state.db, &auth.0.user, id.0, body.0.role.as_str()).await?;
+        let user = users::change_role(&state.db, &auth.0.user, id.0, body.0.role).await?;
         Ok(Json(user.into()))
     }
 
     /// Deactivates a user: their tokens stop working at once. The last Owner cannot be
     /// deactivated.
     #[oai(path = "/users/:id/deactivate", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn deactivate(
         &self,
         auth: AdminAuth,
@@ -142,6 +126,7 @@ impl UsersApi {
 
     /// Lets a deactivated user log in again.
     #[oai(path = "/users/:id/activate", method = "post")]
+    #[tracing::instrument(skip_all)]
     async fn activate(
         &self,
         auth: AdminAuth,
@@ -153,6 +138,7 @@ impl UsersApi {
 
     /// The shop's roles and what each may do.
     #[oai(path = "/roles", method = "get")]
+    #[tracing::instrument(skip_all)]
     async fn roles(
         &self,
         auth: AdminAuth,
@@ -166,7 +152,7 @@ impl UsersApi {
             items: roles
                 .into_iter()
                 .map(|r| RoleView {
-                    permissions: permission_list(&r.permissions),
+                    permissions: roles::permissions(&r.permissions),
                     name: r.name,
                 })
                 .collect(),

@@ -5,12 +5,13 @@ use cartwheel_entity::invitations;
 use cartwheel_entity::users as user_rows;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    SqlErr,
 };
 use uuid::Uuid;
 
-use super::roles::OWNER;
-use super::users::{self, UserWithRole, unknown_role};
+use super::roles::Role;
+use super::users::{self, UserWithRole};
 use super::{AccountError, password, token};
 use crate::emails::{self, NewEmail, Template};
 use crate::validation::{FieldProblem, check_email};
@@ -23,14 +24,14 @@ pub async fn invite(
     db: &DatabaseConnection,
     inviter: &UserWithRole,
     email: &str,
-    role_name: &str,
+    role_name: Role,
 ) -> Result<invitations::Model, AccountError> {
     let tenant_id = inviter.user.tenant_id;
     let email = check_email("email", email).map_err(|p| AccountError::Invalid(vec![p]))?;
     let role = users::find_role(db, tenant_id, role_name)
         .await?
-        .ok_or_else(|| unknown_role(role_name))?;
-    if role.name == OWNER && inviter.role.name != OWNER {
+        .ok_or(AccountError::NotFound)?;
+    if role.name == Role::Owner && inviter.role.name != Role::Owner {
         return Err(AccountError::Forbidden(
             "Only an Owner can invite an Owner.".into(),
         ));
@@ -65,7 +66,7 @@ pub async fn invite(
             context: serde_json::json!({
                 "token": token,
                 "inviter_name": inviter.user.name,
-                "role": role.name,
+                "role": role.name.to_value(),
                 "valid_days": VALID_FOR.num_days(),
             }),
         },

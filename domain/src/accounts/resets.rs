@@ -1,10 +1,15 @@
-//! Forgotten passwords: a single-use token by email, valid for one hour.
+//! Forgotten passwords, for admins and customers alike: a single-use token by email, valid for
+//! one hour. The two kinds of account differ only in where the account is looked up, which
+//! mail it gets and which row gets the new password.
 
-use cartwheel_entity::{password_resets, users};
+use cartwheel_entity::{customers, reset_tokens, users};
 pub use cartwheel_jobs::families::email::Account;
 use cartwheel_jobs::families::email::RequestPasswordReset;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use super::{AccountError, password, token};
@@ -12,9 +17,9 @@ use crate::emails::{self, NewEmail, Template};
 
 pub const VALID_FOR: chrono::Duration = chrono::Duration::hours(1);
 
-/// Asks for a reset link for `email`, an admin's or a customer's: queues the job that runs
-/// [`request`] (or `customers::resets::request`), and answers before anything is looked up,
-/// the same for every address.
+/// Asks for a reset link for `email`'s `account`: queues the job that runs [`request`], and
+/// answers before anything is looked up, the same for every address.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ask(
     db: &DatabaseConnection,
     tenant_id: Uuid,
@@ -30,30 +35,38 @@ pub async fn ask(
     Ok(())
 }
 
-/// Run by the `email.password_reset` job: emails a reset link if an active user has this
-/// address, and does nothing otherwise.
+/// The account a reset mail goes to.
+struct Holder {
+    id: Uuid,
+    name: String,
+    email: String,
+}
+
+/// Run by the `email.password_reset` job: emails a reset link if an account of this kind (an
+/// active admin, or a customer) has this address, and does nothing otherwise.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn request(
     db: &DatabaseConnection,
     tenant_id: Uuid,
     email: &str,
+    account: Account,
 ) -> Result<(), AccountError> {
     let email = email.trim().to_ascii_lowercase();
-    let Some(user) = users::Entity::find()
-        .filter(users::Column::TenantId.eq(tenant_id))
-        .filter(users::Column::Email.eq(&email))
-        .filter(users::Column::Active.eq(true))
-        .one(db)
-        .await?
-    else {
+    let Some(holder) = find_holder(db, tenant_id, &email, account).await? else {
         return Ok(());
     };
     let token = token::generate();
     let now = chrono::Utc::now();
+    let (user_id, customer_id, template) = match account {
+        Account::Admin => (Some(holder.id), None, Template::AdminPasswordReset),
+        Account::Customer => (None, Some(holder.id), Template::CustomerPasswordReset),
+    };
     let txn = crate::transaction::begin(db).await?;
-    password_resets::ActiveModel {
+    reset_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
-        user_id: Set(user.id),
+        user_id: Set(user_id),
+        customer_id: Set(customer_id),
         token_hash: Set(token::hash(&token)),
         expires_at: Set(now + VALID_FOR),
         used_at: Set(None),
@@ -65,9 +78,9 @@ pub async fn request(
         &txn,
         NewEmail {
             tenant_id: Some(tenant_id),
-            to: user.email,
-            template: Template::AdminPasswordReset,
-            context: serde_json::json!({ "name": user.name, "token": token, "valid_minutes": VALID_FOR.num_minutes() }),
+            to: holder.email,
+            template,
+            context: serde_json::json!({ "name": holder.name, "token": token, "valid_minutes": VALID_FOR.num_minutes() }),
         },
     )
     .await?;
@@ -75,35 +88,71 @@ pub async fn request(
     Ok(())
 }
 
-/// Sets a new password with a reset token; the token works once, within its hour. The
-/// account's other reset tokens and every session issued before end with it.
+async fn find_holder(
+    db: &DatabaseConnection,
+    tenant_id: Uuid,
+    email: &str,
+    account: Account,
+) -> Result<Option<Holder>, DbErr> {
+    Ok(match account {
+        Account::Admin => users::Entity::find()
+            .filter(users::Column::TenantId.eq(tenant_id))
+            .filter(users::Column::Email.eq(email))
+            .filter(users::Column::Active.eq(true))
+            .one(db)
+            .await?
+            .map(|u| Holder {
+                id: u.id,
+                name: u.name,
+                email: u.email,
+            }),
+        Account::Customer => customers::Entity::find()
+            .filter(customers::Column::TenantId.eq(tenant_id))
+            .filter(customers::Column::Email.eq(email))
+            .one(db)
+            .await?
+            .map(|c| Holder {
+                id: c.id,
+                name: c.first_name,
+                email: c.email,
+            }),
+    })
+}
+
+/// Sets a new password with a reset token of `account`'s kind; the token works once, within
+/// its hour. The account's other reset tokens and every session issued before end with it.
+/// `password_field` is the request field the password came in, named if it is too weak.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn reset(
     db: &DatabaseConnection,
     tenant_id: Uuid,
+    account: Account,
     token_given: &str,
     new_password: String,
+    password_field: &'static str,
 ) -> Result<(), AccountError> {
-    password::check_strength("password", &new_password)
+    password::check_strength(password_field, &new_password)
         .map_err(|p| AccountError::Invalid(vec![p]))?;
     let now = chrono::Utc::now();
-    let Some(reset) = password_resets::Entity::find()
-        .filter(password_resets::Column::TokenHash.eq(token::hash(token_given)))
-        .filter(password_resets::Column::TenantId.eq(tenant_id))
+    let owner = match account {
+        Account::Admin => reset_tokens::Column::UserId,
+        Account::Customer => reset_tokens::Column::CustomerId,
+    };
+    let reset = reset_tokens::Entity::find()
+        .filter(reset_tokens::Column::TokenHash.eq(token::hash(token_given)))
+        .filter(reset_tokens::Column::TenantId.eq(tenant_id))
+        .filter(owner.is_not_null())
         .one(db)
         .await?
-    else {
-        return Err(AccountError::BadToken);
-    };
-    if reset.used_at.is_some() || reset.expires_at <= now {
-        return Err(AccountError::BadToken);
-    }
+        .filter(|r| r.used_at.is_none() && r.expires_at > now)
+        .ok_or(AccountError::BadToken)?;
     let hash = password::hash(new_password).await;
     let txn = crate::transaction::begin(db).await?;
     // Marking it used first, conditionally, makes two concurrent uses end with one winner.
-    let claimed = password_resets::Entity::update_many()
-        .col_expr(password_resets::Column::UsedAt, Expr::value(now))
-        .filter(password_resets::Column::Id.eq(reset.id))
-        .filter(password_resets::Column::UsedAt.is_null())
+    let claimed = reset_tokens::Entity::update_many()
+        .col_expr(reset_tokens::Column::UsedAt, Expr::value(now))
+        .filter(reset_tokens::Column::Id.eq(reset.id))
+        .filter(reset_tokens::Column::UsedAt.is_null())
         .exec(&txn)
         .await?
         .rows_affected
@@ -111,14 +160,42 @@ pub async fn reset(
     if !claimed {
         return Err(AccountError::BadToken);
     }
+    let owner_id = match account {
+        Account::Admin => reset.user_id,
+        Account::Customer => reset.customer_id,
+    }
+    .ok_or(AccountError::BadToken)?;
     // The account's other reset links stop working with this one.
-    password_resets::Entity::update_many()
-        .col_expr(password_resets::Column::UsedAt, Expr::value(now))
-        .filter(password_resets::Column::UserId.eq(reset.user_id))
-        .filter(password_resets::Column::UsedAt.is_null())
+    reset_tokens::Entity::update_many()
+        .col_expr(reset_tokens::Column::UsedAt, Expr::value(now))
+        .filter(owner.eq(owner_id))
+        .filter(reset_tokens::Column::UsedAt.is_null())
         .exec(&txn)
         .await?;
-    super::users::set_password(&txn, reset.user_id, hash).await?;
+    match account {
+        Account::Admin => super::users::set_password(&txn, owner_id, hash).await?,
+        Account::Customer => set_customer_password(&txn, owner_id, hash, now).await?,
+    }
     txn.commit().await?;
+    Ok(())
+}
+
+/// A customer's new password; moving the session version on ends every earlier session.
+async fn set_customer_password<C: ConnectionTrait>(
+    db: &C,
+    customer_id: Uuid,
+    password_hash: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    customers::Entity::update_many()
+        .col_expr(customers::Column::PasswordHash, Expr::value(password_hash))
+        .col_expr(
+            customers::Column::SessionVersion,
+            Expr::col(customers::Column::SessionVersion).add(1),
+        )
+        .col_expr(customers::Column::UpdatedAt, Expr::value(now))
+        .filter(customers::Column::Id.eq(customer_id))
+        .exec(db)
+        .await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::roles::OWNER;
+use super::roles::Role;
 use super::{AccountError, password};
 
 pub struct NewUser {
@@ -114,18 +114,14 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<(Vec<UserWithRole>, u64), DbErr> {
     let query = users::Entity::find().filter(users::Column::TenantId.eq(tenant_id));
     let total = query.clone().count(db).await?;
-    let page_rows = query
+    let items = query
         .order_by_asc(users::Column::Email)
+        .find_also_related(roles::Entity)
         .paginate(db, limit)
         .fetch_page(page.saturating_sub(1))
-        .await?;
-    let roles = super::super::defaults::roles(db, tenant_id).await?;
-    let items = page_rows
+        .await?
         .into_iter()
-        .filter_map(|user| {
-            let role = roles.iter().find(|r| r.id == user.role_id)?.clone();
-            Some(UserWithRole { user, role })
-        })
+        .filter_map(|(user, role)| Some(UserWithRole { user, role: role? }))
         .collect();
     Ok((items, total))
 }
@@ -134,7 +130,7 @@ pub async fn list<C: ConnectionTrait>(
 pub async fn find_role<C: ConnectionTrait>(
     db: &C,
     tenant_id: Uuid,
-    name: &str,
+    name: Role,
 ) -> Result<Option<roles::Model>, DbErr> {
     roles::Entity::find()
         .filter(roles::Column::TenantId.eq(tenant_id))
@@ -150,7 +146,7 @@ pub async fn change_role(
     db: &DatabaseConnection,
     actor: &UserWithRole,
     user_id: Uuid,
-    role_name: &str,
+    role_name: Role,
 ) -> Result<UserWithRole, AccountError> {
     let tenant_id = actor.user.tenant_id;
     let txn = crate::transaction::begin(db).await?;
@@ -159,13 +155,15 @@ pub async fn change_role(
         .ok_or(AccountError::NotFound)?;
     let role = find_role(&txn, tenant_id, role_name)
         .await?
-        .ok_or_else(|| unknown_role(role_name))?;
-    if (role.name == OWNER || target.role.name == OWNER) && actor.role.name != OWNER {
+        .ok_or(AccountError::NotFound)?;
+    if (role.name == Role::Owner || target.role.name == Role::Owner)
+        && actor.role.name != Role::Owner
+    {
         return Err(AccountError::Forbidden(
             "Only an Owner can make or unmake Owners.".into(),
         ));
     }
-    if target.role.name == OWNER && role.name != OWNER {
+    if target.role.name == Role::Owner && role.name != Role::Owner {
         ensure_another_owner(&txn, tenant_id, user_id).await?;
     }
     users::Entity::update_many()
@@ -195,12 +193,12 @@ pub async fn set_active(
     let mut target = find(&txn, tenant_id, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
-    if target.role.name == OWNER && actor.role.name != OWNER {
+    if target.role.name == Role::Owner && actor.role.name != Role::Owner {
         return Err(AccountError::Forbidden(
             "Only an Owner can change an Owner's account.".into(),
         ));
     }
-    if !active && target.role.name == OWNER {
+    if !active && target.role.name == Role::Owner {
         ensure_another_owner(&txn, tenant_id, user_id).await?;
     }
     users::Entity::update_many()
@@ -221,7 +219,7 @@ async fn ensure_another_owner<C: ConnectionTrait>(
     tenant_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), AccountError> {
-    let owner_role = find_role(db, tenant_id, OWNER)
+    let owner_role = find_role(db, tenant_id, Role::Owner)
         .await?
         .ok_or(AccountError::NotFound)?;
     let mut query = users::Entity::find()
@@ -246,14 +244,6 @@ async fn ensure_another_owner<C: ConnectionTrait>(
     Ok(())
 }
 
-pub(crate) fn unknown_role(name: &str) -> AccountError {
-    AccountError::Invalid(vec![crate::validation::FieldProblem::new(
-        "role",
-        format!("`{name}` is not a role; roles are Owner, Admin, Staff and Viewer"),
-    )])
-}
-
-/// Sets a new password hash.
 /// Sets a new password and ends every session issued before (the session version moves on).
 #[tracing::instrument(skip_all)]
 pub async fn set_password<C: ConnectionTrait>(
@@ -274,7 +264,7 @@ pub async fn set_password<C: ConnectionTrait>(
     Ok(())
 }
 
-/// `find_also_related` without a declared relation: users and their role in two queries.
+/// Users with their role, in one statement (the user joined to the role).
 trait FindWithRole {
     async fn find_also_related_role<C: ConnectionTrait>(
         self,
@@ -287,7 +277,6 @@ impl FindWithRole for sea_orm::Select<users::Entity> {
         self,
         db: &C,
     ) -> Result<Option<UserWithRole>, DbErr> {
-        // One statement: the user joined to their role.
         let Some((user, role)) = self.find_also_related(roles::Entity).one(db).await? else {
             return Ok(None);
         };

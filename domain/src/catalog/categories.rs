@@ -13,7 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{CatalogError, check_slug, check_text, unique_conflict};
+use super::{CatalogChanges, CatalogError, check_slug, check_text, unique_conflict};
 use crate::validation::FieldProblem;
 
 pub struct CategoryInput {
@@ -152,8 +152,9 @@ fn children_of(all: &[categories::Model]) -> HashMap<Option<Uuid>, Vec<usize>> {
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
+pub async fn create(
+    db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     input: CategoryInput,
 ) -> Result<categories::Model, CatalogError> {
@@ -163,7 +164,8 @@ pub async fn create<C: ConnectionTrait>(
         check_parent(&all, parent, 1)?;
     }
     let now = chrono::Utc::now();
-    categories::ActiveModel {
+    let txn = crate::transaction::begin(db).await?;
+    let category = categories::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
         parent_id: Set(input.parent_id),
@@ -173,14 +175,17 @@ pub async fn create<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await
-    .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))
+    .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))?;
+    changes.commit(txn, tenant_id).await?;
+    Ok(category)
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     id: Uuid,
     input: CategoryInput,
@@ -212,7 +217,7 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))?;
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     Ok(category)
 }
 
@@ -236,21 +241,23 @@ fn check_parent(
 
 /// Deletes an empty category: one with sub-categories or products is a conflict.
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn delete<C: ConnectionTrait>(
-    db: &C,
+pub async fn delete(
+    db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<(), CatalogError> {
-    find(db, tenant_id, id).await?;
+    let txn = crate::transaction::begin(db).await?;
+    find(&txn, tenant_id, id).await?;
     let children = categories::Entity::find()
         .filter(categories::Column::ParentId.eq(id))
-        .count(db)
+        .count(&txn)
         .await?;
     // Deleted items keep their listing row for past records, but hold no category.
     let products = listings::Entity::find()
         .filter(listings::Column::CategoryId.eq(id))
         .filter(listings::Column::ItemId.in_subquery(items_deleted(false)))
-        .count(db)
+        .count(&txn)
         .await?;
     if children > 0 || products > 0 {
         return Err(CatalogError::Conflict {
@@ -268,9 +275,10 @@ pub async fn delete<C: ConnectionTrait>(
         )
         .filter(listings::Column::CategoryId.eq(id))
         .filter(listings::Column::ItemId.in_subquery(items_deleted(true)))
-        .exec(db)
+        .exec(&txn)
         .await?;
-    categories::Entity::delete_by_id(id).exec(db).await?;
+    categories::Entity::delete_by_id(id).exec(&txn).await?;
+    changes.commit(txn, tenant_id).await?;
     Ok(())
 }
 

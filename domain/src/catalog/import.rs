@@ -22,7 +22,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::items::{self as catalog_items, Image, ItemInput, ListingInput, ROWS_PER_STATEMENT};
-use super::{CatalogError, alerts, categories};
+use super::{CatalogChanges, CatalogError, alerts, categories};
 use crate::validation::FieldProblem;
 
 /// The most data rows one file may hold.
@@ -72,6 +72,7 @@ pub struct ImportReport {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn import_csv(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     csv: &[u8],
 ) -> Result<ImportReport, CatalogError> {
@@ -213,7 +214,7 @@ pub async fn import_csv(
         .await
         .map_err(changed_meanwhile)?;
     alerts::enqueue_checks(&txn, tenant_id, stock_checks).await?;
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     Ok(report)
 }
 

@@ -10,7 +10,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{CatalogError, check_slug, check_text, stock, unique_conflict};
+use super::{CatalogChanges, CatalogError, check_slug, check_text, stock, unique_conflict};
 use crate::money;
 use crate::validation::{FieldProblem, check_length};
 
@@ -85,6 +85,7 @@ impl ListingInput {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     input: ItemInput,
 ) -> Result<ItemDetail, CatalogError> {
@@ -97,7 +98,7 @@ pub async fn create(
     write_listings(&txn, &[(&item, &input.listing)])
         .await
         .map_err(|e| slug_taken(e, &input.listing.slug))?;
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     get(db, tenant_id, item.id).await
 }
 
@@ -105,6 +106,7 @@ pub async fn create(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     id: Uuid,
     input: ItemInput,
@@ -123,7 +125,7 @@ pub async fn update(
     if alerts_may_change {
         super::alerts::enqueue_check(&txn, tenant_id, id).await?;
     }
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     get(db, tenant_id, id).await
 }
 
@@ -132,6 +134,7 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn delete(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     id: Uuid,
 ) -> Result<(), CatalogError> {
@@ -159,7 +162,7 @@ pub async fn delete(
         };
         write_listings(&txn, &[(&item, &listing)]).await?;
     }
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     Ok(())
 }
 

@@ -3,10 +3,13 @@
 
 pub mod alerts;
 pub mod categories;
+pub mod changes;
 pub mod import;
 pub mod items;
 pub mod stock;
 pub mod store;
+
+pub use changes::CatalogChanges;
 
 use crate::validation::FieldProblem;
 

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::CatalogError;
+use super::{CatalogChanges, CatalogError};
 use crate::validation::FieldProblem;
 
 /// The most one stock move (an adjustment, a transfer) or a reorder level counts.
@@ -97,6 +97,7 @@ pub struct Place<'a> {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn adjust(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     item_id: Uuid,
     place: Place<'_>,
@@ -109,7 +110,7 @@ pub async fn adjust(
     let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, location, quantity, reason).await?;
     super::alerts::enqueue_check(&txn, tenant_id, item_id).await?;
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     Ok(())
 }
 
@@ -117,6 +118,7 @@ pub async fn adjust(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn transfer(
     db: &DatabaseConnection,
+    changes: &CatalogChanges,
     tenant_id: Uuid,
     item_id: Uuid,
     from: Place<'_>,
@@ -137,7 +139,7 @@ pub async fn transfer(
     let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, from, -quantity, reason).await?;
     apply(&txn, tenant_id, item_id, to, quantity, reason).await?;
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     Ok(())
 }
 

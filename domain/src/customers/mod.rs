@@ -1,9 +1,8 @@
 //! Storefront customers: register, log in (their anonymous cart merges into their own),
-//! profile, forgotten passwords and the address book. Customers of one shop do not exist in
-//! another.
+//! profile and the address book (forgotten passwords: `accounts::resets`, as for admins).
+//! Customers of one shop do not exist in another.
 
 pub mod addresses;
-pub mod resets;
 
 use cartwheel_entity::customers;
 use sea_orm::{

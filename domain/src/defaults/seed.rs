@@ -133,13 +133,13 @@ pub async fn seed<C: ConnectionTrait>(
         .into_iter()
         .map(|(name, permissions)| {
             let id = Uuid::now_v7();
-            if name == builtin_roles::OWNER {
+            if name == builtin_roles::Role::Owner {
                 owner_role = Some(id);
             }
             roles::ActiveModel {
                 id: Set(id),
                 tenant_id: Set(tenant_id),
-                name: Set(name.to_string()),
+                name: Set(name),
                 permissions: Set(serde_json::json!(
                     permissions.iter().map(|p| p.as_str()).collect::<Vec<_>>()
                 )),

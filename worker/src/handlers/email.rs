@@ -4,7 +4,7 @@
 use anyhow::anyhow;
 
 use cartwheel_entity::emails;
-use cartwheel_jobs::families::email::{Account, RequestPasswordReset, SendEmail};
+use cartwheel_jobs::families::email::{RequestPasswordReset, SendEmail};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -75,16 +75,9 @@ impl Handler for SendEmail {
 
 impl Handler for RequestPasswordReset {
     async fn handle(self, ctx: &JobContext) -> Result<(), JobError> {
-        let asked = match self.account {
-            Account::Admin => {
-                cartwheel_domain::accounts::resets::request(&ctx.db, self.tenant_id, &self.email)
-                    .await
-            }
-            Account::Customer => {
-                cartwheel_domain::customers::resets::request(&ctx.db, self.tenant_id, &self.email)
-                    .await
-            }
-        };
-        asked.map_err(JobError::retryable)
+        let (tenant_id, email) = (self.tenant_id, &self.email);
+        cartwheel_domain::accounts::resets::request(&ctx.db, tenant_id, email, self.account)
+            .await
+            .map_err(JobError::retryable)
     }
 }
