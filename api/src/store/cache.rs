@@ -118,9 +118,14 @@ impl Shared {
         self.entries.invalidate_all();
     }
 
+    /// Whether or not changes now reach this process, what it holds may have missed some.
     fn set_listening(&self, listening: bool) {
-        self.invalidate_all();
-        lock(&self.generations).listening = listening;
+        {
+            let mut generations = lock(&self.generations);
+            generations.epoch += 1;
+            generations.listening = listening;
+        }
+        self.entries.invalidate_all();
     }
 }
 
