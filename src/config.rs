@@ -42,6 +42,8 @@ pub struct Config {
     /// Scheme, host and port of links in emails; a tenant's links put `<slug>.` before the host.
     pub public_url: String,
     pub smtp_url: Option<SecretString>,
+    /// The longest one send may take; an email row is claimed for twice that.
+    pub smtp_timeout: Duration,
     pub outbox_dir: PathBuf,
     pub log_format: LogFormat,
     pub body_limit_bytes: usize,
@@ -118,6 +120,11 @@ const SETTINGS: &[(&str, &str, Option<&str>)] = &[
         Some("http://localhost:8080"),
     ),
     ("smtp_url", "CARTWHEEL_SMTP_URL", None),
+    (
+        "smtp_timeout_secs",
+        "CARTWHEEL_SMTP_TIMEOUT_SECS",
+        Some("30"),
+    ),
     ("outbox_dir", "CARTWHEEL_OUTBOX_DIR", Some("./outbox")),
     ("log_format", "CARTWHEEL_LOG_FORMAT", Some("pretty")),
     (
@@ -318,6 +325,7 @@ impl Config {
             mail_from: required(raw, "mail_from").to_string(),
             public_url,
             smtp_url: optional(raw, "smtp_url").map(SecretString::from),
+            smtp_timeout: Duration::from_secs(positive(raw, "smtp_timeout_secs")?),
             outbox_dir: PathBuf::from(required(raw, "outbox_dir")),
             log_format,
             body_limit_bytes,
@@ -357,6 +365,7 @@ impl Config {
             outbox_dir: self.outbox_dir.clone(),
             from: self.mail_from.clone(),
             public_url: self.public_url.clone(),
+            send_timeout: self.smtp_timeout,
         }
     }
 

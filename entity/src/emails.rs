@@ -1,4 +1,4 @@
-//! An outgoing email: template and variables, and when it was sent.
+//! An outgoing email: template and variables, who is sending it, and when it was sent.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +15,10 @@ pub struct Model {
     pub subject: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The worker process that last claimed the row for a send.
+    pub claimed_by: Option<String>,
+    /// Until when that claim holds; no other send starts before, unless the row is sent.
+    pub claimed_until: Option<DateTimeUtc>,
 }
 
 /// The emails Cartwheel sends; each has a subject, HTML and text template in the worker

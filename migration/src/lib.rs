@@ -18,6 +18,7 @@ mod m20261201_000012_customer_names;
 mod m20261202_000013_session_versions;
 mod m20261202_000014_cart_sessions;
 mod m20261203_000015_reset_tokens;
+mod m20261204_000016_email_claims;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_session_versions::Migration),
             Box::new(m20261202_000014_cart_sessions::Migration),
             Box::new(m20261203_000015_reset_tokens::Migration),
+            Box::new(m20261204_000016_email_claims::Migration),
         ]
     }
 }

@@ -100,7 +100,16 @@ async fn the_first_serve_prints_a_demo_login_that_works() {
     // Without SMTP the store-ready mail lands in the outbox folder.
     let deadline = Instant::now() + Duration::from_secs(10);
     let outbox = dir.join("outbox");
-    while std::fs::read_dir(&outbox).map(|d| d.count()).unwrap_or(0) == 0 {
+    let eml_files = || {
+        std::fs::read_dir(&outbox)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    while eml_files() == 0 {
         assert!(
             Instant::now() < deadline,
             "an .eml file in {}",

@@ -4,4 +4,6 @@
 mod accounts;
 mod crash;
 mod first_run;
+mod mail;
+mod mail_crash;
 mod provisioning;

@@ -22,6 +22,8 @@ pub struct JobContext {
     pub job_id: String,
     /// 1 on the first run.
     pub attempt: u32,
+    /// This worker process (`host-pid-random`), as claims on rows name it.
+    pub worker: Arc<str>,
     pub mail: Arc<Mail>,
 }
 
@@ -60,6 +62,7 @@ pub trait Handler: Job {
 #[derive(Clone)]
 pub struct Deps {
     pub db: DatabaseConnection,
+    pub worker: Arc<str>,
     pub mail: Arc<Mail>,
 }
 
@@ -76,6 +79,7 @@ pub async fn execute<J: Handler>(
         db: deps.db.clone(),
         job_id: id.to_string(),
         attempt: attempt.current().max(1) as u32,
+        worker: deps.worker.clone(),
         mail: deps.mail.clone(),
     };
     let started = Instant::now();

@@ -70,6 +70,7 @@ pub async fn run(
     tracing::info!(worker = %process, queues = ?QUEUES, "worker starting");
     let deps = Deps {
         db: db.clone(),
+        worker: process.as_str().into(),
         mail: Arc::new(Mail {
             mailer: Mailer::new(&settings.mail)?,
             settings: settings.mail.clone(),

@@ -1,10 +1,19 @@
 //! Outgoing email: a row saying what to send, and a `SendEmail` job in the same transaction.
-//! The worker renders and sends it; the row records when it went, so it never goes twice.
+//! The worker claims the row ([`claim`]), sends it and records the send ([`mark_sent`]) right
+//! after the server's reply, so a finished send never goes again and two sends of one row never
+//! run at once. What that guarantees, and the one window it cannot close, is in
+//! docs/ARCHITECTURE.md ("Mail").
+
+use std::time::Duration;
 
 use cartwheel_entity::emails;
 use cartwheel_jobs::families::email::SendEmail;
 use cartwheel_jobs::{EnqueueError, NewJob};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 pub use cartwheel_entity::emails::Template;
@@ -46,6 +55,8 @@ pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, 
         subject: Set(None),
         sent_at: Set(None),
         created_at: Set(chrono::Utc::now()),
+        claimed_by: Set(None),
+        claimed_until: Set(None),
     }
     .insert(db)
     .await?;
@@ -56,4 +67,97 @@ pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, 
     };
     cartwheel_jobs::enqueue(db, job).await?;
     Ok(id)
+}
+
+/// What [`claim`] found.
+#[derive(Debug)]
+pub enum Claim {
+    /// The row is this worker's to send until the claim ends.
+    Claimed(emails::Model),
+    /// It went already; nothing to do.
+    Sent,
+    /// Another send holds it (`by`, until `until`); try again after that.
+    Held { by: String, until: DateTime<Utc> },
+    /// No such email.
+    Missing,
+}
+
+/// Claims email `id` for `worker` for `hold` (longer than a send may take), unless it was sent
+/// or another claim still holds. One statement, so two workers never both win.
+#[tracing::instrument(skip(db))]
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    worker: &str,
+    hold: Duration,
+) -> Result<Claim, DbErr> {
+    let now = Utc::now();
+    let until = now + chrono::Duration::from_std(hold).unwrap_or(chrono::Duration::MAX);
+    let claimed = emails::Entity::update_many()
+        .col_expr(emails::Column::ClaimedBy, Expr::value(worker))
+        .col_expr(emails::Column::ClaimedUntil, Expr::value(until))
+        .filter(emails::Column::Id.eq(id))
+        .filter(emails::Column::SentAt.is_null())
+        .filter(
+            Condition::any()
+                .add(emails::Column::ClaimedUntil.is_null())
+                .add(emails::Column::ClaimedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?
+        .rows_affected
+        == 1;
+    let Some(email) = emails::Entity::find_by_id(id).one(db).await? else {
+        return Ok(Claim::Missing);
+    };
+    Ok(match (claimed, email.sent_at, &email.claimed_until) {
+        (true, _, _) => Claim::Claimed(email),
+        (false, Some(_), _) => Claim::Sent,
+        (false, None, until) => Claim::Held {
+            by: email.claimed_by.clone().unwrap_or_default(),
+            until: until.unwrap_or(now),
+        },
+    })
+}
+
+/// Records that `worker`'s send of email `id` went: the time, the subject, and the context
+/// without its secrets. The claim ends with it.
+#[tracing::instrument(skip(db, context))]
+pub async fn mark_sent<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    subject: &str,
+    context: &serde_json::Value,
+) -> Result<(), DbErr> {
+    emails::Entity::update_many()
+        .col_expr(emails::Column::SentAt, Expr::value(Utc::now()))
+        .col_expr(
+            emails::Column::Context,
+            Expr::value(without_secrets(context)),
+        )
+        .col_expr(emails::Column::Subject, Expr::value(subject))
+        .col_expr(
+            emails::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(emails::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends `worker`'s claim on email `id` after a failed send, so the retry need not wait it out.
+#[tracing::instrument(skip(db))]
+pub async fn release<C: ConnectionTrait>(db: &C, id: Uuid, worker: &str) -> Result<(), DbErr> {
+    emails::Entity::update_many()
+        .col_expr(
+            emails::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(emails::Column::Id.eq(id))
+        .filter(emails::Column::ClaimedBy.eq(worker))
+        .filter(emails::Column::SentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }

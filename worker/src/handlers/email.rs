@@ -1,76 +1,109 @@
 //! Runs the email jobs: a password reset asked for (a link mailed if the account exists), and
-//! the send of a stored email (rendered and sent, once).
+//! the send of a stored email (claimed, rendered, sent and marked sent).
+
+use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 
-use cartwheel_entity::emails;
+use cartwheel_domain::emails::{self, Claim};
+use cartwheel_entity::emails::Model as Email;
 use cartwheel_jobs::families::email::{RequestPasswordReset, SendEmail};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveEnum, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::ActiveEnum;
 
 use crate::handler::{Handler, JobContext, JobError};
 use crate::mail::{self, SendError};
 
 impl Handler for SendEmail {
     async fn handle(self, ctx: &JobContext) -> Result<(), JobError> {
-        let email = emails::Entity::find_by_id(self.email_id)
-            .one(&ctx.db)
+        let settings = &ctx.mail.settings;
+        let claim = || emails::claim(&ctx.db, self.email_id, &ctx.worker, settings.claim_hold());
+        let mut claimed = claim().await.map_err(JobError::retryable)?;
+        // Another send holds the row (a duplicate job, or a worker that died mid-send): look
+        // again until it is sent or the claim runs out, without spending an attempt.
+        let give_up = Instant::now() + settings.claim_hold() + Duration::from_secs(1);
+        let mut pause = Duration::from_millis(50);
+        while matches!(claimed, Claim::Held { .. }) && Instant::now() < give_up {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+            claimed = claim().await.map_err(JobError::retryable)?;
+        }
+        let email = match claimed {
+            Claim::Claimed(email) => email,
+            Claim::Sent => {
+                tracing::info!(email_id = %self.email_id, "email was sent already");
+                return Ok(());
+            }
+            Claim::Held { by, until } => {
+                return Err(JobError::retryable(anyhow!(
+                    "email {} is being sent by {by} (claimed until {until})",
+                    self.email_id
+                )));
+            }
+            Claim::Missing => {
+                return Err(JobError::permanent(anyhow!(
+                    "email {} does not exist",
+                    self.email_id
+                )));
+            }
+        };
+        let outcome = send(ctx, &email).await;
+        if outcome.is_err() {
+            // The retry need not wait for the claim to run out.
+            emails::release(&ctx.db, email.id, &ctx.worker)
+                .await
+                .map_err(JobError::retryable)?;
+        }
+        let subject = outcome?;
+        // Recorded right after the server's reply, with nothing in between: a re-run finds it
+        // sent and stops. The row keeps no secret of the mail (its reset or invitation token)
+        // past this point.
+        emails::mark_sent(&ctx.db, email.id, &subject, &email.context)
+            .await
+            .map_err(JobError::retryable)?;
+        tracing::info!(email_id = %email.id, template = %email.template.to_value(), "email sent");
+        Ok(())
+    }
+}
+
+/// Renders email row `email` and hands it to the transport; the subject it went with.
+async fn send(ctx: &JobContext, email: &Email) -> Result<String, JobError> {
+    let settings = &ctx.mail.settings;
+    let template = email.template.to_value();
+    let mut context = match email.context.clone() {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    context.insert("to".into(), email.to_address.clone().into());
+    if let Some(tenant_id) = email.tenant_id {
+        let tenant = cartwheel_domain::tenants::find(&ctx.db, tenant_id)
             .await
             .map_err(JobError::retryable)?
-            .ok_or_else(|| {
-                JobError::permanent(anyhow!("email {} does not exist", self.email_id))
-            })?;
-        if email.sent_at.is_some() {
-            tracing::info!(email_id = %email.id, "email was sent already");
-            return Ok(());
-        }
-        let template = email.template.to_value();
-        let mut context = match email.context.clone() {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
-        context.insert("to".into(), email.to_address.clone().into());
-        if let Some(tenant_id) = email.tenant_id {
-            let tenant = cartwheel_domain::tenants::find(&ctx.db, tenant_id)
-                .await
-                .map_err(JobError::retryable)?
-                .ok_or_else(|| JobError::permanent(anyhow!("tenant {tenant_id} does not exist")))?;
-            context.insert("tenant_name".into(), tenant.name.into());
-            context.insert(
-                "tenant_url".into(),
-                mail::tenant_url(&ctx.mail.settings.public_url, &tenant.slug).into(),
-            );
-        }
-        let rendered = mail::render(&template, &serde_json::Value::Object(context))
-            .map_err(|e| JobError::permanent(anyhow!("rendering `{template}` failed: {e:#}")))?;
-        let subject = rendered.subject.clone();
-        let message = mail::build_message(
-            &ctx.mail.settings.from,
-            &email.to_address,
-            &email.message_id,
-            rendered,
-        )
-        .map_err(JobError::permanent)?;
-        ctx.mail.mailer.send(message).await.map_err(|e| match e {
+            .ok_or_else(|| JobError::permanent(anyhow!("tenant {tenant_id} does not exist")))?;
+        context.insert("tenant_name".into(), tenant.name.into());
+        context.insert(
+            "tenant_url".into(),
+            mail::tenant_url(&settings.public_url, &tenant.slug).into(),
+        );
+    }
+    let rendered = mail::render(&template, &serde_json::Value::Object(context))
+        .map_err(|e| JobError::permanent(anyhow!("rendering `{template}` failed: {e:#}")))?;
+    let subject = rendered.subject.clone();
+    let message = mail::build_message(
+        &settings.from,
+        &email.to_address,
+        &email.message_id,
+        rendered,
+    )
+    .map_err(JobError::permanent)?;
+    ctx.mail
+        .mailer
+        .send(email.id, message, settings.send_timeout)
+        .await
+        .map_err(|e| match e {
             SendError::Permanent(_) => JobError::permanent(e),
             SendError::Transient(_) => JobError::retryable(e),
         })?;
-        // Recorded right after the send: a re-run finds it sent and stops. The row keeps no
-        // secret of the mail (its reset or invitation token) past this point.
-        emails::Entity::update_many()
-            .col_expr(emails::Column::SentAt, Expr::value(chrono::Utc::now()))
-            .col_expr(
-                emails::Column::Context,
-                Expr::value(cartwheel_domain::emails::without_secrets(&email.context)),
-            )
-            .col_expr(emails::Column::Subject, Expr::value(subject))
-            .filter(emails::Column::Id.eq(email.id))
-            .exec(&ctx.db)
-            .await
-            .map_err(JobError::retryable)?;
-        tracing::info!(email_id = %email.id, %template, "email sent");
-        Ok(())
-    }
+    Ok(subject)
 }
 
 impl Handler for RequestPasswordReset {

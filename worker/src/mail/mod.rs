@@ -1,13 +1,15 @@
 //! Sending email: templates rendered with minijinja, delivered over SMTP or written to an
-//! outbox folder as `.eml` files when no SMTP server is configured.
+//! outbox folder as `<email id>.eml` files when no SMTP server is configured.
 
 mod templates;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use uuid::Uuid;
 
 pub use templates::{Rendered, render};
 
@@ -20,12 +22,22 @@ pub struct MailSettings {
     pub from: String,
     /// Scheme, host and port that links in emails start with.
     pub public_url: String,
+    /// The longest one send may take, connection included; a slower one is abandoned.
+    pub send_timeout: Duration,
+}
+
+impl MailSettings {
+    /// How long a worker's claim on an email row holds: twice the send timeout, so the claim
+    /// outlives every send it covers even on a stalled machine.
+    pub fn claim_hold(&self) -> Duration {
+        self.send_timeout * 2
+    }
 }
 
 /// Where mail goes.
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Outbox(AsyncFileTransport<Tokio1Executor>),
+    Outbox(Outbox),
 }
 
 /// Why a send failed: worth retrying, or not.
@@ -45,34 +57,71 @@ impl Mailer {
                     secrecy::ExposeSecret::expose_secret(url),
                 )
                 .context("CARTWHEEL_SMTP_URL is not a valid SMTP URL")?
+                .timeout(Some(settings.send_timeout))
                 .build(),
             )),
-            None => {
-                std::fs::create_dir_all(&settings.outbox_dir).with_context(|| {
-                    format!("cannot create the outbox {}", settings.outbox_dir.display())
-                })?;
-                Ok(Mailer::Outbox(AsyncFileTransport::new(
-                    &settings.outbox_dir,
-                )))
-            }
+            None => Ok(Mailer::Outbox(Outbox::new(settings.outbox_dir.clone())?)),
         }
     }
 
-    pub async fn send(&self, message: Message) -> Result<(), SendError> {
-        match self {
-            Mailer::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    SendError::Permanent(e.to_string())
-                } else {
-                    SendError::Transient(e.to_string())
-                }
-            }),
-            Mailer::Outbox(outbox) => outbox
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| SendError::Transient(e.to_string())),
-        }
+    /// Sends `message`, the mail of email row `id`, within `timeout`.
+    pub async fn send(
+        &self,
+        id: Uuid,
+        message: Message,
+        timeout: Duration,
+    ) -> Result<(), SendError> {
+        let send = async {
+            match self {
+                Mailer::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                    if e.is_permanent() {
+                        SendError::Permanent(e.to_string())
+                    } else {
+                        SendError::Transient(e.to_string())
+                    }
+                }),
+                Mailer::Outbox(outbox) => outbox
+                    .write(id, &message)
+                    .await
+                    .map_err(|e| SendError::Transient(format!("{e:#}"))),
+            }
+        };
+        tokio::time::timeout(timeout, send)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError::Transient(format!(
+                    "no answer within {timeout:?}"
+                )))
+            })
+    }
+}
+
+/// A folder of `<email id>.eml` files. Each is written under a temporary name and renamed into
+/// place, so a file is whole or absent, and a second write of one email replaces its file.
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+impl Outbox {
+    pub fn new(dir: PathBuf) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create the outbox {}", dir.display()))?;
+        Ok(Outbox { dir })
+    }
+
+    /// Writes the mail of email `id` to `<id>.eml`.
+    pub async fn write(&self, id: Uuid, message: &Message) -> anyhow::Result<()> {
+        let path = self.dir.join(format!("{id}.eml"));
+        // Hidden and unique per attempt: a writer killed half-way leaves only a `.tmp` file.
+        let temporary = self
+            .dir
+            .join(format!(".{id}.{}.tmp", Uuid::new_v4().simple()));
+        tokio::fs::write(&temporary, message.formatted())
+            .await
+            .with_context(|| format!("cannot write {}", temporary.display()))?;
+        tokio::fs::rename(&temporary, &path)
+            .await
+            .with_context(|| format!("cannot rename into {}", path.display()))
     }
 }
 
