@@ -53,25 +53,19 @@ impl FromStr for LogFormat {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Postgres or SQLite URL.
-    #[serde(
-        default = "default::database_url",
-        deserialize_with = "read::database_url"
-    )]
+    #[serde(default = "default::database_url")]
+    #[serde(deserialize_with = "read::database_url")]
     pub database_url: SecretString,
     /// API listen address (`:0` picks a free port and prints it).
     #[serde(default = "default::bind", deserialize_with = "read::parsed")]
     pub bind: SocketAddr,
     /// Tenants resolve from `<slug>.<base domain>` Host headers.
-    #[serde(
-        default = "default::base_domain",
-        deserialize_with = "read::base_domain"
-    )]
+    #[serde(default = "default::base_domain")]
+    #[serde(deserialize_with = "read::base_domain")]
     pub base_domain: String,
     /// Requests per client (an IPv4 address or an IPv6 /64) per minute, per API process.
-    #[serde(
-        default = "default::number::<100, _>",
-        deserialize_with = "read::positive"
-    )]
+    #[serde(default = "default::number::<100, _>")]
+    #[serde(deserialize_with = "read::positive")]
     pub rate_limit_per_minute: u32,
     /// Comma-separated proxy IPs whose `X-Forwarded-For` is believed.
     #[serde(default, deserialize_with = "read::list")]
@@ -81,37 +75,24 @@ pub struct Config {
     #[serde(default, deserialize_with = "read::jwt_secret")]
     pub jwt_secret: Option<SecretString>,
     /// How long a login token is valid (admin and storefront customer tokens alike).
-    #[serde(rename = "admin_token_ttl_secs")]
-    #[serde(
-        default = "default::secs::<3600>",
-        deserialize_with = "read::positive_secs"
-    )]
+    #[serde(rename = "admin_token_ttl_secs", default = "default::secs::<3600>")]
+    #[serde(deserialize_with = "read::positive_secs")]
     pub admin_token_ttl: Duration,
     /// An anonymous cart expires this long after its last change.
-    #[serde(rename = "cart_ttl_hours")]
-    #[serde(
-        default = "default::hours::<72>",
-        deserialize_with = "read::positive_hours"
-    )]
+    #[serde(rename = "cart_ttl_hours", default = "default::hours::<72>")]
+    #[serde(deserialize_with = "read::positive_hours")]
     pub cart_ttl: Duration,
     /// How long public catalog answers are reused in one API process; zero turns it off.
-    #[serde(rename = "store_cache_ms")]
-    #[serde(
-        default = "default::millis::<10000>",
-        deserialize_with = "read::millis"
-    )]
+    #[serde(rename = "store_cache_ms", default = "default::millis::<10000>")]
+    #[serde(deserialize_with = "read::millis")]
     pub store_cache_ttl: Duration,
     /// A cart with a known email, unchanged this long, gets its (single) reminder.
-    #[serde(
-        default = "default::number::<240, _>",
-        deserialize_with = "read::positive"
-    )]
+    #[serde(default = "default::number::<240, _>")]
+    #[serde(deserialize_with = "read::positive")]
     pub abandoned_cart_idle_minutes: u64,
     /// Signups per client IP per minute (`POST /api/v1/provision`).
-    #[serde(
-        default = "default::number::<10, _>",
-        deserialize_with = "read::positive"
-    )]
+    #[serde(default = "default::number::<10, _>")]
+    #[serde(deserialize_with = "read::positive")]
     pub provision_rate_limit_per_minute: u32,
     /// The From header of every email.
     #[serde(default = "default::mail_from", deserialize_with = "read::text")]
@@ -130,14 +111,12 @@ pub struct Config {
     #[serde(default = "default::log_format", deserialize_with = "read::parsed")]
     pub log_format: LogFormat,
     /// Larger request bodies get 413.
-    #[serde(
-        default = "default::number::<1048576, _>",
-        deserialize_with = "read::positive"
-    )]
+    #[serde(default = "default::number::<1048576, _>")]
+    #[serde(deserialize_with = "read::positive")]
     pub body_limit_bytes: usize,
     /// How long in-flight work may finish after SIGTERM.
-    #[serde(rename = "shutdown_timeout_secs")]
-    #[serde(default = "default::secs::<30>", deserialize_with = "read::secs")]
+    #[serde(rename = "shutdown_timeout_secs", default = "default::secs::<30>")]
+    #[serde(deserialize_with = "read::secs")]
     pub shutdown_timeout: Duration,
     /// The platform operator's bearer token for the job endpoints (every tenant); unset: no
     /// platform operator.
@@ -147,10 +126,8 @@ pub struct Config {
     #[serde(default, deserialize_with = "read::secret")]
     pub metrics_token: Option<SecretString>,
     /// Jobs run at once per queue, per worker process.
-    #[serde(
-        default = "default::number::<8, _>",
-        deserialize_with = "read::positive"
-    )]
+    #[serde(default = "default::number::<8, _>")]
+    #[serde(deserialize_with = "read::positive")]
     pub worker_concurrency: usize,
     /// Per-queue override of `worker_concurrency`, e.g. `email.send=2,noop=64`.
     #[serde(default, deserialize_with = "read::per_queue")]
@@ -162,18 +139,12 @@ pub struct Config {
     #[serde(default, deserialize_with = "read::per_queue")]
     pub worker_queue_batch_size: HashMap<String, usize>,
     /// Poll for due jobs this often (Postgres also wakes at once on NOTIFY).
-    #[serde(rename = "worker_poll_ms")]
-    #[serde(
-        default = "default::millis::<500>",
-        deserialize_with = "read::positive_millis"
-    )]
+    #[serde(rename = "worker_poll_ms", default = "default::millis::<500>")]
+    #[serde(deserialize_with = "read::positive_millis")]
     pub worker_poll_interval: Duration,
     /// A job held by a dead worker runs again within this.
-    #[serde(rename = "job_recovery_secs")]
-    #[serde(
-        default = "default::secs::<60>",
-        deserialize_with = "read::positive_secs"
-    )]
+    #[serde(rename = "job_recovery_secs", default = "default::secs::<60>")]
+    #[serde(deserialize_with = "read::positive_secs")]
     pub job_recovery_bound: Duration,
     /// After downtime, run each cron entry's first missed tick once.
     #[serde(default = "default::yes", deserialize_with = "read::parsed")]
@@ -337,7 +308,7 @@ fn config_error(e: figment::Error) -> ConfigError {
         // No key: the file could not be read, or is not TOML.
         return ConfigError::File {
             path: file.unwrap_or_else(|| "cartwheel.toml".into()),
-            message: e.kind.to_string(),
+            message: e.kind.to_string().trim_end().to_string(),
         };
     };
     // Only the environment has metadata without a file.
@@ -938,8 +909,9 @@ mod tests {
         let missing = std::env::temp_dir().join("cw-config-no-such-dir/cartwheel.toml");
         let err = Config::from_sources(Some(&missing), env(&[])).unwrap_err();
         assert!(
-            matches!(&err, ConfigError::File { path, .. } if *path == missing.display().to_string()),
-            "{err}"
+            matches!(&err, ConfigError::File { path, message }
+                if *path == missing.display().to_string() && message == message.trim_end()),
+            "{err:?}"
         );
         let path = file("syntax", "bind = \n");
         let err = Config::from_sources(Some(&path), env(&[])).unwrap_err();
