@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::{create_category, create_item, item, send};
+use super::{create_category, create_item, item, send};
 use cartwheel_testkit::Backend;
 use cartwheel_testkit::shops::{app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
@@ -193,7 +193,7 @@ async fn items_and_categories_are_validated_and_deleted_safely() {
     )
     .await;
     assert_eq!(list["total"], 0);
-    let product = crate::store(&app, shop, "products/chef-knife").await;
+    let product = super::store(&app, shop, "products/chef-knife").await;
     assert_eq!(product.status(), 404);
     assert_eq!(
         cartwheel_testkit::scalar(

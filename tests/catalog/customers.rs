@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{cart, create_item, item, send, shopper};
+use super::{cart, create_item, item, send, shopper};
 use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, ready_shop, token_from};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, assert_problem, scalar};
@@ -356,7 +356,7 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
     let customer_cart = registered["cartId"].as_str().unwrap().to_string();
     let token = registered["token"].as_str().unwrap().to_string();
     assert_ne!(customer_cart, first_id, "the merged cart has a fresh id");
-    let planted = crate::store(&app, shop, &format!("cart/{first_id}")).await;
+    let planted = super::store(&app, shop, &format!("cart/{first_id}")).await;
     assert_eq!(planted.status(), 404, "the anonymous cart is closed");
     // The customer's cart answers only to the customer's token, for every operation.
     let own = format!("cart/{customer_cart}");
@@ -385,17 +385,17 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
         ),
         (Method::DELETE, format!("{own}/coupon"), None),
     ] {
-        let response = crate::shopper(&app, shop, method.clone(), &path, None, body).await;
+        let response = super::shopper(&app, shop, method.clone(), &path, None, body).await;
         assert_eq!(response.status(), 404, "{method} {path} without the token");
     }
-    let mine = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+    let mine = super::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
     let mine = json_of(mine, 200).await;
     assert_eq!(mine["lines"][0]["qty"], 2, "{mine}");
     assert_eq!(mine["email"], "max@example.com");
     // Another customer's token is no key either.
     let other = json_of(account(&app, shop, Method::POST, "/register", None,
         Some(json!({"email": "eve@example.com", "firstName": "Eve", "lastName": "Ever", "password": PASSWORD}))).await, 201).await;
-    let theirs = crate::shopper(&app, shop, Method::GET, &own, other["token"].as_str(), None).await;
+    let theirs = super::shopper(&app, shop, Method::GET, &own, other["token"].as_str(), None).await;
     assert_eq!(theirs.status(), 404);
 
     // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
@@ -464,7 +464,7 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
         customer_cart.as_str(),
         "the customer's own cart stays theirs"
     );
-    let merged = crate::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+    let merged = super::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
     let merged = json_of(merged, 200).await;
     let lines: Vec<(String, i64)> = merged["lines"]
         .as_array()
@@ -485,7 +485,7 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
     assert_eq!(merged["coupon"]["code"], "FIVER");
     assert_eq!(merged["totals"]["discount"], 500);
     // The anonymous cart is gone.
-    let gone = crate::store(&app, shop, &format!("cart/{second_id}")).await;
+    let gone = super::store(&app, shop, &format!("cart/{second_id}")).await;
     assert_eq!(gone.status(), 404);
 }
 

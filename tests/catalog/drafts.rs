@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::{cart, cart_call, create_category, create_item, item, send};
+use super::{cart, cart_call, create_category, create_item, item, send};
 use cartwheel_testkit::shops::{app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, assert_problem};

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::{create_category, create_item, item, send};
+use super::{create_category, create_item, item, send};
 use cartwheel_testkit::shops::{admin, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, scalar};

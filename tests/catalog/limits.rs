@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::{cart, cart_call, create_item, item, send};
+use super::{cart, cart_call, create_item, item, send};
 use cartwheel_testkit::shops::{admin, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, scalar};

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{cart, create_item, item, send, shopper};
+use super::{cart, create_item, item, send, shopper};
 use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, mails_to, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, assert_problem, drain_jobs, on_each_backend, scalar};

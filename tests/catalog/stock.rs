@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::{create_item, item, send};
+use super::{create_item, item, send};
 use cartwheel_testkit::Backend;
 use cartwheel_testkit::shops::{app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
@@ -75,7 +75,7 @@ async fn stock_moves_through_the_ledger_and_never_goes_below_zero(backend: Backe
     assert_eq!(status, 422);
     assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
 
-    let product: serde_json::Value = crate::store(&app, shop, "products/bolt")
+    let product: serde_json::Value = super::store(&app, shop, "products/bolt")
         .await
         .json()
         .await

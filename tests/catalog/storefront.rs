@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{create_category, create_item, item, store};
+use super::{create_category, create_item, item, store};
 use cartwheel_testkit::shops::{app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, assert_problem};

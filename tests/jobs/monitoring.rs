@@ -4,7 +4,7 @@ use cartwheel_jobs::families::noop::Noop;
 use cartwheel_jobs::store::monitor::JobState;
 use cartwheel_jobs::{NewJob, enqueue};
 
-use crate::retries::{OPERATOR, app, job, wait_for_state};
+use super::retries::{OPERATOR, app, job, wait_for_state};
 use cartwheel_testkit::{Backend, assert_problem, eventually};
 
 #[tokio::test]

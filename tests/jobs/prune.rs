@@ -7,7 +7,7 @@ use cartwheel_jobs::store::{Ending, end_jobs};
 use cartwheel_jobs::{Job, NewJob, enqueue, enqueue_batch};
 use sea_orm::DatabaseConnection;
 
-use crate::retries::{app, wait_for_state};
+use super::retries::{app, wait_for_state};
 use cartwheel_testkit::{Backend, jobs};
 
 /// `n` no-op jobs labelled `label`, ended `ending` `ago` before now (`None`: left waiting, due
