@@ -17,7 +17,8 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     /// How often and how far apart failures are retried.
     const RETRY: RetryPolicy;
 
-    /// The tenant the job works for, when its payload names one (for the job's log span).
+    /// The tenant the job works for, when its payload names one: the job's log span shows it,
+    /// and [`NewJob::new`] files the job under it.
     fn tenant(&self) -> Option<uuid::Uuid> {
         None
     }

@@ -31,7 +31,7 @@ pub async fn ask(
         email: email.trim().to_ascii_lowercase(),
         account,
     };
-    cartwheel_jobs::enqueue(db, cartwheel_jobs::NewJob::new(job).tenant(tenant_id)).await?;
+    cartwheel_jobs::enqueue(db, cartwheel_jobs::NewJob::new(job)).await?;
     Ok(())
 }
 

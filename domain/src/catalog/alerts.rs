@@ -42,7 +42,7 @@ pub async fn enqueue_checks<C: ConnectionTrait>(
 ) -> Result<(), CatalogError> {
     let jobs = item_ids
         .into_iter()
-        .map(|item_id| NewJob::new(CheckStock { tenant_id, item_id }).tenant(tenant_id))
+        .map(|item_id| NewJob::new(CheckStock { tenant_id, item_id }))
         .collect();
     cartwheel_jobs::enqueue_batch(db, jobs).await?;
     Ok(())

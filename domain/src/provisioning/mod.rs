@@ -144,11 +144,7 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
         }
         return Err(e.into());
     }
-    cartwheel_jobs::enqueue(
-        &txn,
-        NewJob::new(ProvisionTenant { tenant_id }).tenant(tenant_id),
-    )
-    .await?;
+    cartwheel_jobs::enqueue(&txn, NewJob::new(ProvisionTenant { tenant_id })).await?;
     txn.commit().await?;
     Ok(Accepted {
         tenant_id,

@@ -19,17 +19,18 @@ pub struct NewJob<J> {
 }
 
 impl<J: Job> NewJob<J> {
+    /// A job for the tenant its payload names ([`Job::tenant`]), if any.
     pub fn new(job: J) -> Self {
         Self {
+            tenant_id: job.tenant(),
             job,
-            tenant_id: None,
             idempotency_key: None,
             run_at: None,
             priority: 0,
         }
     }
 
-    /// The tenant the job works for; admins filter by it.
+    /// The tenant the job works for, when its payload does not name it; admins filter by it.
     pub fn tenant(mut self, tenant_id: Uuid) -> Self {
         self.tenant_id = Some(tenant_id);
         self
@@ -243,4 +244,26 @@ pub async fn newest_idempotency_key<C: ConnectionTrait>(
         .await?
         .map(|row| row.try_get::<String>("", "idempotency_key"))
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::NewJob;
+    use crate::families::email::SendEmail;
+    use crate::families::stock::CheckStock;
+
+    #[test]
+    fn a_job_is_filed_under_the_tenant_its_payload_names() {
+        let tenant_id = Uuid::now_v7();
+        let item_id = Uuid::now_v7();
+        let check = NewJob::new(CheckStock { tenant_id, item_id });
+        assert_eq!(check.tenant_id, Some(tenant_id));
+
+        let email_id = Uuid::now_v7();
+        assert_eq!(NewJob::new(SendEmail { email_id }).tenant_id, None);
+        let filed = NewJob::new(SendEmail { email_id }).tenant(tenant_id);
+        assert_eq!(filed.tenant_id, Some(tenant_id));
+    }
 }

@@ -27,9 +27,7 @@ impl Handler for SweepStock {
         let count = due.len();
         let jobs = due
             .into_iter()
-            .map(|(tenant_id, item_id)| {
-                NewJob::new(CheckStock { tenant_id, item_id }).tenant(tenant_id)
-            })
+            .map(|(tenant_id, item_id)| NewJob::new(CheckStock { tenant_id, item_id }))
             .collect();
         cartwheel_jobs::enqueue_batch(&ctx.db, jobs)
             .await
