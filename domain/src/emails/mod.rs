@@ -92,7 +92,11 @@ pub async fn claim<C: ConnectionTrait>(
     hold: Duration,
 ) -> Result<Claim, DbErr> {
     let now = Utc::now();
-    let until = now + chrono::Duration::from_std(hold).unwrap_or(chrono::Duration::MAX);
+    // A hold too long to add (a huge configured timeout) is a claim that never runs out.
+    let until = chrono::Duration::from_std(hold)
+        .ok()
+        .and_then(|hold| now.checked_add_signed(hold))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let claimed = emails::Entity::update_many()
         .col_expr(emails::Column::ClaimedBy, Expr::value(worker))
         .col_expr(emails::Column::ClaimedUntil, Expr::value(until))

@@ -30,7 +30,7 @@ impl MailSettings {
     /// How long a worker's claim on an email row holds: twice the send timeout, so the claim
     /// outlives every send it covers even on a stalled machine.
     pub fn claim_hold(&self) -> Duration {
-        self.send_timeout * 2
+        self.send_timeout.saturating_mul(2)
     }
 }
 
