@@ -8,6 +8,7 @@ pub mod coupon_redemptions;
 pub mod coupons;
 pub mod customers;
 pub mod emails;
+mod ids;
 pub mod invitations;
 pub mod items;
 pub mod ledger_accounts;
@@ -26,6 +27,8 @@ pub mod units;
 pub mod users;
 pub mod warehouse_locations;
 pub mod warehouses;
+
+pub use ids::TenantId;
 
 #[cfg(test)]
 mod tests {

@@ -2,12 +2,14 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::TenantId;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "listings")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub item_id: Uuid,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub published: bool,
     pub slug: String,
     pub short_description: String,

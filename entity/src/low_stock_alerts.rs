@@ -2,12 +2,14 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::TenantId;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "low_stock_alerts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub item_id: Uuid,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     /// What was available when the alert went out.
     pub available: i64,
     pub alerted_at: DateTimeUtc,

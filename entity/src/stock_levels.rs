@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::TenantId;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "stock_levels")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub item_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub location_id: Uuid,
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub on_hand: i64,
     pub reserved: i64,
 }

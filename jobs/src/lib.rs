@@ -19,7 +19,7 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
 
     /// The tenant the job works for, when its payload names one: the job's log span shows it,
     /// and [`NewJob::new`] files the job under it.
-    fn tenant(&self) -> Option<uuid::Uuid> {
+    fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
         None
     }
 }

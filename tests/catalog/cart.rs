@@ -286,7 +286,7 @@ async fn coupons_apply_or_say_why_not() {
             .await;
     coupon_redemptions::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(cartwheel_entity::TenantId(tenant_id)),
         coupon_id: Set(once.parse().unwrap()),
         customer_id: Set(None),
         created_at: Set(chrono::Utc::now()),

@@ -79,7 +79,7 @@ async fn idempotency_key_reports_the_existing_job_without_breaking_the_transacti
 #[tokio::test]
 async fn records_tenant_run_at_and_max_attempts() {
     let (_database, _url, db) = migrated_database(Backend::Postgres).await;
-    let tenant = uuid::Uuid::new_v4();
+    let tenant = cartwheel_entity::TenantId(uuid::Uuid::new_v4());
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
     let job = enqueue(&db, noop("later").tenant(tenant).run_at(later))
         .await
@@ -94,8 +94,12 @@ async fn records_tenant_run_at_and_max_attempts() {
     assert!((record.run_at - later).num_milliseconds().abs() < 5);
     assert_eq!(record.payload["label"], "later");
     // Another tenant does not see it.
-    let other = cartwheel_jobs::store::monitor::get_job(&db, &job.id, Some(uuid::Uuid::new_v4()))
-        .await
-        .unwrap();
+    let other = cartwheel_jobs::store::monitor::get_job(
+        &db,
+        &job.id,
+        Some(cartwheel_entity::TenantId(uuid::Uuid::new_v4())),
+    )
+    .await
+    .unwrap();
     assert!(other.is_none());
 }

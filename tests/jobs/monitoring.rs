@@ -39,7 +39,7 @@ async fn queues_jobs_workers_retry_and_cancel(backend: Backend) {
             response.json::<serde_json::Value>().await.unwrap()
         }
     };
-    let tenant = uuid::Uuid::new_v4();
+    let tenant = cartwheel_entity::TenantId(uuid::Uuid::new_v4());
     let done = enqueue(&app.db, NewJob::new(Noop::default()).tenant(tenant))
         .await
         .unwrap()

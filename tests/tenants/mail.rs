@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cartwheel_domain::emails::{self, Claim, NewEmail, Template};
+use cartwheel_entity::TenantId;
 use cartwheel_entity::emails as email_rows;
 use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::email::SendEmail;
@@ -24,12 +25,12 @@ on_each_backend!(
 );
 
 /// The demo shop every test app signs up, once it is ready.
-async fn demo_shop(app: &TestApp) -> Uuid {
+async fn demo_shop(app: &TestApp) -> TenantId {
     wait_until_ready(app, "demo").await;
-    scalar_uuid(&app.db, "SELECT id FROM tenants WHERE slug = 'demo'").await
+    TenantId(scalar_uuid(&app.db, "SELECT id FROM tenants WHERE slug = 'demo'").await)
 }
 
-fn account_exists(tenant: Uuid, to: &str) -> NewEmail {
+fn account_exists(tenant: TenantId, to: &str) -> NewEmail {
     NewEmail {
         tenant_id: Some(tenant),
         to: to.into(),

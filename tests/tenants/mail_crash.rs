@@ -185,7 +185,7 @@ async fn drill(transport: &Transport) -> usize {
 /// A ready shop and `MAILS` queued mails to it, committed together.
 async fn backlog(db: &DatabaseConnection) -> Vec<Uuid> {
     let txn = db.begin().await.unwrap();
-    let shop = Uuid::now_v7();
+    let shop = cartwheel_entity::TenantId(Uuid::now_v7());
     let now = chrono::Utc::now();
     tenants::ActiveModel {
         id: Set(shop),

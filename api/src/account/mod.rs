@@ -352,7 +352,7 @@ impl AccountApi {
         auth: CustomerAuth,
         state: Data<&AppState>,
     ) -> Result<Json<AddressList>, AdminError> {
-        let list = addresses::list(&state.db, auth.0.customer.id).await?;
+        let list = addresses::list(&state.db, &auth.0.customer).await?;
         Ok(Json(AddressList {
             items: list.into_iter().map(AddressView::from).collect(),
         }))
@@ -367,14 +367,7 @@ impl AccountApi {
         state: Data<&AppState>,
         body: JsonBody<AddressRequest>,
     ) -> Result<Created<AddressView>, AdminError> {
-        let session = auth.0;
-        let address = addresses::create(
-            &state.db,
-            session.tenant.id,
-            session.customer.id,
-            address_input(body.0),
-        )
-        .await?;
+        let address = addresses::create(&state.db, &auth.0.customer, address_input(body.0)).await?;
         Ok(Created::Created(Json(address.into())))
     }
 
@@ -388,7 +381,7 @@ impl AccountApi {
         id: Path<uuid::Uuid>,
         body: JsonBody<AddressRequest>,
     ) -> Result<Json<AddressView>, AdminError> {
-        let address = addresses::update(&state.db, auth.0.customer.id, id.0, address_input(body.0))
+        let address = addresses::update(&state.db, &auth.0.customer, id.0, address_input(body.0))
             .await
             .map_err(not_found)?;
         Ok(Json(address.into()))
@@ -403,7 +396,7 @@ impl AccountApi {
         state: Data<&AppState>,
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
-        addresses::delete(&state.db, auth.0.customer.id, id.0)
+        addresses::delete(&state.db, &auth.0.customer, id.0)
             .await
             .map_err(not_found)?;
         Ok(NoContent::NoContent)

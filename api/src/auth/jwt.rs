@@ -1,6 +1,7 @@
 //! Signed login tokens (HS256 JWTs). Admin tokens carry audience `admin`; storefront customer
 //! tokens will carry `storefront`, and neither is accepted where the other is expected.
 
+use cartwheel_entity::TenantId;
 use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -15,7 +16,7 @@ pub struct Claims {
     /// The user's id.
     pub sub: Uuid,
     /// The tenant the user belongs to.
-    pub tid: Uuid,
+    pub tid: TenantId,
     /// The role when the token was issued (informational: each request reads the current one).
     pub role: String,
     pub aud: String,
@@ -49,7 +50,7 @@ impl Jwt {
     pub fn issue(
         &self,
         user_id: Uuid,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         session_version: i32,
         role: &str,
         audience: &str,
@@ -91,7 +92,7 @@ mod tests {
     #[test]
     fn a_token_is_only_good_for_its_audience_and_secret() {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", Duration::from_secs(60));
-        let (user, tenant) = (Uuid::now_v7(), Uuid::now_v7());
+        let (user, tenant) = (Uuid::now_v7(), TenantId(Uuid::now_v7()));
         let (token, _) = jwt.issue(user, tenant, 0, "Owner", ADMIN_AUDIENCE, jwt.admin_ttl);
         let claims = jwt.verify(&token, ADMIN_AUDIENCE).unwrap();
         assert_eq!((claims.sub, claims.tid), (user, tenant));

@@ -14,6 +14,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 use cartwheel_domain::accounts::roles::{self, Permission, Role};
 use cartwheel_domain::accounts::users::UserWithRole;
 use cartwheel_domain::accounts::{AccountError, invitations, resets, users};
+use cartwheel_entity::TenantId;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -87,7 +88,7 @@ impl From<UserWithRole> for UserView {
 #[oai(rename_all = "camelCase")]
 struct MeView {
     user: UserView,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     tenant_slug: String,
     tenant_name: String,
 }

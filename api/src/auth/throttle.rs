@@ -3,19 +3,19 @@
 //! tells nothing) in fixed windows. The per-address rate limit cannot stop one account being
 //! guessed at from many addresses; this does.
 
+use cartwheel_entity::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use poem::http::StatusCode;
-use uuid::Uuid;
 
 use crate::problem::ProblemJson;
 
 /// `(shop, "admin" or "customer", email as given, trimmed and lowercased)`.
-pub type Key = (Uuid, &'static str, String);
+pub type Key = (TenantId, &'static str, String);
 
-pub fn key(tenant_id: Uuid, account: &'static str, email: &str) -> Key {
+pub fn key(tenant_id: TenantId, account: &'static str, email: &str) -> Key {
     (tenant_id, account, email.trim().to_ascii_lowercase())
 }
 
@@ -98,12 +98,13 @@ impl Default for Throttles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn a_spent_budget_refuses_until_cleared_or_the_window_ends() {
         let throttle = AccountThrottle::new(2, Duration::from_secs(60), "tries");
-        let kim = key(Uuid::nil(), "customer", " Kim@Example.com");
-        let lee = key(Uuid::nil(), "customer", "lee@example.com");
+        let kim = key(TenantId(Uuid::nil()), "customer", " Kim@Example.com");
+        let lee = key(TenantId(Uuid::nil()), "customer", "lee@example.com");
         throttle.spend(&kim);
         assert!(throttle.check(&kim).is_ok());
         throttle.spend(&kim);
@@ -111,7 +112,7 @@ mod tests {
         assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(
             throttle
-                .check(&key(Uuid::nil(), "customer", "kim@example.com"))
+                .check(&key(TenantId(Uuid::nil()), "customer", "kim@example.com"))
                 .is_err()
         );
         assert!(throttle.check(&lee).is_ok());

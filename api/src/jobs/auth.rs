@@ -25,7 +25,7 @@ pub enum JobsViewer {
 
 impl JobsViewer {
     /// The tenant this viewer is limited to; `None` for the operator.
-    pub fn tenant_scope(&self) -> Option<uuid::Uuid> {
+    pub fn tenant_scope(&self) -> Option<cartwheel_entity::TenantId> {
         match self {
             JobsViewer::Operator => None,
             JobsViewer::TenantAdmin(session) => Some(session.tenant.id),

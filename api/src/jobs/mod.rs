@@ -3,6 +3,7 @@
 
 mod auth;
 
+use cartwheel_entity::TenantId;
 use cartwheel_jobs::store::monitor::{
     self, ChangeError, JobFilter, JobRecord, JobState, QueueStats,
 };
@@ -65,7 +66,7 @@ struct JobView {
     #[oai(nullable)]
     last_error: Option<String>,
     #[oai(nullable)]
-    tenant_id: Option<uuid::Uuid>,
+    tenant_id: Option<TenantId>,
     #[oai(nullable)]
     idempotency_key: Option<String>,
     payload: serde_json::Value,
@@ -211,7 +212,7 @@ impl JobsApi {
         /// Queue name, e.g. `email.send`.
         queue: Query<Option<String>>,
         #[oai(name = "state")] job_state: Query<Option<JobState>>,
-        tenant: Query<Option<uuid::Uuid>>,
+        tenant: Query<Option<TenantId>>,
         page: Query<PageNumber>,
         limit: Query<PageSize>,
     ) -> Result<Json<JobList>, JobsError> {

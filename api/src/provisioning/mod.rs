@@ -3,6 +3,7 @@
 
 use cartwheel_domain::provisioning::{self, Signup, SignupError};
 use cartwheel_domain::tenants::Status;
+use cartwheel_entity::TenantId;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
@@ -48,7 +49,7 @@ struct ProvisionRequest {
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct ProvisionAccepted {
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     /// PENDING: the job is queued.
     status: Status,
     /// Where to poll for progress.
@@ -171,7 +172,7 @@ impl ProvisioningApi {
     async fn status(
         &self,
         state: Data<&AppState>,
-        #[oai(name = "tenantId")] tenant_id: Path<uuid::Uuid>,
+        #[oai(name = "tenantId")] tenant_id: Path<TenantId>,
     ) -> Result<Json<ProvisionStatus>, ProvisionError> {
         let tenant = cartwheel_domain::tenants::find(&state.db, tenant_id.0)
             .await

@@ -3,6 +3,7 @@
 
 use cartwheel_domain::accounts::roles::Permission;
 use cartwheel_domain::catalog::stock::{self, Place};
+use cartwheel_entity::TenantId;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -86,7 +87,7 @@ struct StockView {
 
 async fn stock_view(
     state: &AppState,
-    tenant_id: uuid::Uuid,
+    tenant_id: TenantId,
     item_id: uuid::Uuid,
 ) -> Result<StockView, AdminError> {
     let (levels, movements) = stock::ledger(&state.db, tenant_id, item_id, 50).await?;

@@ -1,8 +1,8 @@
 //! Invitations: an Owner or Admin invites an email with a role; the invitee sets a name and
 //! password with the token from the mail.
 
-use cartwheel_entity::invitations;
 use cartwheel_entity::users as user_rows;
+use cartwheel_entity::{TenantId, invitations};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
@@ -80,7 +80,7 @@ pub async fn invite(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn accept(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     token_given: &str,
     name: &str,
     new_password: String,
@@ -150,7 +150,7 @@ pub async fn accept(
 
 async fn user_exists(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
 ) -> Result<bool, sea_orm::DbErr> {
     Ok(user_rows::Entity::find()

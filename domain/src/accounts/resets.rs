@@ -2,7 +2,7 @@
 //! one hour. The two kinds of account differ only in where the account is looked up, which
 //! mail it gets and which row gets the new password.
 
-use cartwheel_entity::{customers, reset_tokens, users};
+use cartwheel_entity::{TenantId, customers, reset_tokens, users};
 pub use cartwheel_jobs::families::email::Account;
 use cartwheel_jobs::families::email::RequestPasswordReset;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -22,7 +22,7 @@ pub const VALID_FOR: chrono::Duration = chrono::Duration::hours(1);
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ask(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
     account: Account,
 ) -> Result<(), AccountError> {
@@ -47,7 +47,7 @@ struct Holder {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn request(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
     account: Account,
 ) -> Result<(), AccountError> {
@@ -90,7 +90,7 @@ pub async fn request(
 
 async fn find_holder(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
     account: Account,
 ) -> Result<Option<Holder>, DbErr> {
@@ -125,7 +125,7 @@ async fn find_holder(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn reset(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     account: Account,
     token_given: &str,
     new_password: String,

@@ -1,6 +1,6 @@
 //! Admin users: creating, logging in, listing, changing roles, deactivating.
 
-use cartwheel_entity::{roles, users};
+use cartwheel_entity::{TenantId, roles, users};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
@@ -12,7 +12,7 @@ use super::roles::Role;
 use super::{AccountError, password};
 
 pub struct NewUser {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     /// Lowercased already.
     pub email: String,
     pub name: String,
@@ -51,7 +51,7 @@ pub struct UserWithRole {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn login<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
     password_given: String,
 ) -> Result<UserWithRole, AccountError> {
@@ -82,7 +82,7 @@ pub async fn login<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find_active<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     user_id: Uuid,
 ) -> Result<Option<UserWithRole>, DbErr> {
     let found = users::Entity::find_by_id(user_id)
@@ -95,7 +95,7 @@ pub async fn find_active<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     user_id: Uuid,
 ) -> Result<Option<UserWithRole>, DbErr> {
     users::Entity::find_by_id(user_id)
@@ -108,7 +108,7 @@ pub async fn find<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     page: u64,
     limit: u64,
 ) -> Result<(Vec<UserWithRole>, u64), DbErr> {
@@ -129,7 +129,7 @@ pub async fn list<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find_role<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     name: Role,
 ) -> Result<Option<roles::Model>, DbErr> {
     roles::Entity::find()
@@ -216,7 +216,7 @@ pub async fn set_active(
 /// locked, so two concurrent demotions cannot both pass.
 async fn ensure_another_owner<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     user_id: Uuid,
 ) -> Result<(), AccountError> {
     let owner_role = find_role(db, tenant_id, Role::Owner)

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use cartwheel_entity::{cart_lines, carts, customers};
+use cartwheel_entity::{TenantId, cart_lines, carts, customers};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -28,7 +28,7 @@ pub async fn find<C: ConnectionTrait>(
     db: &C,
     idle: Duration,
     now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
+) -> Result<Vec<(TenantId, Uuid)>, DbErr> {
     Ok(abandoned(carts::Entity::find(), idle, now)
         .order_by_asc(carts::Column::UpdatedAt)
         .limit(SCAN_LIMIT)

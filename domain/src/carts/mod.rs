@@ -6,7 +6,7 @@ pub mod abandoned;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cartwheel_entity::{cart_lines, carts, coupons, items, listings, tax_rates};
+use cartwheel_entity::{TenantId, cart_lines, carts, coupons, items, listings, tax_rates};
 use chrono::Utc;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -120,7 +120,7 @@ pub struct CartView {
 /// (`customer_id`), and to anyone else is unknown.
 #[derive(Clone, Copy, Debug)]
 pub struct CartKey {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub id: Uuid,
     /// The signed-in customer making the request, if any.
     pub customer_id: Option<Uuid>,
@@ -152,7 +152,7 @@ pub enum Opener<'a> {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn open(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     opener: Opener<'_>,
     ttl: Duration,
 ) -> Result<(CartView, bool), CartError> {
@@ -213,7 +213,7 @@ pub async fn open(
 /// A new, empty cart that expires `ttl` after its last change; a customer's has their email.
 async fn insert<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     customer: Option<&cartwheel_entity::customers::Model>,
     session_hash: Option<String>,
     ttl: Duration,
@@ -610,7 +610,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn customer_cart<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     customer_id: Uuid,
 ) -> Result<Option<Uuid>, sea_orm::DbErr> {
     Ok(carts::Entity::find()
@@ -633,7 +633,7 @@ pub async fn customer_cart<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn merge_into_customer(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     anonymous_id: Uuid,
     customer: &cartwheel_entity::customers::Model,
 ) -> Result<Uuid, CartError> {
@@ -736,7 +736,7 @@ pub async fn merge_into_customer(
 
 /// The ids of the tenant's items a shopper can put in a cart: active, not deleted, listed
 /// (as the statement in `change` has it).
-fn on_sale(tenant_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+fn on_sale(tenant_id: TenantId) -> sea_orm::sea_query::SelectStatement {
     use sea_orm::{QuerySelect, QueryTrait};
     items::Entity::find()
         .select_only()

@@ -6,7 +6,9 @@
 //! compares the stock with what was already sent, so running it any number of times sends
 //! each mail once. [`due`] finds items whose check is owed, for the periodic sweep.
 
-use cartwheel_entity::{items, listings, low_stock_alerts, roles, stock_subscriptions, users};
+use cartwheel_entity::{
+    TenantId, items, listings, low_stock_alerts, roles, stock_subscriptions, users,
+};
 use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::stock::CheckStock;
 use chrono::Utc;
@@ -26,7 +28,7 @@ use crate::validation::check_email;
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn enqueue_check<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_id: Uuid,
 ) -> Result<(), CatalogError> {
     enqueue_checks(db, tenant_id, vec![item_id]).await
@@ -37,7 +39,7 @@ pub async fn enqueue_check<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn enqueue_checks<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_ids: Vec<Uuid>,
 ) -> Result<(), CatalogError> {
     let jobs = item_ids
@@ -53,7 +55,7 @@ pub async fn enqueue_checks<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn notify_me(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     slug: &str,
     email: &str,
 ) -> Result<(), CatalogError> {
@@ -109,7 +111,7 @@ pub struct Checked {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn check(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_id: Uuid,
 ) -> Result<Checked, CatalogError> {
     let mut checked = Checked::default();
@@ -241,7 +243,7 @@ async fn notify_back_in_stock(
 /// Active admins of the tenant whose role may manage the catalog.
 async fn catalog_managers<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<users::Model>, DbErr> {
     let managing: Vec<Uuid> = roles::Entity::find()
         .filter(roles::Column::TenantId.eq(tenant_id))
@@ -263,7 +265,7 @@ async fn catalog_managers<C: ConnectionTrait>(
 /// their reorder level without an alert, alerted items that recovered, and items in stock with
 /// shoppers waiting.
 #[tracing::instrument(skip_all)]
-pub async fn due<C: ConnectionTrait>(db: &C) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
+pub async fn due<C: ConnectionTrait>(db: &C) -> Result<Vec<(TenantId, Uuid)>, DbErr> {
     let available = stock::available_sql("i.id");
     let sql = format!(
         "SELECT i.tenant_id, i.id FROM items i \

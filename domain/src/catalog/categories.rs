@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cartwheel_entity::{categories, items, listings};
+use cartwheel_entity::{TenantId, categories, items, listings};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -30,7 +30,7 @@ pub const MAX_DEPTH: usize = 32;
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<categories::Model>, CatalogError> {
     Ok(categories::Entity::find()
         .filter(categories::Column::TenantId.eq(tenant_id))
@@ -44,7 +44,7 @@ pub async fn list<C: ConnectionTrait>(
 /// ends (on SQLite the IMMEDIATE transaction already holds the only write lock).
 async fn list_locked<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<categories::Model>, CatalogError> {
     let mut query = categories::Entity::find().filter(categories::Column::TenantId.eq(tenant_id));
     if db.get_database_backend() == DatabaseBackend::Postgres {
@@ -155,7 +155,7 @@ fn children_of(all: &[categories::Model]) -> HashMap<Option<Uuid>, Vec<usize>> {
 pub async fn create(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     input: CategoryInput,
 ) -> Result<categories::Model, CatalogError> {
     let (name, slug) = validate(&input)?;
@@ -186,7 +186,7 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
     input: CategoryInput,
 ) -> Result<categories::Model, CatalogError> {
@@ -244,7 +244,7 @@ fn check_parent(
 pub async fn delete(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<(), CatalogError> {
     let txn = crate::transaction::begin(db).await?;
@@ -299,7 +299,7 @@ fn items_deleted(deleted: bool) -> sea_orm::sea_query::SelectStatement {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<categories::Model, CatalogError> {
     categories::Entity::find_by_id(id)
@@ -335,7 +335,7 @@ mod tests {
         let now = chrono::Utc::now();
         categories::Model {
             id: Uuid::from_u128(id),
-            tenant_id: Uuid::nil(),
+            tenant_id: TenantId(Uuid::nil()),
             parent_id: parent.map(Uuid::from_u128),
             name: format!("c{id}"),
             slug: format!("c{id}"),

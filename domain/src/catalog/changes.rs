@@ -12,12 +12,11 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cartwheel_entity::tenants;
+use cartwheel_entity::{TenantId, tenants};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr, EntityTrait, QuerySelect,
     Statement,
 };
-use uuid::Uuid;
 
 /// The Postgres notification channel; the payload is the slug of the shop whose catalog changed.
 pub const CHANNEL: &str = "cartwheel_store_cache";
@@ -41,7 +40,7 @@ impl CatalogChanges {
     }
 
     /// Commits `txn`, which changed `tenant_id`'s catalog, and announces the change.
-    pub async fn commit(&self, txn: DatabaseTransaction, tenant_id: Uuid) -> Result<(), DbErr> {
+    pub async fn commit(&self, txn: DatabaseTransaction, tenant_id: TenantId) -> Result<(), DbErr> {
         let slug = notify(&txn, tenant_id).await?;
         txn.commit().await?;
         if let (Some(listener), Some(slug)) = (self.local.get(), slug) {
@@ -52,7 +51,7 @@ impl CatalogChanges {
 }
 
 /// Looks up the shop's slug and, on Postgres, queues the `NOTIFY` in `txn`.
-async fn notify(txn: &DatabaseTransaction, tenant_id: Uuid) -> Result<Option<String>, DbErr> {
+async fn notify(txn: &DatabaseTransaction, tenant_id: TenantId) -> Result<Option<String>, DbErr> {
     let slug: Option<String> = tenants::Entity::find_by_id(tenant_id)
         .select_only()
         .column(tenants::Column::Slug)

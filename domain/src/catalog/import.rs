@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cartwheel_entity::{items, listings, units};
+use cartwheel_entity::{TenantId, items, listings, units};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
     QuerySelect,
@@ -73,7 +73,7 @@ pub struct ImportReport {
 pub async fn import_csv(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     csv: &[u8],
 ) -> Result<ImportReport, CatalogError> {
     let file_problem =
@@ -233,7 +233,7 @@ impl Shop {
     /// The shop as the rows naming `skus` see it, and who holds each sku and slug.
     async fn read(
         txn: &DatabaseTransaction,
-        tenant_id: Uuid,
+        tenant_id: TenantId,
         skus: &[&str],
     ) -> Result<(Self, Holders), CatalogError> {
         let units = units::Entity::find()

@@ -1,6 +1,6 @@
 //! Items and their storefront listings: created and replaced together, deleted softly.
 
-use cartwheel_entity::{items, listings, units};
+use cartwheel_entity::{TenantId, items, listings, units};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -86,7 +86,7 @@ impl ListingInput {
 pub async fn create(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     input: ItemInput,
 ) -> Result<ItemDetail, CatalogError> {
     let input = validate(db, tenant_id, input).await?;
@@ -107,7 +107,7 @@ pub async fn create(
 pub async fn update(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
     input: ItemInput,
 ) -> Result<ItemDetail, CatalogError> {
@@ -135,7 +135,7 @@ pub async fn update(
 pub async fn delete(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<(), CatalogError> {
     let txn = crate::transaction::begin(db).await?;
@@ -170,7 +170,7 @@ pub async fn delete(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn get<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<ItemDetail, CatalogError> {
     let item = items::Entity::find_by_id(id)
@@ -198,7 +198,7 @@ pub async fn get<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     page: u64,
     limit: u64,
 ) -> Result<(Vec<ItemDetail>, u64), CatalogError> {
@@ -234,7 +234,7 @@ pub async fn list<C: ConnectionTrait>(
 
 async fn validate(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     input: ItemInput,
 ) -> Result<ItemInput, CatalogError> {
     let unit_known = units::Entity::find()
@@ -351,7 +351,7 @@ pub(crate) fn stock_alerts_may_change(
 
 /// The item row for checked `input`: a new item (a fresh id), or `current` replaced.
 pub(crate) fn item_model(
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     current: Option<items::Model>,
     input: &ItemInput,
     now: DateTime<Utc>,
@@ -487,7 +487,7 @@ mod tests {
         let now = Utc::now();
         items::Model {
             id: Uuid::now_v7(),
-            tenant_id: Uuid::now_v7(),
+            tenant_id: TenantId(Uuid::now_v7()),
             sku: "TEA-1".into(),
             name: "Green Tea".into(),
             unit_code: "Nos".into(),

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use cartwheel_entity::{items, stock_levels, stock_movements, warehouse_locations, warehouses};
+use cartwheel_entity::{
+    TenantId, items, stock_levels, stock_movements, warehouse_locations, warehouses,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -98,7 +100,7 @@ pub struct Place<'a> {
 pub async fn adjust(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_id: Uuid,
     place: Place<'_>,
     quantity: i64,
@@ -119,7 +121,7 @@ pub async fn adjust(
 pub async fn transfer(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_id: Uuid,
     from: Place<'_>,
     to: Place<'_>,
@@ -158,7 +160,7 @@ pub type Entries = Vec<(stock_movements::Model, String)>;
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ledger<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_id: Uuid,
     latest: u64,
 ) -> Result<(Vec<Level>, Entries), CatalogError> {
@@ -203,7 +205,7 @@ pub async fn ledger<C: ConnectionTrait>(
 
 async fn apply<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     item_id: Uuid,
     location_id: Uuid,
     quantity: i64,
@@ -306,7 +308,7 @@ fn check_quantity_and_reason(
 
 async fn find_item<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<(), CatalogError> {
     items::Entity::find_by_id(id)
@@ -320,7 +322,7 @@ async fn find_item<C: ConnectionTrait>(
 
 async fn find_location<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     place: &Place<'_>,
     field: &'static str,
 ) -> Result<Uuid, CatalogError> {
@@ -344,7 +346,7 @@ async fn find_location<C: ConnectionTrait>(
 /// Location id → (warehouse code, location code).
 async fn places<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<HashMap<Uuid, (String, String)>, CatalogError> {
     let warehouses = warehouses::Entity::find()
         .filter(warehouses::Column::TenantId.eq(tenant_id))

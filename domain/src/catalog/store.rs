@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use cartwheel_entity::{categories, items, listings};
+use cartwheel_entity::{TenantId, categories, items, listings};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
     WithClause,
@@ -51,7 +51,7 @@ pub struct Product {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn products<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     query: &ProductQuery,
 ) -> Result<(Vec<Product>, u64), CatalogError> {
     // Pages come from `listings` alone, along an index that matches the sort
@@ -199,7 +199,7 @@ fn page(mut rows: SelectStatement, query: &ProductQuery, counted: bool) -> Selec
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn product<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     slug: &str,
 ) -> Result<Product, CatalogError> {
     let listing = listings::Entity::find()

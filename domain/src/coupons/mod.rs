@@ -1,7 +1,7 @@
 //! Coupons: percent or fixed discounts with a minimum subtotal, a validity window and usage
 //! limits; and why a code does not apply, in words a shopper understands.
 
-use cartwheel_entity::{coupon_redemptions, coupons};
+use cartwheel_entity::{TenantId, coupon_redemptions, coupons};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -30,7 +30,7 @@ pub struct CouponInput {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<coupons::Model>, CatalogError> {
     Ok(coupons::Entity::find()
         .filter(coupons::Column::TenantId.eq(tenant_id))
@@ -42,7 +42,7 @@ pub async fn list<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn get<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<coupons::Model, CatalogError> {
     coupons::Entity::find_by_id(id)
@@ -55,7 +55,7 @@ pub async fn get<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn create<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     input: CouponInput,
 ) -> Result<coupons::Model, CatalogError> {
     let input = validate(input)?;
@@ -82,7 +82,7 @@ pub async fn create<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn update<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
     input: CouponInput,
 ) -> Result<coupons::Model, CatalogError> {
@@ -108,7 +108,7 @@ pub async fn update<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn delete<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<(), CatalogError> {
     get(db, tenant_id, id).await?;
@@ -119,7 +119,7 @@ pub async fn delete<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find_by_code<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     code: &str,
 ) -> Result<Option<coupons::Model>, sea_orm::DbErr> {
     coupons::Entity::find()
@@ -242,7 +242,7 @@ mod tests {
     fn coupon(kind: Kind, value: i64) -> coupons::Model {
         coupons::Model {
             id: Uuid::nil(),
-            tenant_id: Uuid::nil(),
+            tenant_id: TenantId(Uuid::nil()),
             code: "X".into(),
             kind,
             value,

@@ -1,6 +1,6 @@
 //! A customer's address book; at most one address is the default, and the first one is.
 
-use cartwheel_entity::addresses;
+use cartwheel_entity::{addresses, customers};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -26,24 +26,24 @@ pub struct AddressInput {
 #[tracing::instrument(skip_all)]
 pub async fn list(
     db: &DatabaseConnection,
-    customer_id: Uuid,
+    customer: &customers::Model,
 ) -> Result<Vec<addresses::Model>, AccountError> {
     Ok(addresses::Entity::find()
-        .filter(addresses::Column::CustomerId.eq(customer_id))
+        .filter(addresses::Column::CustomerId.eq(customer.id))
         .order_by_desc(addresses::Column::IsDefault)
         .order_by_asc(addresses::Column::CreatedAt)
         .all(db)
         .await?)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %customer.tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
-    customer_id: Uuid,
+    customer: &customers::Model,
     input: AddressInput,
 ) -> Result<addresses::Model, AccountError> {
     let input = validate(input)?;
+    let customer_id = customer.id;
     let txn = crate::transaction::begin(db).await?;
     let first = addresses::Entity::find()
         .filter(addresses::Column::CustomerId.eq(customer_id))
@@ -56,7 +56,7 @@ pub async fn create(
     }
     let address = addresses::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(customer.tenant_id),
         customer_id: Set(customer_id),
         name: Set(input.name),
         line1: Set(input.line1),
@@ -78,12 +78,13 @@ pub async fn create(
 #[tracing::instrument(skip_all)]
 pub async fn update(
     db: &DatabaseConnection,
-    customer_id: Uuid,
+    customer: &customers::Model,
     id: Uuid,
     input: AddressInput,
 ) -> Result<addresses::Model, AccountError> {
     let input = validate(input)?;
-    let existing = find(db, customer_id, id).await?;
+    let customer_id = customer.id;
+    let existing = find(db, customer, id).await?;
     let txn = crate::transaction::begin(db).await?;
     // The default stays the default until another address takes over.
     let is_default = input.is_default || existing.is_default;
@@ -109,10 +110,11 @@ pub async fn update(
 #[tracing::instrument(skip_all)]
 pub async fn delete(
     db: &DatabaseConnection,
-    customer_id: Uuid,
+    customer: &customers::Model,
     id: Uuid,
 ) -> Result<(), AccountError> {
-    let existing = find(db, customer_id, id).await?;
+    let customer_id = customer.id;
+    let existing = find(db, customer, id).await?;
     let txn = crate::transaction::begin(db).await?;
     addresses::Entity::delete_by_id(id).exec(&txn).await?;
     if existing.is_default
@@ -132,11 +134,11 @@ pub async fn delete(
 
 async fn find(
     db: &DatabaseConnection,
-    customer_id: Uuid,
+    customer: &customers::Model,
     id: Uuid,
 ) -> Result<addresses::Model, AccountError> {
     addresses::Entity::find_by_id(id)
-        .filter(addresses::Column::CustomerId.eq(customer_id))
+        .filter(addresses::Column::CustomerId.eq(customer.id))
         .one(db)
         .await?
         .ok_or(AccountError::NotFound)

@@ -4,7 +4,7 @@
 
 pub mod addresses;
 
-use cartwheel_entity::customers;
+use cartwheel_entity::{TenantId, customers};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, SqlErr,
 };
@@ -37,7 +37,7 @@ pub struct Session {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn register(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     registration: Registration,
     cart_id: Option<Uuid>,
 ) -> Result<Session, AccountError> {
@@ -101,7 +101,7 @@ pub async fn register(
 /// new-account-shaped answer about nobody.
 async fn account_exists(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: String,
     (first_name, last_name): (String, String),
     cart_id: Option<Uuid>,
@@ -145,7 +145,7 @@ async fn account_exists(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn login(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     email: &str,
     password_given: String,
     cart_id: Option<Uuid>,
@@ -167,7 +167,7 @@ pub async fn login(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn find(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     id: Uuid,
 ) -> Result<Option<customers::Model>, sea_orm::DbErr> {
     customers::Entity::find_by_id(id)
@@ -233,7 +233,7 @@ pub async fn update_profile(
 
 async fn merge(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     customer: &customers::Model,
     cart_id: Option<Uuid>,
 ) -> Result<Option<Uuid>, AccountError> {

@@ -2,23 +2,23 @@
 
 pub mod seed;
 
+use cartwheel_entity::TenantId;
 use cartwheel_entity::{
     ledger_accounts, roles, store_settings, tax_rates, units, warehouse_locations, warehouses,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 /// Whether the tenant's defaults are in place (they are written in one transaction, the store
 /// settings with them).
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn seeded<C: ConnectionTrait>(db: &C, tenant_id: Uuid) -> Result<bool, DbErr> {
+pub async fn seeded<C: ConnectionTrait>(db: &C, tenant_id: TenantId) -> Result<bool, DbErr> {
     Ok(store_settings(db, tenant_id).await?.is_some())
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn store_settings<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Option<store_settings::Model>, DbErr> {
     store_settings::Entity::find_by_id(tenant_id).one(db).await
 }
@@ -27,7 +27,7 @@ pub async fn store_settings<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn ledger_accounts<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<ledger_accounts::Model>, DbErr> {
     ledger_accounts::Entity::find()
         .filter(ledger_accounts::Column::TenantId.eq(tenant_id))
@@ -40,7 +40,7 @@ pub async fn ledger_accounts<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn warehouses<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<(warehouses::Model, Vec<warehouse_locations::Model>)>, DbErr> {
     let list = warehouses::Entity::find()
         .filter(warehouses::Column::TenantId.eq(tenant_id))
@@ -69,7 +69,7 @@ pub async fn warehouses<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn units<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<units::Model>, DbErr> {
     units::Entity::find()
         .filter(units::Column::TenantId.eq(tenant_id))
@@ -81,7 +81,7 @@ pub async fn units<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn tax_rates<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<tax_rates::Model>, DbErr> {
     tax_rates::Entity::find()
         .filter(tax_rates::Column::TenantId.eq(tenant_id))
@@ -94,7 +94,7 @@ pub async fn tax_rates<C: ConnectionTrait>(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn roles<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Vec<roles::Model>, DbErr> {
     roles::Entity::find()
         .filter(roles::Column::TenantId.eq(tenant_id))

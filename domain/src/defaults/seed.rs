@@ -1,5 +1,6 @@
 //! The default business data a new tenant starts with, written in the caller's transaction.
 
+use cartwheel_entity::TenantId;
 use cartwheel_entity::{
     ledger_accounts, roles, store_settings, tax_rates, units, warehouse_locations, warehouses,
 };
@@ -124,7 +125,7 @@ pub const TAX_RATES: &[(&str, i32, bool)] = &[
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn seed<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     currency: &str,
     timezone: &str,
 ) -> Result<Uuid, DbErr> {

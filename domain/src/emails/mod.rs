@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use cartwheel_entity::emails;
+use cartwheel_entity::{TenantId, emails};
 use cartwheel_jobs::families::email::SendEmail;
 use cartwheel_jobs::{EnqueueError, NewJob};
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub use cartwheel_entity::emails::Template;
 
 pub struct NewEmail {
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     pub to: String,
     pub template: Template,
     /// The template's variables; the worker adds the tenant's name and links.

@@ -3,7 +3,7 @@
 
 pub mod validate;
 
-use cartwheel_entity::{tenant_signups, tenants};
+use cartwheel_entity::{TenantId, tenant_signups, tenants};
 use cartwheel_jobs::families::provisioning::ProvisionTenant;
 use cartwheel_jobs::{EnqueueError, NewJob};
 use sea_orm::sea_query::Expr;
@@ -38,7 +38,7 @@ pub struct Signup {
 /// The accepted signup: its tenant, and whether this answer repeats an earlier request's.
 #[derive(Debug)]
 pub struct Accepted {
-    pub tenant_id: Uuid,
+    pub tenant_id: TenantId,
     pub replayed: bool,
 }
 
@@ -105,7 +105,7 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
     }
     let password_hash = password::hash(signup.owner_password).await;
 
-    let tenant_id = Uuid::now_v7();
+    let tenant_id = TenantId(Uuid::now_v7());
     let now = chrono::Utc::now();
     let txn = crate::transaction::begin(db).await?;
     let written = async {
@@ -201,7 +201,7 @@ pub enum Outcome {
 pub enum ProvisionError {
     /// The tenant or its signup is gone: nothing to retry.
     #[error("tenant {0} or its signup does not exist")]
-    Missing(Uuid),
+    Missing(TenantId),
     #[error("seeding default data failed: {0}")]
     Seeding(DbErr),
     #[error(transparent)]
@@ -216,7 +216,7 @@ pub enum ProvisionError {
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn provision(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
 ) -> Result<Outcome, ProvisionError> {
     let tenant = tenant_queries::find(db, tenant_id)
         .await?
@@ -312,7 +312,7 @@ pub async fn provision(
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn mark_failed(
     db: &DatabaseConnection,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     message: &str,
 ) -> Result<(), DbErr> {
     set_status(db, tenant_id, Status::Failed, Some(message)).await
@@ -321,7 +321,7 @@ pub async fn mark_failed(
 /// Moves a tenant that is not READY to `status`.
 async fn set_status<C: ConnectionTrait>(
     db: &C,
-    tenant_id: Uuid,
+    tenant_id: TenantId,
     status: Status,
     failure: Option<&str>,
 ) -> Result<(), DbErr> {

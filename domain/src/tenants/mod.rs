@@ -1,8 +1,7 @@
 //! Tenants: a shop's row, its provisioning status, and looking it up.
 
-use cartwheel_entity::tenants;
+use cartwheel_entity::{TenantId, tenants};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 pub use cartwheel_entity::tenants::Status;
 
@@ -44,6 +43,9 @@ pub async fn find_by_slug<C: ConnectionTrait>(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<tenants::Model>, DbErr> {
+pub async fn find<C: ConnectionTrait>(
+    db: &C,
+    id: TenantId,
+) -> Result<Option<tenants::Model>, DbErr> {
     tenants::Entity::find_by_id(id).one(db).await
 }

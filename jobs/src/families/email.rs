@@ -33,7 +33,7 @@ pub enum Account {
 /// same time.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RequestPasswordReset {
-    pub tenant_id: uuid::Uuid,
+    pub tenant_id: cartwheel_entity::TenantId,
     pub email: String,
     pub account: Account,
 }
@@ -43,7 +43,7 @@ impl Job for RequestPasswordReset {
     const RETRY: RetryPolicy =
         RetryPolicy::new(8, Duration::from_secs(10), Duration::from_secs(3600));
 
-    fn tenant(&self) -> Option<uuid::Uuid> {
+    fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
         Some(self.tenant_id)
     }
 }

@@ -9,7 +9,7 @@ use crate::{Job, RetryPolicy};
 /// Builds the tenant from its signup; safe to run again after a crash at any step.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProvisionTenant {
-    pub tenant_id: uuid::Uuid,
+    pub tenant_id: cartwheel_entity::TenantId,
 }
 
 impl Job for ProvisionTenant {
@@ -17,7 +17,7 @@ impl Job for ProvisionTenant {
     const RETRY: RetryPolicy =
         RetryPolicy::new(5, Duration::from_secs(5), Duration::from_secs(300));
 
-    fn tenant(&self) -> Option<uuid::Uuid> {
+    fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
         Some(self.tenant_id)
     }
 }

@@ -11,7 +11,7 @@ use crate::{Job, RetryPolicy};
 /// Enqueued with every stock change; safe to run any number of times.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckStock {
-    pub tenant_id: uuid::Uuid,
+    pub tenant_id: cartwheel_entity::TenantId,
     pub item_id: uuid::Uuid,
 }
 
@@ -20,7 +20,7 @@ impl Job for CheckStock {
     const RETRY: RetryPolicy =
         RetryPolicy::new(5, Duration::from_secs(30), Duration::from_secs(3600));
 
-    fn tenant(&self) -> Option<uuid::Uuid> {
+    fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
         Some(self.tenant_id)
     }
 }

@@ -1,9 +1,9 @@
 //! Transactional enqueue: jobs are rows written on the caller's connection or transaction,
 //! so a rollback leaves no job. An idempotency key makes a repeated enqueue a no-op.
 
+use cartwheel_entity::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
-use uuid::Uuid;
 
 use super::dialect::{dialect, placeholder};
 use crate::Job;
@@ -12,7 +12,7 @@ use crate::Job;
 #[derive(Clone, Debug)]
 pub struct NewJob<J> {
     pub job: J,
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     pub idempotency_key: Option<String>,
     pub run_at: Option<DateTime<Utc>>,
     pub priority: i32,
@@ -31,7 +31,7 @@ impl<J: Job> NewJob<J> {
     }
 
     /// The tenant the job works for, when its payload does not name it; admins filter by it.
-    pub fn tenant(mut self, tenant_id: Uuid) -> Self {
+    pub fn tenant(mut self, tenant_id: TenantId) -> Self {
         self.tenant_id = Some(tenant_id);
         self
     }
@@ -99,7 +99,7 @@ pub async fn enqueue_batch<C: ConnectionTrait, J: Job>(
 #[derive(Clone, Debug)]
 pub struct RawJob {
     pub payload: Vec<u8>,
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     pub idempotency_key: Option<String>,
     pub run_at: Option<DateTime<Utc>>,
     pub priority: i32,
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn a_job_is_filed_under_the_tenant_its_payload_names() {
-        let tenant_id = Uuid::now_v7();
+        let tenant_id = cartwheel_entity::TenantId(Uuid::now_v7());
         let item_id = Uuid::now_v7();
         let check = NewJob::new(CheckStock { tenant_id, item_id });
         assert_eq!(check.tenant_id, Some(tenant_id));

@@ -1,9 +1,9 @@
 //! What admins see of the queue: per-queue counts, job lists and details, retry and cancel,
 //! live workers; and the counts tests and benchmarks check. On Postgres and on SQLite.
 
+use cartwheel_entity::TenantId;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
-use uuid::Uuid;
 
 use super::dialect::{Dialect, dialect, placeholder};
 
@@ -69,7 +69,7 @@ pub struct JobRecord {
     pub locked_by: Option<String>,
     pub done_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
     pub idempotency_key: Option<String>,
     pub payload: serde_json::Value,
 }
@@ -78,7 +78,7 @@ pub struct JobRecord {
 pub struct JobFilter {
     pub queue: Option<String>,
     pub state: Option<JobState>,
-    pub tenant_id: Option<Uuid>,
+    pub tenant_id: Option<TenantId>,
 }
 
 /// One page of jobs. `total` is exact up to `COUNT_CAP`; beyond it `total_capped` is set,
@@ -166,7 +166,7 @@ fn record(row: &QueryResult) -> Result<JobRecord, DbErr> {
         locked_by: row.try_get("", "lock_by")?,
         done_at: row.try_get::<Option<f64>>("", "done_at")?.map(timestamp),
         last_error,
-        tenant_id: tenant.and_then(|t| t.parse().ok()),
+        tenant_id: tenant.and_then(|t| t.parse().ok()).map(TenantId),
         idempotency_key: row.try_get("", "idempotency_key")?,
         payload: serde_json::from_slice(&payload).unwrap_or_else(|_| {
             serde_json::Value::String(String::from_utf8_lossy(&payload).into())
@@ -252,7 +252,7 @@ fn filter_condition(d: &Dialect, filter: &JobFilter) -> (String, Vec<Value>) {
 pub async fn get_job<C: ConnectionTrait>(
     db: &C,
     id: &str,
-    tenant: Option<Uuid>,
+    tenant: Option<TenantId>,
 ) -> Result<Option<JobRecord>, DbErr> {
     let d = dialect(db.get_database_backend())?;
     let mut values: Vec<Value> = vec![id.into()];
@@ -281,7 +281,7 @@ pub async fn get_job<C: ConnectionTrait>(
 pub async fn retry_job<C: ConnectionTrait>(
     db: &C,
     id: &str,
-    tenant: Option<Uuid>,
+    tenant: Option<TenantId>,
 ) -> Result<JobRecord, ChangeError> {
     change(
         db,
@@ -304,7 +304,7 @@ pub async fn retry_job<C: ConnectionTrait>(
 pub async fn cancel_job<C: ConnectionTrait>(
     db: &C,
     id: &str,
-    tenant: Option<Uuid>,
+    tenant: Option<TenantId>,
 ) -> Result<JobRecord, ChangeError> {
     change(
         db,
@@ -325,7 +325,7 @@ pub async fn cancel_job<C: ConnectionTrait>(
 async fn change<C: ConnectionTrait>(
     db: &C,
     id: &str,
-    tenant: Option<Uuid>,
+    tenant: Option<TenantId>,
     action: &'static str,
     allowed: &[JobState],
     set: impl Fn(&Dialect) -> String,
@@ -366,7 +366,7 @@ async fn change<C: ConnectionTrait>(
 /// Every count here is served by an index on a small slice of the table.
 pub async fn queue_stats<C: ConnectionTrait>(
     db: &C,
-    tenant: Option<Uuid>,
+    tenant: Option<TenantId>,
 ) -> Result<Vec<QueueStats>, DbErr> {
     let d = dialect(db.get_database_backend())?;
     let (tenant_condition, values): (String, Vec<Value>) = match tenant {
