@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::smtp::{MailServer, ReceivedMail};
 use crate::{Backend, TestApp, drain_jobs, spawn_app_with};
 
+/// The password of every shop owner `signup` makes.
 pub const PASSWORD: &str = "tangerine-bicycle-42";
+/// The public URL of apps from `app_with_mail`; shops live on its subdomains.
 pub const PUBLIC_URL: &str = "http://shops.test:8080";
 
 /// An app that sends mail to `mail` and links to `PUBLIC_URL`.
@@ -24,6 +26,7 @@ pub async fn app_with_mail(backend: Backend, mail: &MailServer, extra: &[(&str, 
     spawn_app_with(backend, &env).await
 }
 
+/// A signup of the shop `domain`, owned by `owner@{domain}.example`.
 pub fn signup(domain: &str) -> Value {
     json!({
         "businessName": format!("{domain} Supplies"),
@@ -33,6 +36,7 @@ pub fn signup(domain: &str) -> Value {
     })
 }
 
+/// Posts `body` to the signup endpoint.
 pub async fn post_signup(app: &TestApp, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/provision"))
@@ -51,6 +55,7 @@ pub async fn provision(app: &TestApp, domain: &str) -> String {
     body["tenantId"].as_str().unwrap().to_string()
 }
 
+/// The provisioning status of `tenant_id`.
 pub async fn status(app: &TestApp, tenant_id: &str) -> Value {
     app.get(&format!("/api/v1/provision/{tenant_id}/status"))
         .await
@@ -83,6 +88,7 @@ pub async fn ready_shop(app: &TestApp, domain: &str) -> (String, String) {
     (tenant_id, token)
 }
 
+/// Tries an admin login to the shop `slug`; the raw response.
 pub async fn try_login(
     app: &TestApp,
     slug: &str,
@@ -98,6 +104,7 @@ pub async fn try_login(
         .unwrap()
 }
 
+/// Logs an admin of `slug` in, which must work; the bearer token.
 pub async fn login(app: &TestApp, slug: &str, email: &str, password: &str) -> String {
     let response = try_login(app, slug, email, password).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
