@@ -1,8 +1,9 @@
-//! Signing shops up, waiting for them, logging in, requests as an admin or a shopper, and reading
-//! tokens out of mails.
+//! Signing shops up, waiting for them, logging in, requests as a shop's admin (`ShopAdmin`) or
+//! one of its shoppers (`Shopper`), and reading tokens out of mails.
 
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::smtp::{MailServer, ReceivedMail};
@@ -81,11 +82,21 @@ pub async fn wait_for_status(app: &TestApp, tenant_id: &str, want: &str) -> Valu
 }
 
 /// Provisions `domain`, waits for READY and logs its owner in.
-pub async fn ready_shop(app: &TestApp, domain: &str) -> (String, String) {
+pub async fn ready_shop<'a>(app: &'a TestApp, domain: &str) -> ShopAdmin<'a> {
     let tenant_id = provision(app, domain).await;
     wait_for_status(app, &tenant_id, "READY").await;
+    log_in_owner(app, domain, tenant_id).await
+}
+
+/// Logs the owner of the ready shop `domain` (tenant `tenant_id`) in.
+pub async fn log_in_owner<'a>(app: &'a TestApp, domain: &str, tenant_id: String) -> ShopAdmin<'a> {
     let token = login(app, domain, &format!("owner@{domain}.example"), PASSWORD).await;
-    (tenant_id, token)
+    ShopAdmin {
+        app,
+        shop: domain.to_string(),
+        tenant_id,
+        token,
+    }
 }
 
 /// Tries an admin login to the shop `slug`; the raw response.
@@ -111,6 +122,150 @@ pub async fn login(app: &TestApp, slug: &str, email: &str, password: &str) -> St
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["tokenType"], "Bearer");
     body["token"].as_str().unwrap().to_string()
+}
+
+/// A shop's admin, signed in: each request names the shop (`X-Tenant`) and carries the token.
+/// Paths are whole (`/api/v1/...`); answers are the status and the JSON body (`Null` if none).
+pub struct ShopAdmin<'a> {
+    app: &'a TestApp,
+    /// The shop's slug, sent as `X-Tenant`.
+    pub shop: String,
+    /// The shop's tenant id.
+    pub tenant_id: String,
+    /// The bearer token sent with each request.
+    pub token: String,
+}
+
+impl<'a> ShopAdmin<'a> {
+    /// The same shop with another token: another of its admins, or a token it should refuse.
+    pub fn with_token(&self, token: &str) -> ShopAdmin<'a> {
+        ShopAdmin {
+            app: self.app,
+            shop: self.shop.clone(),
+            tenant_id: self.tenant_id.clone(),
+            token: token.to_string(),
+        }
+    }
+
+    /// An anonymous shopper of this shop.
+    pub fn shopper(&self) -> Shopper<'a> {
+        Shopper::new(self.app, &self.shop)
+    }
+
+    /// A request to `path` as this admin, for other headers or bodies, or the raw response.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        assert!(path.starts_with("/api/"), "an admin path is whole: {path}");
+        self.app
+            .client
+            .request(method, self.app.url(path))
+            .header("X-Tenant", &self.shop)
+            .bearer_auth(&self.token)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.answer(Method::GET, path, None).await
+    }
+
+    /// POST `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.answer(Method::POST, path, Some(body)).await
+    }
+
+    /// PUT `body` as JSON to `path`.
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.answer(Method::PUT, path, Some(body)).await
+    }
+
+    /// DELETE `path`.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.answer(Method::DELETE, path, None).await
+    }
+
+    async fn answer(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// A shopper of a shop, anonymous or signed in as a customer. Paths follow `/api/v1/store/`;
+/// answers are the raw responses, for `assert_problem` and headers.
+pub struct Shopper<'a> {
+    app: &'a TestApp,
+    shop: String,
+    token: Option<String>,
+}
+
+impl<'a> Shopper<'a> {
+    /// An anonymous shopper of `shop`.
+    pub fn new(app: &'a TestApp, shop: &str) -> Self {
+        Shopper {
+            app,
+            shop: shop.to_string(),
+            token: None,
+        }
+    }
+
+    /// The same shop's shopper signed in with the customer token `token`.
+    pub fn signed_in(&self, token: &str) -> Shopper<'a> {
+        Shopper {
+            app: self.app,
+            shop: self.shop.clone(),
+            token: Some(token.to_string()),
+        }
+    }
+
+    /// A request to `/api/v1/store/{path}` as this shopper, for other headers or bodies.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        assert!(
+            !path.starts_with('/'),
+            "a store path follows /api/v1/store/: {path}"
+        );
+        let request = self
+            .app
+            .client
+            .request(method, self.app.url(&format!("/api/v1/store/{path}")))
+            .header("X-Tenant", &self.shop);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Sends `body`, if any, as JSON to `path`.
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// POST `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// PUT `body` as JSON to `path`.
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    /// DELETE `path`.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(Method::DELETE, path, None).await
+    }
 }
 
 /// A request to `path` as an admin of `slug`.
