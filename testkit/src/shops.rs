@@ -268,67 +268,6 @@ impl<'a> Shopper<'a> {
     }
 }
 
-/// A request to `path` as an admin of `slug`.
-pub fn admin(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    slug: &str,
-    token: &str,
-) -> reqwest::RequestBuilder {
-    app.client
-        .request(method, app.url(path))
-        .header("X-Tenant", slug)
-        .bearer_auth(token)
-}
-
-/// Sends `body` as the shop's owner and returns the status and JSON answer.
-pub async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    slug: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = admin(app, method, path, slug, token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// A storefront request as a shopper of `shop`, signed in with `token` if given; `path`
-/// follows `/api/v1/store/`.
-pub async fn shopper(
-    app: &TestApp,
-    shop: &str,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/{path}")))
-        .header("X-Tenant", shop);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
-}
-
-/// A public storefront GET; `path` follows `/api/v1/store/`.
-pub async fn store(app: &TestApp, shop: &str, path: &str) -> reqwest::Response {
-    shopper(app, shop, reqwest::Method::GET, path, None, None).await
-}
-
 /// Mails to `address` received so far.
 pub fn mails_to(server: &MailServer, address: &str) -> Vec<ReceivedMail> {
     server
