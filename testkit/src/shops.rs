@@ -1,14 +1,17 @@
-//! Signing shops up, waiting for them, logging in, requests as an admin or a shopper, and reading
-//! tokens out of mails.
+//! Signing shops up, waiting for them, logging in, requests as a shop's admin (`ShopAdmin`) or
+//! one of its shoppers (`Shopper`), and reading tokens out of mails.
 
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::smtp::{MailServer, ReceivedMail};
 use crate::{Backend, TestApp, drain_jobs, spawn_app_with};
 
+/// The password of every shop owner `signup` makes.
 pub const PASSWORD: &str = "tangerine-bicycle-42";
+/// The public URL of apps from `app_with_mail`; shops live on its subdomains.
 pub const PUBLIC_URL: &str = "http://shops.test:8080";
 
 /// An app that sends mail to `mail` and links to `PUBLIC_URL`.
@@ -24,6 +27,7 @@ pub async fn app_with_mail(backend: Backend, mail: &MailServer, extra: &[(&str, 
     spawn_app_with(backend, &env).await
 }
 
+/// A signup of the shop `domain`, owned by `owner@{domain}.example`.
 pub fn signup(domain: &str) -> Value {
     json!({
         "businessName": format!("{domain} Supplies"),
@@ -33,6 +37,7 @@ pub fn signup(domain: &str) -> Value {
     })
 }
 
+/// Posts `body` to the signup endpoint.
 pub async fn post_signup(app: &TestApp, body: &Value) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/provision"))
@@ -51,6 +56,7 @@ pub async fn provision(app: &TestApp, domain: &str) -> String {
     body["tenantId"].as_str().unwrap().to_string()
 }
 
+/// The provisioning status of `tenant_id`.
 pub async fn status(app: &TestApp, tenant_id: &str) -> Value {
     app.get(&format!("/api/v1/provision/{tenant_id}/status"))
         .await
@@ -76,13 +82,24 @@ pub async fn wait_for_status(app: &TestApp, tenant_id: &str, want: &str) -> Valu
 }
 
 /// Provisions `domain`, waits for READY and logs its owner in.
-pub async fn ready_shop(app: &TestApp, domain: &str) -> (String, String) {
+pub async fn ready_shop<'a>(app: &'a TestApp, domain: &str) -> ShopAdmin<'a> {
     let tenant_id = provision(app, domain).await;
     wait_for_status(app, &tenant_id, "READY").await;
-    let token = login(app, domain, &format!("owner@{domain}.example"), PASSWORD).await;
-    (tenant_id, token)
+    log_in_owner(app, domain, tenant_id).await
 }
 
+/// Logs the owner of the ready shop `domain` (tenant `tenant_id`) in.
+pub async fn log_in_owner<'a>(app: &'a TestApp, domain: &str, tenant_id: String) -> ShopAdmin<'a> {
+    let token = login(app, domain, &format!("owner@{domain}.example"), PASSWORD).await;
+    ShopAdmin {
+        app,
+        shop: domain.to_string(),
+        tenant_id,
+        token,
+    }
+}
+
+/// Tries an admin login to the shop `slug`; the raw response.
 pub async fn try_login(
     app: &TestApp,
     slug: &str,
@@ -98,6 +115,7 @@ pub async fn try_login(
         .unwrap()
 }
 
+/// Logs an admin of `slug` in, which must work; the bearer token.
 pub async fn login(app: &TestApp, slug: &str, email: &str, password: &str) -> String {
     let response = try_login(app, slug, email, password).await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
@@ -106,65 +124,148 @@ pub async fn login(app: &TestApp, slug: &str, email: &str, password: &str) -> St
     body["token"].as_str().unwrap().to_string()
 }
 
-/// A request to `path` as an admin of `slug`.
-pub fn admin(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    slug: &str,
-    token: &str,
-) -> reqwest::RequestBuilder {
-    app.client
-        .request(method, app.url(path))
-        .header("X-Tenant", slug)
-        .bearer_auth(token)
+/// A shop's admin, signed in: each request names the shop (`X-Tenant`) and carries the token.
+/// Paths are whole (`/api/v1/...`); answers are the status and the JSON body (`Null` if none).
+pub struct ShopAdmin<'a> {
+    app: &'a TestApp,
+    /// The shop's slug, sent as `X-Tenant`.
+    pub shop: String,
+    /// The shop's tenant id.
+    pub tenant_id: String,
+    /// The bearer token sent with each request.
+    pub token: String,
 }
 
-/// Sends `body` as the shop's owner and returns the status and JSON answer.
-pub async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    slug: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = admin(app, method, path, slug, token);
-    if let Some(body) = body {
-        request = request.json(&body);
+impl<'a> ShopAdmin<'a> {
+    /// The same shop with another token: another of its admins, or a token it should refuse.
+    pub fn with_token(&self, token: &str) -> ShopAdmin<'a> {
+        ShopAdmin {
+            app: self.app,
+            shop: self.shop.clone(),
+            tenant_id: self.tenant_id.clone(),
+            token: token.to_string(),
+        }
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+
+    /// An anonymous shopper of this shop.
+    pub fn shopper(&self) -> Shopper<'a> {
+        Shopper::new(self.app, &self.shop)
+    }
+
+    /// A request to `path` as this admin, for other headers or bodies, or the raw response.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        assert!(path.starts_with("/api/"), "an admin path is whole: {path}");
+        self.app
+            .client
+            .request(method, self.app.url(path))
+            .header("X-Tenant", &self.shop)
+            .bearer_auth(&self.token)
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.answer(Method::GET, path, None).await
+    }
+
+    /// POST `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.answer(Method::POST, path, Some(body)).await
+    }
+
+    /// PUT `body` as JSON to `path`.
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.answer(Method::PUT, path, Some(body)).await
+    }
+
+    /// DELETE `path`.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.answer(Method::DELETE, path, None).await
+    }
+
+    async fn answer(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
 }
 
-/// A storefront request as a shopper of `shop`, signed in with `token` if given; `path`
-/// follows `/api/v1/store/`.
-pub async fn shopper(
-    app: &TestApp,
-    shop: &str,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/store/{path}")))
-        .header("X-Tenant", shop);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
+/// A shopper of a shop, anonymous or signed in as a customer. Paths follow `/api/v1/store/`;
+/// answers are the raw responses, for `assert_problem` and headers.
+pub struct Shopper<'a> {
+    app: &'a TestApp,
+    shop: String,
+    token: Option<String>,
 }
 
-/// A public storefront GET; `path` follows `/api/v1/store/`.
-pub async fn store(app: &TestApp, shop: &str, path: &str) -> reqwest::Response {
-    shopper(app, shop, reqwest::Method::GET, path, None, None).await
+impl<'a> Shopper<'a> {
+    /// An anonymous shopper of `shop`.
+    pub fn new(app: &'a TestApp, shop: &str) -> Self {
+        Shopper {
+            app,
+            shop: shop.to_string(),
+            token: None,
+        }
+    }
+
+    /// The same shop's shopper signed in with the customer token `token`.
+    pub fn signed_in(&self, token: &str) -> Shopper<'a> {
+        Shopper {
+            app: self.app,
+            shop: self.shop.clone(),
+            token: Some(token.to_string()),
+        }
+    }
+
+    /// A request to `/api/v1/store/{path}` as this shopper, for other headers or bodies.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        assert!(
+            !path.starts_with('/'),
+            "a store path follows /api/v1/store/: {path}"
+        );
+        let request = self
+            .app
+            .client
+            .request(method, self.app.url(&format!("/api/v1/store/{path}")))
+            .header("X-Tenant", &self.shop);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// Sends `body`, if any, as JSON to `path`.
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// GET `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// POST `body` as JSON to `path`.
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// PUT `body` as JSON to `path`.
+    pub async fn put(&self, path: &str, body: Value) -> reqwest::Response {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    /// DELETE `path`.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(Method::DELETE, path, None).await
+    }
 }
 
 /// Mails to `address` received so far.

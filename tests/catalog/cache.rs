@@ -3,16 +3,14 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
-
-use super::{create_item, item, send, store};
-use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use super::{create_item, item};
+use cartwheel_testkit::shops::{ShopAdmin, Shopper, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, eventually, scalar};
 
 /// The first product's name on the shop's product list, and the `x-cache` header.
 async fn first_name(app: &TestApp, shop: &str) -> (String, String) {
-    let response = store(app, shop, "products").await;
+    let response = Shopper::new(app, shop).get("products").await;
     assert_eq!(response.status(), 200);
     let cache = response.headers()["x-cache"].to_str().unwrap().to_string();
     let body: serde_json::Value = response.json().await.unwrap();
@@ -22,17 +20,14 @@ async fn first_name(app: &TestApp, shop: &str) -> (String, String) {
     )
 }
 
-/// Renames the shop's one lamp through the admin API of `app`.
-async fn rename_lamp(app: &TestApp, token: &str, id: &str, name: &str) {
-    let (status, body) = send(
-        app,
-        Method::PUT,
-        &format!("/api/v1/store/admin/products/{id}"),
-        "lamps",
-        token,
-        Some(item("LAMP-1", name, 1200, true, None)),
-    )
-    .await;
+/// Renames the shop's one lamp through the admin API.
+async fn rename_lamp(owner: &ShopAdmin<'_>, id: &str, name: &str) {
+    let (status, body) = owner
+        .put(
+            &format!("/api/v1/store/admin/products/{id}"),
+            item("LAMP-1", name, 1200, true, None),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -43,14 +38,8 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
     let long = [("CARTWHEEL_STORE_CACHE_MS", "3600000")];
     let app = app_with_mail(Backend::Postgres, &mail, &long).await;
     let peer = app.spawn_peer(&long).await;
-    let (_, token) = ready_shop(&app, "lamps").await;
-    let id = create_item(
-        &app,
-        "lamps",
-        &token,
-        item("LAMP-1", "Desk Lamp", 1200, true, None),
-    )
-    .await;
+    let owner = ready_shop(&app, "lamps").await;
+    let id = create_item(&owner, item("LAMP-1", "Desk Lamp", 1200, true, None)).await;
 
     // A process keeps answers once it listens for other processes' changes.
     for process in [&app, &peer] {
@@ -61,7 +50,7 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
     }
 
     // Changed through the first process; the peer hears of it by NOTIFY.
-    rename_lamp(&app, &token, &id, "Reading Lamp").await;
+    rename_lamp(&owner, &id, "Reading Lamp").await;
     assert_eq!(first_name(&app, "lamps").await.0, "Reading Lamp");
     eventually(
         Duration::from_secs(5),
@@ -93,7 +82,7 @@ async fn an_admin_change_reaches_the_cache_of_every_api_process() {
         first_name(&peer, "lamps").await == ("Reading Lamp".into(), "hit".into())
     })
     .await;
-    rename_lamp(&app, &token, &id, "Floor Lamp").await;
+    rename_lamp(&owner, &id, "Floor Lamp").await;
     eventually(
         Duration::from_secs(5),
         "the peer hears the change",
@@ -107,14 +96,8 @@ cartwheel_testkit::on_each_backend!(a_stale_answer_is_served_while_the_backgroun
 async fn a_stale_answer_is_served_while_the_background_recomputes_it(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "3000")]).await;
-    let (_, token) = ready_shop(&app, "mugs").await;
-    create_item(
-        &app,
-        "mugs",
-        &token,
-        item("MUG-1", "Tea Mug", 800, true, None),
-    )
-    .await;
+    let owner = ready_shop(&app, "mugs").await;
+    create_item(&owner, item("MUG-1", "Tea Mug", 800, true, None)).await;
     eventually(Duration::from_secs(5), "a cached answer", || async {
         first_name(&app, "mugs").await == ("Tea Mug".into(), "hit".into())
     })
@@ -151,18 +134,13 @@ async fn parameters_the_catalog_does_not_read_share_one_entry() {
     let mail = MailServer::start().await;
     let long = [("CARTWHEEL_STORE_CACHE_MS", "3600000")];
     let app = app_with_mail(Backend::Sqlite, &mail, &long).await;
-    let (_, token) = ready_shop(&app, "lamps").await;
-    create_item(
-        &app,
-        "lamps",
-        &token,
-        item("LAMP-1", "Desk Lamp", 1200, true, None),
-    )
-    .await;
+    let owner = ready_shop(&app, "lamps").await;
+    create_item(&owner, item("LAMP-1", "Desk Lamp", 1200, true, None)).await;
+    let shopper = owner.shopper();
     let cache = |path: &'static str| {
-        let app = &app;
+        let shopper = &shopper;
         async move {
-            let response = store(app, "lamps", path).await;
+            let response = shopper.get(path).await;
             assert_eq!(response.status(), 200);
             response.headers()["x-cache"].to_str().unwrap().to_string()
         }

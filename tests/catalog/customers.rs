@@ -3,23 +3,12 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::{cart, create_item, item, send, shopper};
+use super::{create_item, item, ok};
 use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, ready_shop, token_from};
 use cartwheel_testkit::smtp::MailServer;
-use cartwheel_testkit::{Backend, TestApp, assert_problem, scalar};
+use cartwheel_testkit::{Backend, assert_problem, scalar};
 
 const PASSWORD: &str = "velvet-otter-3000";
-
-async fn account(
-    app: &TestApp,
-    shop: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> reqwest::Response {
-    shopper(app, shop, method, &format!("auth{path}"), token, body).await
-}
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {
     let got = response.status().as_u16();
@@ -32,25 +21,23 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
 async fn customers_register_log_in_and_stay_in_their_shop() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let (_, admin_token) = ready_shop(&app, "shop-c").await;
-    ready_shop(&app, "shop-d").await;
-    let shop = "shop-c";
+    let owner = ready_shop(&app, "shop-c").await;
+    let shop_d = ready_shop(&app, "shop-d").await.shopper();
+    let shopper = owner.shopper();
 
     let registered = json_of(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "Kim@Example.com", "firstName": "Kim", "lastName": "Park", "password": PASSWORD})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/register",
+                json!({"email": "Kim@Example.com", "firstName": "Kim", "lastName": "Park", "password": PASSWORD}),
+            )
+            .await,
         201,
     )
     .await;
     assert_eq!(registered["customer"]["email"], "kim@example.com");
     let token = registered["token"].as_str().unwrap().to_string();
+    let kim = shopper.signed_in(&token);
     let welcome = mails_after_drain(&app, &mail, "kim@example.com", 1).await;
     assert_eq!(welcome[0].subject, "Welcome to shop-c Supplies");
     assert!(
@@ -62,15 +49,12 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     // A taken address answers as a new one would; its owner is told by mail instead, and the
     // answer's token opens nothing.
     let taken = json_of(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "kim@example.com", "firstName": "Kim", "lastName": "Park", "password": PASSWORD})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/register",
+                json!({"email": "kim@example.com", "firstName": "Kim", "lastName": "Park", "password": PASSWORD}),
+            )
+            .await,
         201,
     )
     .await;
@@ -100,15 +84,12 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
         1
     );
     let weak = assert_problem(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/register",
-            None,
-            Some(json!({"email": "lee@example.com", "firstName": " ", "lastName": "Lee", "password": "password12"})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/register",
+                json!({"email": "lee@example.com", "firstName": " ", "lastName": "Lee", "password": "password12"}),
+            )
+            .await,
         422,
     )
     .await;
@@ -121,69 +102,48 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     assert_eq!(fields, ["firstName", "password"]);
 
     let wrong = assert_problem(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": "kim@example.com", "password": "not-it-at-all"})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/login",
+                json!({"email": "kim@example.com", "password": "not-it-at-all"}),
+            )
+            .await,
         401,
     )
     .await;
     let unknown = assert_problem(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": "nobody@example.com", "password": PASSWORD})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/login",
+                json!({"email": "nobody@example.com", "password": PASSWORD}),
+            )
+            .await,
         401,
     )
     .await;
     assert_eq!(wrong["detail"], unknown["detail"]);
     // Kim does not exist in another shop, and Kim's token is refused there.
     assert_problem(
-        account(
-            &app,
-            "shop-d",
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": "kim@example.com", "password": PASSWORD})),
-        )
-        .await,
+        shop_d
+            .post(
+                "auth/login",
+                json!({"email": "kim@example.com", "password": PASSWORD}),
+            )
+            .await,
         401,
     )
     .await;
-    assert_problem(
-        account(&app, "shop-d", Method::GET, "/me", Some(&token), None).await,
-        401,
-    )
-    .await;
+    assert_problem(shop_d.signed_in(&token).get("auth/me").await, 401).await;
 
-    let me = json_of(
-        account(&app, shop, Method::GET, "/me", Some(&token), None).await,
-        200,
-    )
-    .await;
+    let me = json_of(kim.get("auth/me").await, 200).await;
     assert_eq!(
         (me["firstName"].as_str(), me["lastName"].as_str()),
         (Some("Kim"), Some("Park"))
     );
     let updated = json_of(
-        account(
-            &app,
-            shop,
-            Method::PUT,
-            "/profile",
-            Some(&token),
-            Some(json!({"firstName": "Kim", "lastName": "Park-Lee", "phone": "+49 30 1234"})),
+        kim.put(
+            "auth/profile",
+            json!({"firstName": "Kim", "lastName": "Park-Lee", "phone": "+49 30 1234"}),
         )
         .await,
         200,
@@ -195,47 +155,29 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     );
 
     // Audiences: a customer token is no admin token, and the other way round.
-    let (status, _) = send(
-        &app,
-        Method::GET,
-        "/api/v1/store/admin/products",
-        shop,
-        &token,
-        None,
-    )
-    .await;
+    let (status, _) = owner
+        .with_token(&token)
+        .get("/api/v1/store/admin/products")
+        .await;
     assert_eq!(status, 401);
-    assert_problem(
-        account(&app, shop, Method::GET, "/me", Some(&admin_token), None).await,
-        401,
-    )
-    .await;
+    assert_problem(shopper.signed_in(&owner.token).get("auth/me").await, 401).await;
 
     // Forgotten password, by mail, once.
     assert_eq!(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/forgot-password",
-            None,
-            Some(json!({"email": "kim@example.com"}))
-        )
-        .await
-        .status(),
+        shopper
+            .post("auth/forgot-password", json!({"email": "kim@example.com"}))
+            .await
+            .status(),
         202
     );
     assert_eq!(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/forgot-password",
-            None,
-            Some(json!({"email": "ghost@example.com"}))
-        )
-        .await
-        .status(),
+        shopper
+            .post(
+                "auth/forgot-password",
+                json!({"email": "ghost@example.com"})
+            )
+            .await
+            .status(),
         202
     );
     // Known and unknown addresses were answered alike, each by queueing the same job before any
@@ -249,26 +191,17 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
         .expect("a reset mail");
     let reset_token = token_from(reset_mail, "/account/reset-password");
     let reset = |password: &'static str| {
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/reset-password",
-            None,
-            Some(json!({"token": reset_token, "newPassword": password})),
+        shopper.post(
+            "auth/reset-password",
+            json!({"token": reset_token, "newPassword": password}),
         )
     };
-    assert_eq!(
-        account(&app, shop, Method::GET, "/me", Some(&token), None)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(kim.get("auth/me").await.status(), 200);
     // Admins and customers share one table of reset tokens: a customer's token is no admin's.
     let as_admin = app
         .client
         .post(app.url("/api/v1/auth/reset-password"))
-        .header("X-Tenant", shop)
+        .header("X-Tenant", &owner.shop)
         .json(&json!({"token": reset_token, "password": "new-velvet-otter-1"}))
         .send()
         .await
@@ -277,7 +210,7 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
     assert_eq!(reset("new-velvet-otter-1").await.status(), 204);
     assert_problem(reset("another-otter-22").await, 400).await;
     // The reset ended the session that was open before it.
-    let ended = account(&app, shop, Method::GET, "/me", Some(&token), None).await;
+    let ended = kim.get("auth/me").await;
     let ended = assert_problem(ended, 401).await;
     assert!(
         ended["detail"]
@@ -287,15 +220,12 @@ async fn customers_register_log_in_and_stay_in_their_shop() {
         "{ended}"
     );
     json_of(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": "kim@example.com", "password": "new-velvet-otter-1"})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/login",
+                json!({"email": "kim@example.com", "password": "new-velvet-otter-1"}),
+            )
+            .await,
         200,
     )
     .await;
@@ -310,53 +240,46 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
 ) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    let (_, admin_token) = ready_shop(&app, "merge-shop").await;
-    let shop = "merge-shop";
+    let owner = ready_shop(&app, "merge-shop").await;
+    let shopper = owner.shopper();
     let mut ids = Vec::new();
     for (sku, qty) in [("MUG", 5), ("PEN", 50), ("CUP", 9)] {
-        let id = create_item(&app, shop, &admin_token, item(sku, sku, 1000, true, None)).await;
-        let (status, _) = send(
-            &app,
-            Method::POST,
-            "/api/v1/admin/stock/adjustments",
-            shop,
-            &admin_token,
-            Some(json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "count"})),
-        )
-        .await;
+        let id = create_item(&owner, item(sku, sku, 1000, true, None)).await;
+        let (status, _) = owner
+            .post(
+                "/api/v1/admin/stock/adjustments",
+                json!({"itemId": id, "location": "PICKING", "quantity": qty, "reason": "count"}),
+            )
+            .await;
         assert_eq!(status, 201);
         ids.push(id);
     }
     let (mug, pen, cup) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/api/v1/store/admin/coupons",
-        shop,
-        &admin_token,
-        Some(json!({"code": "FIVER", "kind": "fixed", "value": 500})),
-    )
-    .await;
+    let (status, _) = owner
+        .post(
+            "/api/v1/store/admin/coupons",
+            json!({"code": "FIVER", "kind": "fixed", "value": 500}),
+        )
+        .await;
     assert_eq!(status, 201);
 
     // Registering with an anonymous cart moves its lines into a new cart of the customer's:
     // whoever knew the anonymous id (it may have been planted) holds no key to it.
-    let first = cart(&app, shop, Method::POST, "", None).await;
+    let first = ok(shopper.send(Method::POST, "cart", None).await).await;
     let first_id = first["id"].as_str().unwrap().to_string();
-    cart(
-        &app,
-        shop,
-        Method::POST,
-        &format!("/{first_id}/items"),
-        Some(json!({"itemId": mug, "qty": 2})),
-    )
+    ok(shopper
+        .post(
+            &format!("cart/{first_id}/items"),
+            json!({"itemId": mug, "qty": 2}),
+        )
+        .await)
     .await;
-    let registered = json_of(account(&app, shop, Method::POST, "/register", None,
-        Some(json!({"email": "max@example.com", "firstName": "Max", "lastName": "Mann", "password": PASSWORD, "cartId": first_id}))).await, 201).await;
+    let registered = json_of(shopper.post("auth/register",
+        json!({"email": "max@example.com", "firstName": "Max", "lastName": "Mann", "password": PASSWORD, "cartId": first_id})).await, 201).await;
     let customer_cart = registered["cartId"].as_str().unwrap().to_string();
-    let token = registered["token"].as_str().unwrap().to_string();
+    let max = shopper.signed_in(registered["token"].as_str().unwrap());
     assert_ne!(customer_cart, first_id, "the merged cart has a fresh id");
-    let planted = super::store(&app, shop, &format!("cart/{first_id}")).await;
+    let planted = shopper.get(&format!("cart/{first_id}")).await;
     assert_eq!(planted.status(), 404, "the anonymous cart is closed");
     // The customer's cart answers only to the customer's token, for every operation.
     let own = format!("cart/{customer_cart}");
@@ -385,77 +308,68 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
         ),
         (Method::DELETE, format!("{own}/coupon"), None),
     ] {
-        let response = super::shopper(&app, shop, method.clone(), &path, None, body).await;
+        let response = shopper.send(method.clone(), &path, body).await;
         assert_eq!(response.status(), 404, "{method} {path} without the token");
     }
-    let mine = super::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+    let mine = max.get(&own).await;
     let mine = json_of(mine, 200).await;
     assert_eq!(mine["lines"][0]["qty"], 2, "{mine}");
     assert_eq!(mine["email"], "max@example.com");
     // Another customer's token is no key either.
-    let other = json_of(account(&app, shop, Method::POST, "/register", None,
-        Some(json!({"email": "eve@example.com", "firstName": "Eve", "lastName": "Ever", "password": PASSWORD}))).await, 201).await;
-    let theirs = super::shopper(&app, shop, Method::GET, &own, other["token"].as_str(), None).await;
+    let other = json_of(shopper.post("auth/register",
+        json!({"email": "eve@example.com", "firstName": "Eve", "lastName": "Ever", "password": PASSWORD})).await, 201).await;
+    let eve = shopper.signed_in(other["token"].as_str().unwrap());
+    let theirs = eve.get(&own).await;
     assert_eq!(theirs.status(), 404);
 
     // Later, anonymous again: a new cart with more mugs, a pen and a coupon.
-    let second = cart(&app, shop, Method::POST, "", None).await;
+    let second = ok(shopper.send(Method::POST, "cart", None).await).await;
     let second_id = second["id"].as_str().unwrap().to_string();
-    cart(
-        &app,
-        shop,
-        Method::POST,
-        &format!("/{second_id}/items"),
-        Some(json!({"itemId": mug, "qty": 4})),
-    )
+    ok(shopper
+        .post(
+            &format!("cart/{second_id}/items"),
+            json!({"itemId": mug, "qty": 4}),
+        )
+        .await)
     .await;
-    cart(
-        &app,
-        shop,
-        Method::POST,
-        &format!("/{second_id}/items"),
-        Some(json!({"itemId": pen, "qty": 1})),
-    )
+    ok(shopper
+        .post(
+            &format!("cart/{second_id}/items"),
+            json!({"itemId": pen, "qty": 1}),
+        )
+        .await)
     .await;
-    cart(
-        &app,
-        shop,
-        Method::POST,
-        &format!("/{second_id}/coupon"),
-        Some(json!({"code": "FIVER"})),
-    )
+    ok(shopper
+        .post(
+            &format!("cart/{second_id}/coupon"),
+            json!({"code": "FIVER"}),
+        )
+        .await)
     .await;
 
     // A product taken off sale since it was put in the cart does not join.
-    cart(
-        &app,
-        shop,
-        Method::POST,
-        &format!("/{second_id}/items"),
-        Some(json!({"itemId": cup, "qty": 1})),
-    )
+    ok(shopper
+        .post(
+            &format!("cart/{second_id}/items"),
+            json!({"itemId": cup, "qty": 1}),
+        )
+        .await)
     .await;
-    let (status, _) = send(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/store/admin/products/{cup}"),
-        shop,
-        &admin_token,
-        Some(item("CUP", "CUP", 1000, false, None)),
-    )
-    .await;
+    let (status, _) = owner
+        .put(
+            &format!("/api/v1/store/admin/products/{cup}"),
+            item("CUP", "CUP", 1000, false, None),
+        )
+        .await;
     assert_eq!(status, 200);
 
     let login = json_of(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/login",
-            None,
-            Some(json!({"email": "max@example.com", "password": PASSWORD, "cartId": second_id})),
-        )
-        .await,
+        shopper
+            .post(
+                "auth/login",
+                json!({"email": "max@example.com", "password": PASSWORD, "cartId": second_id}),
+            )
+            .await,
         200,
     )
     .await;
@@ -464,7 +378,7 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
         customer_cart.as_str(),
         "the customer's own cart stays theirs"
     );
-    let merged = super::shopper(&app, shop, Method::GET, &own, Some(&token), None).await;
+    let merged = max.get(&own).await;
     let merged = json_of(merged, 200).await;
     let lines: Vec<(String, i64)> = merged["lines"]
         .as_array()
@@ -485,7 +399,7 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
     assert_eq!(merged["coupon"]["code"], "FIVER");
     assert_eq!(merged["totals"]["discount"], 500);
     // The anonymous cart is gone.
-    let gone = super::store(&app, shop, &format!("cart/{second_id}")).await;
+    let gone = shopper.get(&format!("cart/{second_id}")).await;
     assert_eq!(gone.status(), 404);
 }
 
@@ -493,40 +407,21 @@ async fn logging_in_merges_the_anonymous_cart_into_a_cart_only_the_customer_reac
 async fn the_address_book_keeps_one_default() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    ready_shop(&app, "addr-shop").await;
-    let shop = "addr-shop";
+    let shopper = ready_shop(&app, "addr-shop").await.shopper();
     let register = |email: &'static str| {
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/register",
-            None,
-            Some(
-                json!({"email": email, "firstName": "Ada", "lastName": "Lovelace", "password": PASSWORD}),
-            ),
+        shopper.post(
+            "auth/register",
+            json!({"email": email, "firstName": "Ada", "lastName": "Lovelace", "password": PASSWORD}),
         )
     };
-    let ada = json_of(register("ada@example.com").await, 201).await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let bob = json_of(register("bob@example.com").await, 201).await["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ada = json_of(register("ada@example.com").await, 201).await;
+    let ada = shopper.signed_in(ada["token"].as_str().unwrap());
+    let bob = json_of(register("bob@example.com").await, 201).await;
+    let bob = shopper.signed_in(bob["token"].as_str().unwrap());
     let address = |city: &str, default: bool| json!({"name": "Ada", "line1": "1 Main St", "city": city, "postalCode": "10115", "country": "de", "isDefault": default});
 
     let home = json_of(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/addresses",
-            Some(&ada),
-            Some(address("Berlin", false)),
-        )
-        .await,
+        ada.post("auth/addresses", address("Berlin", false)).await,
         201,
     )
     .await;
@@ -536,23 +431,11 @@ async fn the_address_book_keeps_one_default() {
         "the first address is the default"
     );
     let work = json_of(
-        account(
-            &app,
-            shop,
-            Method::POST,
-            "/addresses",
-            Some(&ada),
-            Some(address("Hamburg", true)),
-        )
-        .await,
+        ada.post("auth/addresses", address("Hamburg", true)).await,
         201,
     )
     .await;
-    let list = json_of(
-        account(&app, shop, Method::GET, "/addresses", Some(&ada), None).await,
-        200,
-    )
-    .await;
+    let list = json_of(ada.get("auth/addresses").await, 200).await;
     let defaults: Vec<(&str, bool)> = list["items"]
         .as_array()
         .unwrap()
@@ -567,48 +450,28 @@ async fn the_address_book_keeps_one_default() {
     assert_eq!(defaults, [("Hamburg", true), ("Berlin", false)]);
 
     let work_id = work["id"].as_str().unwrap();
-    assert_problem(
-        account(
-            &app,
-            shop,
-            Method::DELETE,
-            &format!("/addresses/{work_id}"),
-            Some(&bob),
-            None,
-        )
-        .await,
-        404,
-    )
-    .await;
+    assert_problem(bob.delete(&format!("auth/addresses/{work_id}")).await, 404).await;
     assert_eq!(
-        account(
-            &app,
-            shop,
-            Method::DELETE,
-            &format!("/addresses/{work_id}"),
-            Some(&ada),
-            None
-        )
-        .await
-        .status(),
+        ada.delete(&format!("auth/addresses/{work_id}"))
+            .await
+            .status(),
         204
     );
-    let list = json_of(
-        account(&app, shop, Method::GET, "/addresses", Some(&ada), None).await,
-        200,
-    )
-    .await;
+    let list = json_of(ada.get("auth/addresses").await, 200).await;
     assert_eq!(
         list["items"][0]["isDefault"], true,
         "the remaining address took over"
     );
 
-    let bad = assert_problem(account(&app, shop, Method::POST, "/addresses", Some(&ada),
-        Some(json!({"name": "Ada", "line1": "x", "city": "y", "postalCode": "1", "country": "1"}))).await, 422).await;
-    assert_eq!(bad["errors"][0]["field"], "country");
-    assert_problem(
-        account(&app, shop, Method::GET, "/addresses", None, None).await,
-        401,
+    let bad = assert_problem(
+        ada.post(
+            "auth/addresses",
+            json!({"name": "Ada", "line1": "x", "city": "y", "postalCode": "1", "country": "1"}),
+        )
+        .await,
+        422,
     )
     .await;
+    assert_eq!(bad["errors"][0]["field"], "country");
+    assert_problem(shopper.get("auth/addresses").await, 401).await;
 }

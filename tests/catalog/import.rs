@@ -4,24 +4,19 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{create_category, create_item, item, send};
-use cartwheel_testkit::shops::{admin, app_with_mail, ready_shop};
+use super::{create_category, create_item, item};
+use cartwheel_testkit::shops::{ShopAdmin, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
-use cartwheel_testkit::{Backend, TestApp, scalar};
+use cartwheel_testkit::{Backend, scalar};
 
-async fn import(app: &TestApp, shop: &str, token: &str, csv: &str) -> (u16, Value) {
-    let response = admin(
-        app,
-        Method::POST,
-        "/api/v1/store/admin/products/import",
-        shop,
-        token,
-    )
-    .header("Content-Type", "text/csv")
-    .body(csv.to_string())
-    .send()
-    .await
-    .unwrap();
+async fn import(owner: &ShopAdmin<'_>, csv: &str) -> (u16, Value) {
+    let response = owner
+        .request(Method::POST, "/api/v1/store/admin/products/import")
+        .header("Content-Type", "text/csv")
+        .body(csv.to_string())
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -31,9 +26,8 @@ cartwheel_testkit::on_each_backend!(a_csv_import_writes_good_rows_and_reports_ev
 async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    let (_, token) = ready_shop(&app, "csv-shop").await;
-    let shop = "csv-shop";
-    create_category(&app, shop, &token, "Tea", "tea", None).await;
+    let owner = ready_shop(&app, "csv-shop").await;
+    create_category(&owner, "Tea", "tea", None).await;
 
     let csv = "\u{feff}SKU,name,price,category,published,short_description,image_url\n\
                TEA-1,Green tea,450,tea,yes,\"Fresh, green\",https://img.example/t1.jpg\n\
@@ -44,7 +38,7 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
                TEA-4,,100,,maybe,,ftp://x\n\
                TEA-5,Oolong,1200,,no,,\n\
                TEA-6,,100,,,,ftp://x\n";
-    let (status, report) = import(&app, shop, &token, csv).await;
+    let (status, report) = import(&owner, csv).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["rows"], 7);
     assert_eq!(report["created"], 2);
@@ -83,15 +77,7 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
     );
 
     // The good rows are whole items with their listings; the bad ones left nothing.
-    let (status, tea) = send(
-        &app,
-        Method::GET,
-        "/api/v1/store/products/tea-1",
-        shop,
-        &token,
-        None,
-    )
-    .await;
+    let (status, tea) = owner.get("/api/v1/store/products/tea-1").await;
     assert_eq!(status, 200, "{tea}");
     assert_eq!(
         (tea["name"].as_str(), tea["price"].as_i64()),
@@ -100,41 +86,19 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
     assert_eq!(tea["category"], "tea");
     assert_eq!(tea["shortDescription"], "Fresh, green");
     assert_eq!(tea["images"][0]["url"], "https://img.example/t1.jpg");
-    let (status, _) = send(
-        &app,
-        Method::GET,
-        "/api/v1/store/products/tea-5",
-        shop,
-        &token,
-        None,
-    )
-    .await;
+    let (status, _) = owner.get("/api/v1/store/products/tea-5").await;
     assert_eq!(status, 404, "imported unpublished");
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 2);
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM listings").await, 2);
 
     // A second file updates by sku; columns it lacks keep their values.
-    let (status, report) = import(
-        &app,
-        shop,
-        &token,
-        "sku,name,price\nTEA-1,Green tea (new),500\n",
-    )
-    .await;
+    let (status, report) = import(&owner, "sku,name,price\nTEA-1,Green tea (new),500\n").await;
     assert_eq!(
         (status, &report["updated"]),
         (200, &Value::from(1)),
         "{report}"
     );
-    let (_, tea) = send(
-        &app,
-        Method::GET,
-        "/api/v1/store/products/tea-1",
-        shop,
-        &token,
-        None,
-    )
-    .await;
+    let (_, tea) = owner.get("/api/v1/store/products/tea-1").await;
     assert_eq!(
         (tea["name"].as_str(), tea["price"].as_i64()),
         (Some("Green tea (new)"), Some(500))
@@ -144,23 +108,18 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
 
     // Files that cannot be read are refused whole, naming `file`.
     for bad in ["sku,name\nA,B\n", "sku,name,price,colour\n", ""] {
-        let (status, problem) = import(&app, shop, &token, bad).await;
+        let (status, problem) = import(&owner, bad).await;
         assert_eq!(status, 422, "{bad:?}: {problem}");
         assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
     }
-    let (status, _) = admin(
-        &app,
-        Method::POST,
-        "/api/v1/store/admin/products/import",
-        shop,
-        &token,
-    )
-    .header("Content-Type", "application/json")
-    .body("{}")
-    .send()
-    .await
-    .map(|r| (r.status().as_u16(), ()))
-    .unwrap();
+    let (status, _) = owner
+        .request(Method::POST, "/api/v1/store/admin/products/import")
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), ()))
+        .unwrap();
     assert_eq!(status, 415);
     assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 2);
 }
@@ -170,28 +129,22 @@ cartwheel_testkit::on_each_backend!(a_large_import_decides_each_row_in_file_orde
 async fn a_large_import_decides_each_row_in_file_order(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    let shop = "bulk-shop";
-    let (_, token) = ready_shop(&app, shop).await;
-    create_category(&app, shop, &token, "Tea", "tea", None).await;
-    let gone = create_item(&app, shop, &token, item("GONE-1", "Gone", 100, true, None)).await;
+    let owner = ready_shop(&app, "bulk-shop").await;
+    create_category(&owner, "Tea", "tea", None).await;
+    let gone = create_item(&owner, item("GONE-1", "Gone", 100, true, None)).await;
     let path = format!("/api/v1/store/admin/products/{gone}");
-    assert_eq!(
-        send(&app, Method::DELETE, &path, shop, &token, None)
-            .await
-            .0,
-        204
-    );
+    assert_eq!(owner.delete(&path).await.0, 204);
 
     let known = 1_500;
     let mut first = String::from("sku,name,price,category\n");
     for n in 0..known {
         first.push_str(&format!("B-{n:05},Item {n},{},tea\n", 100 + n));
     }
-    let (status, report) = import(&app, shop, &token, &first).await;
+    let (status, report) = import(&owner, &first).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["created"], 1500, "{report}");
     assert_eq!(report["failed"], 0, "{report}");
-    let checks_before = stock_checks(&app, shop, &token).await;
+    let checks_before = stock_checks(&owner).await;
 
     // Known and new skus alternate; every other known item gets a new reorder level (a
     // stock check each). Slugs move: one a known row gives up is taken by a later row,
@@ -240,7 +193,7 @@ async fn a_large_import_decides_each_row_in_file_order(backend: Backend) {
         "sku,name,price,reorder_level,slug,category\n{}\n",
         rows.join("\n")
     );
-    let (status, report) = import(&app, shop, &token, &second).await;
+    let (status, report) = import(&owner, &second).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["rows"], rows.len());
     assert_eq!(report["created"], 1501, "{report}");
@@ -286,10 +239,10 @@ async fn a_large_import_decides_each_row_in_file_order(backend: Backend) {
         .await,
         750
     );
-    assert_eq!(stock_checks(&app, shop, &token).await, checks_before + 750);
+    assert_eq!(stock_checks(&owner).await, checks_before + 750);
 
     let product = |slug: &str| format!("/api/v1/store/products/{slug}");
-    let (status, moved) = send(&app, Method::GET, &product("moved-1"), shop, &token, None).await;
+    let (status, moved) = owner.get(&product("moved-1")).await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(
         (moved["name"].as_str(), moved["price"].as_i64()),
@@ -301,21 +254,21 @@ async fn a_large_import_decides_each_row_in_file_order(backend: Backend) {
         ("moved-2", "Item 2 v2"),
         ("n-01499", "New 1499"),
     ] {
-        let (status, found) = send(&app, Method::GET, &product(slug), shop, &token, None).await;
+        let (status, found) = owner.get(&product(slug)).await;
         assert_eq!(
             (status, found["name"].as_str()),
             (200, Some(name)),
             "{found}"
         );
     }
-    let (status, _) = send(&app, Method::GET, &product("b-00002"), shop, &token, None).await;
+    let (status, _) = owner.get(&product("b-00002")).await;
     assert_eq!(status, 404, "the early row that wanted b-00002 was refused");
 }
 
 /// How many `stock.check` jobs the shop has had, in any state.
-async fn stock_checks(app: &TestApp, shop: &str, token: &str) -> u64 {
+async fn stock_checks(owner: &ShopAdmin<'_>) -> u64 {
     let path = "/api/v1/admin/jobs?queue=stock.check&limit=1";
-    let (status, page) = send(app, Method::GET, path, shop, token, None).await;
+    let (status, page) = owner.get(path).await;
     assert_eq!(status, 200, "{page}");
     page["total"].as_u64().unwrap()
 }

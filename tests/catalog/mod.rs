@@ -13,36 +13,17 @@ mod stock;
 mod storefront;
 mod tree;
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use cartwheel_testkit::TestApp;
-pub use cartwheel_testkit::shops::{send, shopper, store};
+use cartwheel_testkit::shops::ShopAdmin;
 
-/// A storefront cart request; `path` follows `/api/v1/store/cart`.
-pub async fn cart_call(
-    app: &TestApp,
-    shop: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::Response {
-    shopper(app, shop, method, &format!("cart{path}"), None, body).await
-}
-
-/// A cart request that must succeed; its JSON answer.
-pub async fn cart(
-    app: &TestApp,
-    shop: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> Value {
-    let response = cart_call(app, shop, method, path, body).await;
+/// The JSON answer of a request that must succeed.
+pub async fn ok(response: reqwest::Response) -> Value {
     let status = response.status();
-    let body: Value = response.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
+    let path = response.url().path().to_string();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{path}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
 }
 
 /// An item request with sensible defaults.
@@ -63,39 +44,26 @@ pub fn item(sku: &str, name: &str, price: i64, published: bool, category: Option
     })
 }
 
-/// Creates an item as the owner and returns its id.
-pub async fn create_item(app: &TestApp, slug: &str, token: &str, body: Value) -> String {
-    let (status, created) = send(
-        app,
-        Method::POST,
-        "/api/v1/store/admin/products",
-        slug,
-        token,
-        Some(body),
-    )
-    .await;
+/// Creates an item as `owner` and returns its id.
+pub async fn create_item(owner: &ShopAdmin<'_>, body: Value) -> String {
+    let (status, created) = owner.post("/api/v1/store/admin/products", body).await;
     assert_eq!(status, 201, "{created}");
     created["id"].as_str().unwrap().to_string()
 }
 
-/// Creates a category and returns its id.
+/// Creates a category as `owner` and returns its id.
 pub async fn create_category(
-    app: &TestApp,
-    slug: &str,
-    token: &str,
+    owner: &ShopAdmin<'_>,
     name: &str,
-    category_slug: &str,
+    slug: &str,
     parent: Option<&str>,
 ) -> String {
-    let (status, created) = send(
-        app,
-        Method::POST,
-        "/api/v1/store/admin/categories",
-        slug,
-        token,
-        Some(json!({"name": name, "slug": category_slug, "parentId": parent})),
-    )
-    .await;
+    let (status, created) = owner
+        .post(
+            "/api/v1/store/admin/categories",
+            json!({"name": name, "slug": slug, "parentId": parent}),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     created["id"].as_str().unwrap().to_string()
 }

@@ -8,56 +8,41 @@ use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{cart, create_item, item, send, shopper};
-use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, mails_to, ready_shop};
+use super::{create_item, item, ok};
+use cartwheel_testkit::shops::{
+    ShopAdmin, Shopper, app_with_mail, mails_after_drain, mails_to, ready_shop,
+};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, assert_problem, drain_jobs, on_each_backend, scalar};
 
 /// A cart holding `qty` of `item`, with `email` if given; returns its id.
-async fn filled_cart(
-    app: &TestApp,
-    shop: &str,
-    item: &str,
-    qty: i64,
-    email: Option<&str>,
-) -> String {
-    let id = cart(app, shop, Method::POST, "", None).await["id"]
+async fn filled_cart(shopper: &Shopper<'_>, item: &str, qty: i64, email: Option<&str>) -> String {
+    let id = ok(shopper.send(Method::POST, "cart", None).await).await["id"]
         .as_str()
         .unwrap()
         .to_string();
     if qty > 0 {
-        cart(
-            app,
-            shop,
-            Method::POST,
-            &format!("/{id}/items"),
-            Some(json!({"itemId": item, "qty": qty})),
-        )
+        ok(shopper
+            .post(
+                &format!("cart/{id}/items"),
+                json!({"itemId": item, "qty": qty}),
+            )
+            .await)
         .await;
     }
     if let Some(email) = email {
-        let view = cart(
-            app,
-            shop,
-            Method::PUT,
-            &format!("/{id}/email"),
-            Some(json!({"email": email})),
-        )
+        let view = ok(shopper
+            .put(&format!("cart/{id}/email"), json!({"email": email}))
+            .await)
         .await;
         assert_eq!(view["email"], email.to_lowercase());
     }
     id
 }
 
-async fn adjust(app: &TestApp, shop: &str, token: &str, item: &str, quantity: i64) {
-    let (status, body) = send(
-        app,
-        Method::POST,
-        "/api/v1/admin/stock/adjustments",
-        shop,
-        token,
-        Some(json!({"itemId": item, "location": "RECEIVING", "quantity": quantity, "reason": "count"})),
-    )
+async fn adjust(admin: &ShopAdmin<'_>, item: &str, quantity: i64) {
+    let (status, body) = admin.post("/api/v1/admin/stock/adjustments",
+        json!({"itemId": item, "location": "RECEIVING", "quantity": quantity, "reason": "count"}))
     .await;
     assert_eq!(status, 201, "{body}");
 }
@@ -93,22 +78,16 @@ fn subjects(mail: &MailServer, to: &str, containing: &str) -> usize {
 async fn an_abandoned_cart_gets_one_reminder_and_no_other_cart_gets_any() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let (_, token) = ready_shop(&app, "cart-shop").await;
-    let shop = "cart-shop";
-    let tea = create_item(
-        &app,
-        shop,
-        &token,
-        item("TEA", "Green <Tea>", 1250, true, None),
-    )
-    .await;
-    adjust(&app, shop, &token, &tea, 50).await;
+    let admin = ready_shop(&app, "cart-shop").await;
+    let shopper = admin.shopper();
+    let tea = create_item(&admin, item("TEA", "Green <Tea>", 1250, true, None)).await;
+    adjust(&admin, &tea, 50).await;
 
-    let left = filled_cart(&app, shop, &tea, 2, Some("Left@Example.com")).await;
-    let anonymous = filled_cart(&app, shop, &tea, 1, None).await;
-    let empty = filled_cart(&app, shop, &tea, 0, Some("empty@example.com")).await;
-    let closed = filled_cart(&app, shop, &tea, 1, Some("closed@example.com")).await;
-    let recent = filled_cart(&app, shop, &tea, 1, Some("recent@example.com")).await;
+    let left = filled_cart(&shopper, &tea, 2, Some("Left@Example.com")).await;
+    let anonymous = filled_cart(&shopper, &tea, 1, None).await;
+    let empty = filled_cart(&shopper, &tea, 0, Some("empty@example.com")).await;
+    let closed = filled_cart(&shopper, &tea, 1, Some("closed@example.com")).await;
+    let recent = filled_cart(&shopper, &tea, 1, Some("recent@example.com")).await;
     for id in [&left, &anonymous, &empty, &closed] {
         age(&app, id, 5).await;
     }
@@ -191,27 +170,26 @@ async fn an_abandoned_cart_gets_one_reminder_and_no_other_cart_gets_any() {
 async fn admins_hear_once_per_fall_below_the_reorder_level() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let (_, token) = ready_shop(&app, "low-shop").await;
-    let shop = "low-shop";
+    let admin = ready_shop(&app, "low-shop").await;
     let owner = "owner@low-shop.example";
     let mut body = item("ROPE", "Rope", 900, true, None);
     body["reorderLevel"] = json!(5);
-    let rope = create_item(&app, shop, &token, body).await;
+    let rope = create_item(&admin, body).await;
 
-    adjust(&app, shop, &token, &rope, 10).await;
-    adjust(&app, shop, &token, &rope, -6).await; // 4 left: below 5
+    adjust(&admin, &rope, 10).await;
+    adjust(&admin, &rope, -6).await; // 4 left: below 5
     let alerts = drained_subjects(&app, &mail, owner, "Low stock", 1).await;
     assert_eq!(alerts[0].subject, "Low stock: Rope (ROPE) has 4 left");
     assert!(alerts[0].text.contains(&format!(
         "http://low-shop.shops.test:8080/admin/catalog/items/{rope}"
     )));
-    adjust(&app, shop, &token, &rope, -1).await; // further sales: no new alert
-    adjust(&app, shop, &token, &rope, -1).await;
+    adjust(&admin, &rope, -1).await; // further sales: no new alert
+    adjust(&admin, &rope, -1).await;
     drain_jobs(&app.db).await;
     assert_eq!(subjects(&mail, owner, "Low stock"), 1);
 
-    adjust(&app, shop, &token, &rope, 20).await; // recovered: 22
-    adjust(&app, shop, &token, &rope, -20).await; // 2 left: a new crossing
+    adjust(&admin, &rope, 20).await; // recovered: 22
+    adjust(&admin, &rope, -20).await; // 2 left: a new crossing
     let alerts = drained_subjects(&app, &mail, owner, "Low stock", 2).await;
     assert_eq!(alerts[1].subject, "Low stock: Rope (ROPE) has 2 left");
     // The sweep finds nothing owed, so it sends nothing more.
@@ -227,28 +205,24 @@ on_each_backend!(shoppers_who_asked_hear_once_when_stock_returns);
 async fn shoppers_who_asked_hear_once_when_stock_returns(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    let (_, token) = ready_shop(&app, "back-shop").await;
-    ready_shop(&app, "other-shop").await;
-    let shop = "back-shop";
-    let kite = create_item(&app, shop, &token, item("KITE", "Kite", 2999, true, None)).await;
-    let notify = |shop: &'static str, slug: &'static str, email: &'static str| {
-        let path = format!("products/{slug}/notify-me");
-        let app = &app;
-        async move {
-            let body = Some(json!({ "email": email }));
-            shopper(app, shop, Method::POST, &path, None, body).await
-        }
-    };
+    let admin = ready_shop(&app, "back-shop").await;
+    let shopper = admin.shopper();
+    let other = ready_shop(&app, "other-shop").await.shopper();
+    let kite = create_item(&admin, item("KITE", "Kite", 2999, true, None)).await;
 
     for email in ["ann@example.com", "bob@example.com", "ANN@example.com"] {
-        assert_eq!(notify(shop, "kite", email).await.status(), 202);
+        assert_eq!(notify(&shopper, "kite", email).await.status(), 202);
     }
-    let bad = assert_problem(notify(shop, "kite", "not-an-email").await, 422).await;
+    let bad = assert_problem(notify(&shopper, "kite", "not-an-email").await, 422).await;
     assert_eq!(bad["errors"][0]["field"], "email");
-    assert_problem(notify(shop, "no-such-kite", "ann@example.com").await, 404).await;
-    assert_problem(notify("other-shop", "kite", "ann@example.com").await, 404).await;
+    assert_problem(
+        notify(&shopper, "no-such-kite", "ann@example.com").await,
+        404,
+    )
+    .await;
+    assert_problem(notify(&other, "kite", "ann@example.com").await, 404).await;
 
-    adjust(&app, shop, &token, &kite, 3).await;
+    adjust(&admin, &kite, 3).await;
     let ann = mails_after_drain(&app, &mail, "ann@example.com", 1).await;
     assert_eq!(
         ann[0].subject,
@@ -261,17 +235,20 @@ async fn shoppers_who_asked_hear_once_when_stock_returns(backend: Backend) {
     );
     assert!(ann[0].text.contains("29.99 USD"), "{}", ann[0].text);
     mails_after_drain(&app, &mail, "bob@example.com", 1).await;
-    adjust(&app, shop, &token, &kite, 2).await;
+    adjust(&admin, &kite, 2).await;
     drain_jobs(&app.db).await;
     assert_eq!(mails_to(&mail, "ann@example.com").len(), 1);
     assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
-    let in_stock = assert_problem(notify(shop, "kite", "cy@example.com").await, 409).await;
+    let in_stock = assert_problem(notify(&shopper, "kite", "cy@example.com").await, 409).await;
     assert!(in_stock["detail"].as_str().unwrap().contains("5 available"));
 
     // Sold out again, Ann asks again; stock comes back by a path that enqueued no check
     // (a direct write), and the periodic sweep finds her.
-    adjust(&app, shop, &token, &kite, -5).await;
-    assert_eq!(notify(shop, "kite", "ann@example.com").await.status(), 202);
+    adjust(&admin, &kite, -5).await;
+    assert_eq!(
+        notify(&shopper, "kite", "ann@example.com").await.status(),
+        202
+    );
     use sea_orm::ConnectionTrait;
     app.db
         .execute_unprepared("UPDATE stock_levels SET on_hand = 1 WHERE on_hand = 0")
@@ -284,6 +261,12 @@ async fn shoppers_who_asked_hear_once_when_stock_returns(backend: Backend) {
     drain_jobs(&app.db).await;
     assert_eq!(mails_to(&mail, "bob@example.com").len(), 1);
     assert_eq!(mails_to(&mail, "ann@example.com").len(), 2);
+}
+
+/// Asks to hear by mail at `email` when the product `slug` is back in stock.
+async fn notify(shopper: &Shopper<'_>, slug: &str, email: &str) -> reqwest::Response {
+    let path = format!("products/{slug}/notify-me");
+    shopper.post(&path, json!({ "email": email })).await
 }
 
 /// After every job has run (`drain_jobs`): the mails to `to` whose subject has `containing`,

@@ -1,10 +1,9 @@
 //! Stock: ledger entries with reasons, transfers, conflicts naming what is available, and no
 //! lost or negative updates under concurrency.
 
-use reqwest::Method;
 use serde_json::json;
 
-use super::{create_item, item, send};
+use super::{create_item, item};
 use cartwheel_testkit::Backend;
 use cartwheel_testkit::shops::{app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
@@ -14,26 +13,20 @@ cartwheel_testkit::on_each_backend!(stock_moves_through_the_ledger_and_never_goe
 async fn stock_moves_through_the_ledger_and_never_goes_below_zero(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    let (_, token) = ready_shop(&app, "stock-shop").await;
-    let shop = "stock-shop";
-    let id = create_item(&app, shop, &token, item("BOLT", "Bolt", 10, true, None)).await;
+    let owner = ready_shop(&app, "stock-shop").await;
+    let shopper = owner.shopper();
+    let id = create_item(&owner, item("BOLT", "Bolt", 10, true, None)).await;
     let adjust = |location: &'static str, quantity: i64, reason: &'static str| {
-        send(
-            &app,
-            Method::POST,
+        owner.post(
             "/api/v1/admin/stock/adjustments",
-            shop,
-            &token,
-            Some(
-                json!({"itemId": id, "location": location, "quantity": quantity, "reason": reason}),
-            ),
+            json!({"itemId": id, "location": location, "quantity": quantity, "reason": reason}),
         )
     };
 
     let (status, view) = adjust("RECEIVING", 10, "delivery 42").await;
     assert_eq!(status, 201, "{view}");
-    let (status, view) = send(&app, Method::POST, "/api/v1/admin/stock/transfers", shop, &token,
-        Some(json!({"itemId": id, "from": "RECEIVING", "to": "PICKING", "quantity": 4, "reason": "restock shelves"}))).await;
+    let (status, view) = owner.post("/api/v1/admin/stock/transfers",
+        json!({"itemId": id, "from": "RECEIVING", "to": "PICKING", "quantity": 4, "reason": "restock shelves"})).await;
     assert_eq!(status, 201, "{view}");
     let levels: Vec<(String, i64)> = view["levels"]
         .as_array()
@@ -75,11 +68,7 @@ async fn stock_moves_through_the_ledger_and_never_goes_below_zero(backend: Backe
     assert_eq!(status, 422);
     assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
 
-    let product: serde_json::Value = super::store(&app, shop, "products/bolt")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let product: serde_json::Value = shopper.get("products/bolt").await.json().await.unwrap();
     assert_eq!(
         product["availability"],
         json!({"inStock": true, "available": 10})
@@ -95,21 +84,17 @@ async fn concurrent_removals_take_exactly_what_is_there() {
         &[("CARTWHEEL_RATE_LIMIT_PER_MINUTE", "1000")],
     )
     .await;
-    let (_, token) = ready_shop(&app, "race-shop").await;
-    let shop = "race-shop";
-    let id = create_item(&app, shop, &token, item("NUT", "Nut", 5, true, None)).await;
-    let (status, _) = send(
-        &app,
-        Method::POST,
-        "/api/v1/admin/stock/adjustments",
-        shop,
-        &token,
-        Some(json!({"itemId": id, "location": "PICKING", "quantity": 10, "reason": "count"})),
-    )
-    .await;
+    let owner = ready_shop(&app, "race-shop").await;
+    let id = create_item(&owner, item("NUT", "Nut", 5, true, None)).await;
+    let (status, _) = owner
+        .post(
+            "/api/v1/admin/stock/adjustments",
+            json!({"itemId": id, "location": "PICKING", "quantity": 10, "reason": "count"}),
+        )
+        .await;
     assert_eq!(status, 201);
-    let removals = (0..25).map(|_| send(&app, Method::POST, "/api/v1/admin/stock/adjustments", shop, &token,
-        Some(json!({"itemId": id, "location": "PICKING", "quantity": -1, "reason": "sold at the counter"}))));
+    let removals = (0..25).map(|_| owner.post("/api/v1/admin/stock/adjustments",
+        json!({"itemId": id, "location": "PICKING", "quantity": -1, "reason": "sold at the counter"})));
     let statuses: Vec<u16> = futures::future::join_all(removals)
         .await
         .into_iter()
@@ -125,15 +110,7 @@ async fn concurrent_removals_take_exactly_what_is_there() {
         15,
         "{statuses:?}"
     );
-    let (_, view) = send(
-        &app,
-        Method::GET,
-        &format!("/api/v1/admin/stock/items/{id}"),
-        shop,
-        &token,
-        None,
-    )
-    .await;
+    let (_, view) = owner.get(&format!("/api/v1/admin/stock/items/{id}")).await;
     assert_eq!(view["levels"][0]["onHand"], 0);
     assert_eq!(cartwheel_testkit::scalar(&app.db, &format!("SELECT COALESCE(SUM(quantity), 0)::bigint FROM stock_movements WHERE item_id = '{id}'")).await, 0);
 }

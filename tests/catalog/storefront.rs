@@ -2,13 +2,13 @@
 
 use serde_json::Value;
 
-use super::{create_category, create_item, item, store};
-use cartwheel_testkit::shops::{app_with_mail, ready_shop};
+use super::{create_category, create_item, item};
+use cartwheel_testkit::shops::{Shopper, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
-use cartwheel_testkit::{Backend, TestApp, assert_problem};
+use cartwheel_testkit::{Backend, assert_problem};
 
-async fn skus(app: &TestApp, slug: &str, query: &str) -> (Vec<String>, Value) {
-    let response = store(app, slug, query).await;
+async fn skus(shopper: &Shopper<'_>, query: &str) -> (Vec<String>, Value) {
+    let response = shopper.get(query).await;
     assert_eq!(response.status(), 200, "{query}");
     let body: Value = response.json().await.unwrap();
     let skus = body["items"]
@@ -27,49 +27,31 @@ cartwheel_testkit::on_each_backend!(
 async fn shoppers_see_published_products_filtered_searched_sorted_and_paged(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    let (_, token) = ready_shop(&app, "tools").await;
-    let shop = "tools";
-    let garden = create_category(&app, shop, &token, "Garden", "garden", None).await;
-    let hand = create_category(&app, shop, &token, "Hand tools", "hand-tools", None).await;
-    let saws = create_category(&app, shop, &token, "Saws", "saws", Some(&hand)).await;
+    let owner = ready_shop(&app, "tools").await;
+    let shopper = owner.shopper();
+    let garden = create_category(&owner, "Garden", "garden", None).await;
+    let hand = create_category(&owner, "Hand tools", "hand-tools", None).await;
+    let saws = create_category(&owner, "Saws", "saws", Some(&hand)).await;
 
     create_item(
-        &app,
-        shop,
-        &token,
+        &owner,
         item("HAM-1", "Claw Hammer", 1500, true, Some(&hand)),
     )
     .await;
+    create_item(&owner, item("SAW-1", "Panel Saw", 2500, true, Some(&saws))).await;
+    create_item(&owner, item("SAW-2", "Coping Saw", 900, true, Some(&saws))).await;
     create_item(
-        &app,
-        shop,
-        &token,
-        item("SAW-1", "Panel Saw", 2500, true, Some(&saws)),
-    )
-    .await;
-    create_item(
-        &app,
-        shop,
-        &token,
-        item("SAW-2", "Coping Saw", 900, true, Some(&saws)),
-    )
-    .await;
-    create_item(
-        &app,
-        shop,
-        &token,
+        &owner,
         item("HOSE-1", "Garden Hose", 3000, true, Some(&garden)),
     )
     .await;
     create_item(
-        &app,
-        shop,
-        &token,
+        &owner,
         item("SECRET-1", "Prototype Saw", 100, false, Some(&saws)),
     )
     .await;
 
-    let (all, body) = skus(&app, shop, "products").await;
+    let (all, body) = skus(&shopper, "products").await;
     assert_eq!(body["total"], 4, "unpublished items are invisible");
     assert!(!all.contains(&"SECRET-1".to_string()));
     let first = &body["items"][0];
@@ -81,29 +63,29 @@ async fn shoppers_see_published_products_filtered_searched_sorted_and_paged(back
     );
 
     // A category includes its sub-categories.
-    let (in_hand, _) = skus(&app, shop, "products?category=hand-tools&sort=price_asc").await;
+    let (in_hand, _) = skus(&shopper, "products?category=hand-tools&sort=price_asc").await;
     assert_eq!(in_hand, ["SAW-2", "HAM-1", "SAW-1"]);
-    let (in_saws, _) = skus(&app, shop, "products?category=saws&sort=price_desc").await;
+    let (in_saws, _) = skus(&shopper, "products?category=saws&sort=price_desc").await;
     assert_eq!(in_saws, ["SAW-1", "SAW-2"]);
-    let unknown = assert_problem(store(&app, shop, "products?category=nope").await, 400).await;
+    let unknown = assert_problem(shopper.get("products?category=nope").await, 400).await;
     assert_eq!(unknown["errors"][0]["field"], "category");
 
     // Search: name, sku and description, any case; `%` is a literal.
-    let (found, _) = skus(&app, shop, "products?search=SAW&sort=name").await;
+    let (found, _) = skus(&shopper, "products?search=SAW&sort=name").await;
     assert_eq!(found, ["SAW-2", "SAW-1"]);
-    let (found, _) = skus(&app, shop, "products?search=hos").await;
+    let (found, _) = skus(&shopper, "products?search=hos").await;
     assert_eq!(found, ["HOSE-1"]);
-    let (found, _) = skus(&app, shop, "products?search=about%20the%20claw").await;
+    let (found, _) = skus(&shopper, "products?search=about%20the%20claw").await;
     assert_eq!(found, ["HAM-1"]);
-    let (found, _) = skus(&app, shop, "products?search=%25").await;
+    let (found, _) = skus(&shopper, "products?search=%25").await;
     assert!(found.is_empty());
 
     // Sorting and paging edges.
-    let (by_name, _) = skus(&app, shop, "products?sort=name").await;
+    let (by_name, _) = skus(&shopper, "products?sort=name").await;
     assert_eq!(by_name, ["HAM-1", "SAW-2", "HOSE-1", "SAW-1"]);
-    let (newest, _) = skus(&app, shop, "products?sort=newest").await;
+    let (newest, _) = skus(&shopper, "products?sort=newest").await;
     assert_eq!(newest, ["HOSE-1", "SAW-2", "SAW-1", "HAM-1"]);
-    let (page2, body) = skus(&app, shop, "products?sort=name&limit=3&page=2").await;
+    let (page2, body) = skus(&shopper, "products?sort=name&limit=3&page=2").await;
     assert_eq!(page2, ["SAW-1"]);
     assert_eq!(
         (
@@ -113,26 +95,26 @@ async fn shoppers_see_published_products_filtered_searched_sorted_and_paged(back
         ),
         (Some(2), Some(3), Some(4))
     );
-    let (beyond, body) = skus(&app, shop, "products?limit=3&page=3").await;
+    let (beyond, body) = skus(&shopper, "products?limit=3&page=3").await;
     assert!(beyond.is_empty());
     assert_eq!(body["total"], 4);
-    assert_problem(store(&app, shop, "products?limit=101").await, 400).await;
-    assert_problem(store(&app, shop, "products?page=0").await, 400).await;
-    let bad_sort = assert_problem(store(&app, shop, "products?sort=cheapest").await, 400).await;
+    assert_problem(shopper.get("products?limit=101").await, 400).await;
+    assert_problem(shopper.get("products?page=0").await, 400).await;
+    let bad_sort = assert_problem(shopper.get("products?sort=cheapest").await, 400).await;
     assert_eq!(bad_sort["errors"][0]["field"], "sort");
 
     // One product, with its long description; unpublished and unknown slugs are 404.
-    let one = store(&app, shop, "products/saw-1").await;
+    let one = shopper.get("products/saw-1").await;
     assert_eq!(one.status(), 200);
     let one: Value = one.json().await.unwrap();
     assert_eq!(one["longDescription"], "All about the Panel Saw.");
     assert_eq!(one["category"], "saws");
     assert_eq!(one["images"][0]["url"], "https://img.example/SAW-1.jpg");
-    assert_problem(store(&app, shop, "products/secret-1").await, 404).await;
-    assert_problem(store(&app, shop, "products/nothing").await, 404).await;
+    assert_problem(shopper.get("products/secret-1").await, 404).await;
+    assert_problem(shopper.get("products/nothing").await, 404).await;
 
     // The category tree.
-    let tree: Value = store(&app, shop, "categories").await.json().await.unwrap();
+    let tree: Value = shopper.get("categories").await.json().await.unwrap();
     let roots: Vec<&str> = tree["items"]
         .as_array()
         .unwrap()
@@ -143,17 +125,17 @@ async fn shoppers_see_published_products_filtered_searched_sorted_and_paged(back
     assert_eq!(tree["items"][1]["children"][0]["slug"], "saws");
 
     // A category with nothing in it is an empty page, not an unknown category.
-    create_category(&app, shop, &token, "Empty", "empty", Some(&garden)).await;
-    let (none, body) = skus(&app, shop, "products?category=empty").await;
+    create_category(&owner, "Empty", "empty", Some(&garden)).await;
+    let (none, body) = skus(&shopper, "products?category=empty").await;
     assert!(none.is_empty());
     assert_eq!(body["total"], 0);
 
     // Another shop knows none of it.
-    ready_shop(&app, "other").await;
-    assert_problem(store(&app, "other", "products/saw-1").await, 404).await;
-    let (theirs, _) = skus(&app, "other", "products").await;
+    let other = ready_shop(&app, "other").await.shopper();
+    assert_problem(other.get("products/saw-1").await, 404).await;
+    let (theirs, _) = skus(&other, "products").await;
     assert!(theirs.is_empty());
-    assert_problem(store(&app, "other", "products?category=saws").await, 400).await;
+    assert_problem(other.get("products?category=saws").await, 400).await;
 }
 
 #[tokio::test]

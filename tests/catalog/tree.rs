@@ -2,12 +2,11 @@
 //! written by hand in the database neither hangs nor crashes a request.
 
 use cartwheel_entity::categories;
-use reqwest::Method;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use super::{create_category, send, store};
+use super::create_category;
 use cartwheel_testkit::shops::{app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, scalar};
@@ -16,34 +15,17 @@ use cartwheel_testkit::{Backend, scalar};
 async fn two_crossing_moves_never_both_succeed() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let shop = "crossing";
-    let (_, token) = ready_shop(&app, shop).await;
-    let x = create_category(&app, shop, &token, "X", "x", None).await;
-    let y = create_category(&app, shop, &token, "Y", "y", None).await;
+    let owner = ready_shop(&app, "crossing").await;
+    let x = create_category(&owner, "X", "x", None).await;
+    let y = create_category(&owner, "Y", "y", None).await;
     let path = |id: &str| format!("/api/v1/store/admin/categories/{id}");
-    let body = |name: &str, parent: Option<&str>| {
-        Some(json!({"name": name, "slug": name.to_lowercase(), "parentId": parent}))
-    };
+    let body = |name: &str, parent: Option<&str>| json!({"name": name, "slug": name.to_lowercase(), "parentId": parent});
     let (x_path, y_path) = (path(&x), path(&y));
     for round in 0..20 {
         // X under Y and Y under X at once: the second to take the lock sees the first's move.
         let (x_under_y, y_under_x) = tokio::join!(
-            send(
-                &app,
-                Method::PUT,
-                &x_path,
-                shop,
-                &token,
-                body("X", Some(&y))
-            ),
-            send(
-                &app,
-                Method::PUT,
-                &y_path,
-                shop,
-                &token,
-                body("Y", Some(&x))
-            ),
+            owner.put(&x_path, body("X", Some(&y))),
+            owner.put(&y_path, body("Y", Some(&x))),
         );
         let statuses = [x_under_y.0, y_under_x.0];
         assert!(
@@ -61,8 +43,7 @@ async fn two_crossing_moves_never_both_succeed() {
         assert_eq!(looped, 0, "round {round}: X and Y are each other's parent");
         // Both back to the top for the next round.
         for (id, name) in [(&x, "X"), (&y, "Y")] {
-            let (status, answer) =
-                send(&app, Method::PUT, &path(id), shop, &token, body(name, None)).await;
+            let (status, answer) = owner.put(&path(id), body(name, None)).await;
             assert_eq!(status, 200, "{answer}");
         }
     }
@@ -72,15 +53,13 @@ async fn two_crossing_moves_never_both_succeed() {
 async fn the_tree_is_at_most_32_levels_deep() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Sqlite, &mail, &[]).await;
-    let shop = "deep-tree";
-    let (_, token) = ready_shop(&app, shop).await;
+    let owner = ready_shop(&app, "deep-tree").await;
+    let shopper = owner.shopper();
     let mut parent = None;
     let mut ids = Vec::new();
     for level in 1..=32 {
         let id = create_category(
-            &app,
-            shop,
-            &token,
+            &owner,
             &format!("Level {level}"),
             &format!("level-{level}"),
             parent.as_deref(),
@@ -89,35 +68,29 @@ async fn the_tree_is_at_most_32_levels_deep() {
         parent = Some(id.clone());
         ids.push(id);
     }
-    let (status, problem) = send(
-        &app,
-        Method::POST,
-        "/api/v1/store/admin/categories",
-        shop,
-        &token,
-        Some(json!({"name": "Level 33", "slug": "level-33", "parentId": parent})),
-    )
-    .await;
+    let (status, problem) = owner
+        .post(
+            "/api/v1/store/admin/categories",
+            json!({"name": "Level 33", "slug": "level-33", "parentId": parent}),
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "parentId", "{problem}");
 
     // A two-level branch cannot move under level 31 either: it would reach level 33.
-    let top = create_category(&app, shop, &token, "Top", "top", None).await;
-    create_category(&app, shop, &token, "Below", "below", Some(&top)).await;
-    let (status, problem) = send(
-        &app,
-        Method::PUT,
-        &format!("/api/v1/store/admin/categories/{top}"),
-        shop,
-        &token,
-        Some(json!({"name": "Top", "slug": "top", "parentId": ids[30]})),
-    )
-    .await;
+    let top = create_category(&owner, "Top", "top", None).await;
+    create_category(&owner, "Below", "below", Some(&top)).await;
+    let (status, problem) = owner
+        .put(
+            &format!("/api/v1/store/admin/categories/{top}"),
+            json!({"name": "Top", "slug": "top", "parentId": ids[30]}),
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "parentId", "{problem}");
 
     // The storefront renders all 32 levels.
-    let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
+    let tree: serde_json::Value = shopper.get("categories").await.json().await.unwrap();
     let mut node = &tree["items"][0];
     for level in 1..=32 {
         assert_eq!(node["slug"], format!("level-{level}"), "{tree}");
@@ -131,11 +104,11 @@ cartwheel_testkit::on_each_backend!(a_loop_in_the_database_neither_hangs_nor_cra
 async fn a_loop_in_the_database_neither_hangs_nor_crashes_a_request(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[("CARTWHEEL_STORE_CACHE_MS", "0")]).await;
-    let shop = "looped";
-    let (_, token) = ready_shop(&app, shop).await;
-    let top = create_category(&app, shop, &token, "Top", "top", None).await;
-    let a = create_category(&app, shop, &token, "A", "a", None).await;
-    let b = create_category(&app, shop, &token, "B", "b", Some(&a)).await;
+    let owner = ready_shop(&app, "looped").await;
+    let shopper = owner.shopper();
+    let top = create_category(&owner, "Top", "top", None).await;
+    let a = create_category(&owner, "A", "a", None).await;
+    let b = create_category(&owner, "B", "b", Some(&a)).await;
     // What a crossing race or a hand edit could leave: A and B each other's parent.
     let (a_id, b_id): (uuid::Uuid, uuid::Uuid) = (a.parse().unwrap(), b.parse().unwrap());
     categories::Entity::update_many()
@@ -145,40 +118,34 @@ async fn a_loop_in_the_database_neither_hangs_nor_crashes_a_request(backend: Bac
         .await
         .unwrap();
 
-    let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
+    let tree: serde_json::Value = shopper.get("categories").await.json().await.unwrap();
     assert_eq!(
         tree["items"].as_array().unwrap().len(),
         1,
         "the loop has no way in: {tree}"
     );
     assert_eq!(tree["items"][0]["slug"], "top", "{tree}");
-    let products = store(&app, shop, "products?category=a").await;
+    let products = shopper.get("products?category=a").await;
     assert_eq!(products.status(), 200);
 
     // A move into the loop is refused; moving a looped category out of it walks the loop's
     // subtree (which used to spin for ever) and mends it.
     let path = |id: &str| format!("/api/v1/store/admin/categories/{id}");
-    let (status, problem) = send(
-        &app,
-        Method::PUT,
-        &path(&top),
-        shop,
-        &token,
-        Some(json!({"name": "Top", "slug": "top", "parentId": b})),
-    )
-    .await;
+    let (status, problem) = owner
+        .put(
+            &path(&top),
+            json!({"name": "Top", "slug": "top", "parentId": b}),
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
-    let (status, answer) = send(
-        &app,
-        Method::PUT,
-        &path(&a),
-        shop,
-        &token,
-        Some(json!({"name": "A", "slug": "a", "parentId": top})),
-    )
-    .await;
+    let (status, answer) = owner
+        .put(
+            &path(&a),
+            json!({"name": "A", "slug": "a", "parentId": top}),
+        )
+        .await;
     assert_eq!(status, 200, "{answer}");
-    let tree: serde_json::Value = store(&app, shop, "categories").await.json().await.unwrap();
+    let tree: serde_json::Value = shopper.get("categories").await.json().await.unwrap();
     assert_eq!(
         tree["items"][0]["children"][0]["children"][0]["slug"], "b",
         "{tree}"

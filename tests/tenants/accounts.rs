@@ -15,9 +15,10 @@ use cartwheel_testkit::{Backend, JWT_SECRET, assert_problem, drain_jobs, eventua
 async fn the_owner_logs_in_and_wrong_credentials_all_look_alike() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let (tenant_id, token) = ready_shop(&app, "login-shop").await;
+    let owner = ready_shop(&app, "login-shop").await;
 
-    let me: Value = admin(&app, Method::GET, "/api/v1/auth/me", "login-shop", &token)
+    let me: Value = owner
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap()
@@ -26,7 +27,7 @@ async fn the_owner_logs_in_and_wrong_credentials_all_look_alike() {
         .unwrap();
     assert_eq!(me["user"]["email"], "owner@login-shop.example");
     assert_eq!(me["user"]["role"], "Owner");
-    assert_eq!(me["tenantId"], tenant_id.as_str());
+    assert_eq!(me["tenantId"], owner.tenant_id.as_str());
     assert!(
         me["user"]["permissions"]
             .as_array()
@@ -76,18 +77,21 @@ async fn the_owner_logs_in_and_wrong_credentials_all_look_alike() {
 async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let (a_id, a_token) = ready_shop(&app, "shop-a").await;
-    let (_, b_token) = ready_shop(&app, "shop-b").await;
+    let a = ready_shop(&app, "shop-a").await;
+    let b = ready_shop(&app, "shop-b").await;
 
-    for (slug, token) in [("shop-b", &a_token), ("shop-a", &b_token)] {
-        let response = admin(&app, Method::GET, "/api/v1/admin/settings", slug, token)
+    for (shop, token) in [(&b, &a.token), (&a, &b.token)] {
+        let response = shop
+            .with_token(token)
+            .request(Method::GET, "/api/v1/admin/settings")
             .send()
             .await
             .unwrap();
         assert_problem(response, 401).await;
     }
     let owner_id: String = {
-        let me: Value = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &a_token)
+        let me: Value = a
+            .request(Method::GET, "/api/v1/auth/me")
             .send()
             .await
             .unwrap()
@@ -97,7 +101,7 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
         me["user"]["id"].as_str().unwrap().to_string()
     };
     let jwt = Jwt::new(JWT_SECRET.as_bytes(), Duration::from_secs(3600));
-    let (user, tenant) = (owner_id.parse().unwrap(), a_id.parse().unwrap());
+    let (user, tenant) = (owner_id.parse().unwrap(), a.tenant_id.parse().unwrap());
     let (storefront, _) = jwt.issue(
         user,
         tenant,
@@ -106,14 +110,18 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
         "storefront",
         Duration::from_secs(3600),
     );
-    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &storefront)
+    let response = a
+        .with_token(&storefront)
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap();
     assert_problem(response, 401).await;
     let (expired, _) = jwt.issue(user, tenant, 0, "Owner", "admin", Duration::ZERO);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &expired)
+    let response = a
+        .with_token(&expired)
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap();
@@ -123,74 +131,58 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
         Duration::from_secs(60),
     );
     let (forged, _) = forged.issue(user, tenant, 0, "Owner", "admin", Duration::from_secs(60));
-    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &forged)
+    let response = a
+        .with_token(&forged)
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap();
     assert_problem(response, 401).await;
     // A well-made token for the right shop still works.
     let (fresh, _) = jwt.issue(user, tenant, 0, "Owner", "admin", Duration::from_secs(60));
-    let response = admin(&app, Method::GET, "/api/v1/auth/me", "shop-a", &fresh)
+    let response = a
+        .with_token(&fresh)
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
 
     // Job monitoring: an admin sees their own shop's jobs only; the workers are the operator's.
-    let jobs: Value = admin(
-        &app,
-        Method::GET,
-        "/api/v1/admin/jobs?limit=100",
-        "shop-a",
-        &a_token,
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let jobs: Value = a
+        .request(Method::GET, "/api/v1/admin/jobs?limit=100")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let items = jobs["items"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(
-        items.iter().all(|j| j["tenantId"] == a_id.as_str()),
+        items.iter().all(|j| j["tenantId"] == a.tenant_id.as_str()),
         "{jobs}"
     );
-    let b_job: Value = admin(
-        &app,
-        Method::GET,
-        "/api/v1/admin/jobs?limit=1",
-        "shop-b",
-        &b_token,
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let b_job: Value = b
+        .request(Method::GET, "/api/v1/admin/jobs?limit=1")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let b_job_id = b_job["items"][0]["id"].as_str().unwrap();
-    let response = admin(
-        &app,
-        Method::GET,
-        &format!("/api/v1/admin/jobs/{b_job_id}"),
-        "shop-a",
-        &a_token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let response = a
+        .request(Method::GET, &format!("/api/v1/admin/jobs/{b_job_id}"))
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 404).await;
-    let response = admin(
-        &app,
-        Method::GET,
-        "/api/v1/admin/workers",
-        "shop-a",
-        &a_token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let response = a
+        .request(Method::GET, "/api/v1/admin/workers")
+        .send()
+        .await
+        .unwrap();
     assert_problem(response, 403).await;
     let operator = app
         .client
@@ -217,7 +209,7 @@ cartwheel_testkit::on_each_backend!(a_password_reset_works_once_within_the_hour)
 async fn a_password_reset_works_once_within_the_hour(backend: Backend) {
     let mail = MailServer::start().await;
     let app = app_with_mail(backend, &mail, &[]).await;
-    ready_shop(&app, "reset-shop").await;
+    let shop = ready_shop(&app, "reset-shop").await;
     let owner = "owner@reset-shop.example";
     let forgot = |email: &'static str| {
         let request = app
@@ -272,7 +264,7 @@ async fn a_password_reset_works_once_within_the_hour(backend: Backend) {
         async move { request.send().await.unwrap() }
     };
     // A session from before, and a second reset link asked for meanwhile.
-    let before = login(&app, "reset-shop", owner, PASSWORD).await;
+    let before = shop.with_token(&login(&app, "reset-shop", owner, PASSWORD).await);
     assert_eq!(forgot("owner@reset-shop.example").await, 202);
     let mails = mails_after_drain(&app, &mail, owner, 3).await;
     let other = mails
@@ -289,7 +281,8 @@ async fn a_password_reset_works_once_within_the_hour(backend: Backend) {
         204
     );
     // The reset ends the sessions issued before it and the account's other links.
-    let me = admin(&app, Method::GET, "/api/v1/auth/me", "reset-shop", &before)
+    let me = before
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap();
@@ -348,33 +341,29 @@ async fn a_password_reset_works_once_within_the_hour(backend: Backend) {
 async fn an_invited_admin_joins_and_roles_are_enforced() {
     let mail = MailServer::start().await;
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
-    let (_, owner_token) = ready_shop(&app, "team-shop").await;
+    let owner = ready_shop(&app, "team-shop").await;
     let slug = "team-shop";
-    let invite = |token: &str, email: &str, role: &str| {
-        admin(&app, Method::POST, "/api/v1/admin/invitations", slug, token)
+    let invite = |by: &ShopAdmin<'_>, email: &str, role: &str| {
+        by.request(Method::POST, "/api/v1/admin/invitations")
             .json(&json!({ "email": email, "role": role }))
             .send()
     };
 
     let bad_role = assert_problem(
-        invite(&owner_token, "sam@example.com", "Boss")
-            .await
-            .unwrap(),
+        invite(&owner, "sam@example.com", "Boss").await.unwrap(),
         422,
     )
     .await;
     assert_eq!(bad_role["errors"][0]["field"], "role");
     let taken = assert_problem(
-        invite(&owner_token, "owner@team-shop.example", "Staff")
+        invite(&owner, "owner@team-shop.example", "Staff")
             .await
             .unwrap(),
         409,
     )
     .await;
     assert!(taken["detail"].as_str().unwrap().contains("already"));
-    let created = invite(&owner_token, "Sam@Example.com", "Staff")
-        .await
-        .unwrap();
+    let created = invite(&owner, "Sam@Example.com", "Staff").await.unwrap();
     assert_eq!(created.status(), 201);
 
     let mails = mails_after_drain(&app, &mail, "sam@example.com", 1).await;
@@ -403,65 +392,51 @@ async fn an_invited_admin_joins_and_roles_are_enforced() {
     let joined: Value = joined.json().await.unwrap();
     assert_eq!(joined["user"]["role"], "Staff");
     assert_eq!(joined["user"]["name"], "Sam Staff");
-    let staff_token = joined["token"].as_str().unwrap().to_string();
+    let staff = owner.with_token(joined["token"].as_str().unwrap());
     assert_problem(accept(token).await.unwrap(), 400).await;
     // The invitation is for this shop only.
     let sam_id = joined["user"]["id"].as_str().unwrap().to_string();
 
     // Staff may read settings but not manage users or see other admins' jobs controls.
-    let settings = admin(
-        &app,
-        Method::GET,
-        "/api/v1/admin/settings",
-        slug,
-        &staff_token,
-    )
-    .send()
-    .await
-    .unwrap();
+    let settings = staff
+        .request(Method::GET, "/api/v1/admin/settings")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(settings.status(), 200);
     assert_problem(
-        invite(&staff_token, "eve@example.com", "Admin")
-            .await
-            .unwrap(),
+        invite(&staff, "eve@example.com", "Admin").await.unwrap(),
         403,
     )
     .await;
 
     // Role changes: an Admin cannot make Owners; the last Owner stays one.
-    let set_role = |token: &str, id: &str, role: &str| {
-        admin(
-            &app,
-            Method::PUT,
-            &format!("/api/v1/admin/users/{id}/role"),
-            slug,
-            token,
-        )
-        .json(&json!({ "role": role }))
-        .send()
+    let set_role = |by: &ShopAdmin<'_>, id: &str, role: &str| {
+        by.request(Method::PUT, &format!("/api/v1/admin/users/{id}/role"))
+            .json(&json!({ "role": role }))
+            .send()
     };
-    let promoted = set_role(&owner_token, &sam_id, "Admin").await.unwrap();
+    let promoted = set_role(&owner, &sam_id, "Admin").await.unwrap();
     assert_eq!(promoted.status(), 200);
     let promoted: Value = promoted.json().await.unwrap();
     assert_eq!(promoted["role"], "Admin");
     // The same token now carries the new role's rights: roles are read per request.
     assert_eq!(
-        invite(&staff_token, "vic@example.com", "Viewer")
+        invite(&staff, "vic@example.com", "Viewer")
             .await
             .unwrap()
             .status(),
         201
     );
     assert_problem(
-        invite(&staff_token, "olga@example.com", "Owner")
-            .await
-            .unwrap(),
+        invite(&staff, "olga@example.com", "Owner").await.unwrap(),
         403,
     )
     .await;
-    assert_problem(set_role(&staff_token, &sam_id, "Owner").await.unwrap(), 403).await;
+    assert_problem(set_role(&staff, &sam_id, "Owner").await.unwrap(), 403).await;
 
-    let users: Value = admin(&app, Method::GET, "/api/v1/admin/users", slug, &owner_token)
+    let users: Value = owner
+        .request(Method::GET, "/api/v1/admin/users")
         .send()
         .await
         .unwrap()
@@ -478,36 +453,27 @@ async fn an_invited_admin_joins_and_roles_are_enforced() {
         .as_str()
         .unwrap()
         .to_string();
-    let last_owner = assert_problem(
-        set_role(&owner_token, &owner_id, "Admin").await.unwrap(),
-        409,
-    )
-    .await;
+    let last_owner = assert_problem(set_role(&owner, &owner_id, "Admin").await.unwrap(), 409).await;
     assert!(
         last_owner["detail"]
             .as_str()
             .unwrap()
             .contains("last active Owner")
     );
-    let deactivate = |token: &str, id: &str| {
-        admin(
-            &app,
+    let deactivate = |by: &ShopAdmin<'_>, id: &str| {
+        by.request(
             Method::POST,
             &format!("/api/v1/admin/users/{id}/deactivate"),
-            slug,
-            token,
         )
         .send()
     };
-    assert_problem(deactivate(&owner_token, &owner_id).await.unwrap(), 409).await;
-    assert_problem(deactivate(&staff_token, &owner_id).await.unwrap(), 403).await;
+    assert_problem(deactivate(&owner, &owner_id).await.unwrap(), 409).await;
+    assert_problem(deactivate(&staff, &owner_id).await.unwrap(), 403).await;
 
     // Deactivating Sam stops Sam's token at once and refuses Sam's login.
-    assert_eq!(
-        deactivate(&owner_token, &sam_id).await.unwrap().status(),
-        200
-    );
-    let me = admin(&app, Method::GET, "/api/v1/auth/me", slug, &staff_token)
+    assert_eq!(deactivate(&owner, &sam_id).await.unwrap().status(), 200);
+    let me = staff
+        .request(Method::GET, "/api/v1/auth/me")
         .send()
         .await
         .unwrap();
@@ -518,22 +484,17 @@ async fn an_invited_admin_joins_and_roles_are_enforced() {
     )
     .await;
     // A user of another shop is a 404 here.
-    let (_, other_token) = ready_shop(&app, "other-team").await;
-    let other_users: Value = admin(
-        &app,
-        Method::GET,
-        "/api/v1/admin/users",
-        "other-team",
-        &other_token,
-    )
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let other = ready_shop(&app, "other-team").await;
+    let other_users: Value = other
+        .request(Method::GET, "/api/v1/admin/users")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let other_owner = other_users["items"][0]["id"].as_str().unwrap().to_string();
-    assert_problem(deactivate(&owner_token, &other_owner).await.unwrap(), 404).await;
+    assert_problem(deactivate(&owner, &other_owner).await.unwrap(), 404).await;
     // One invitation mail each, never two.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(mails_to(&mail, "sam@example.com").len(), 1);

@@ -86,9 +86,9 @@ async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail(bac
     );
 
     // The owner logs in and reads every seeded list.
-    let token = login(&app, "acme", "owner@acme.example", PASSWORD).await;
+    let owner = log_in_owner(&app, "acme", tenant_id).await;
     let get = |path: &'static str| {
-        let request = admin(&app, Method::GET, path, "acme", &token);
+        let request = owner.request(Method::GET, path);
         async move {
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), 200, "{path}");
