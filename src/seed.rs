@@ -43,6 +43,7 @@ pub async fn catalog(
                 domain: slug.into(),
                 currency: None,
                 timezone: None,
+                country: None,
                 idempotency_key: None,
             },
         )
@@ -118,6 +119,7 @@ pub async fn catalog(
                 name: name.clone(),
                 unit_code: "Nos".into(),
                 price,
+                tax_class: cartwheel_domain::tax::STANDARD_CLASS.into(),
                 reorder_level: 5,
                 active: true,
                 deleted_at: None,

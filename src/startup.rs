@@ -221,6 +221,7 @@ async fn ensure_demo_tenant(db: &DatabaseConnection, config: &Config) -> anyhow:
             domain: "demo".into(),
             currency: None,
             timezone: None,
+            country: None,
             idempotency_key: None,
         },
     )

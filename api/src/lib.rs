@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod country;
 pub mod coupons;
 pub mod csv_body;
 pub mod defaults;
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod state;
 pub mod stock;
 pub mod store;
+pub mod tax;
 pub mod tenant;
 pub mod text;
 pub mod users;
@@ -73,6 +75,7 @@ pub type Apis = (
     cart::CartApi,
     account::AccountApi,
     coupons::CouponsApi,
+    tax::TaxApi,
     jobs::JobsApi,
 );
 
@@ -94,6 +97,7 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
             cart::CartApi,
             account::AccountApi,
             coupons::CouponsApi,
+            tax::TaxApi,
             jobs::JobsApi,
         )),
         "Cartwheel",

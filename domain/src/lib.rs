@@ -10,6 +10,7 @@ pub mod emails;
 pub mod money;
 pub mod provisioning;
 mod sql;
+pub mod tax;
 pub mod tenants;
 pub mod transaction;
 pub mod validation;

@@ -39,6 +39,36 @@ pub fn check_length(field: &'static str, text: &str, max: usize) -> Result<(), F
     Ok(())
 }
 
+/// Every ISO 3166-1 alpha-2 code, in order (as `check_country` takes them).
+pub fn countries() -> &'static [String] {
+    static CODES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let letters = b'A'..=b'Z';
+        letters
+            .clone()
+            .flat_map(|a| {
+                letters
+                    .clone()
+                    .map(move |b| String::from_utf8(vec![a, b]).unwrap())
+            })
+            .filter(|code| check_country("country", code).is_ok())
+            .collect()
+    });
+    &CODES
+}
+
+/// A country of ISO 3166-1 by its alpha-2 code (the list of the `iso_country` crate, which
+/// `iso_currency` brings), trimmed and uppercased.
+pub fn check_country(field: &'static str, country: &str) -> Result<String, FieldProblem> {
+    let country = country.trim().to_ascii_uppercase();
+    match country.parse::<iso_currency::Country>() {
+        Ok(c) if c != iso_currency::Country::Unspecified => Ok(country),
+        _ => Err(FieldProblem::new(
+            field,
+            "must be an ISO 3166-1 alpha-2 country code like DE",
+        )),
+    }
+}
+
 /// An email address (RFC 5321/5322 by `email_address`), trimmed and lowercased: a domain with a
 /// top-level label, no domain literal or display name, and no whitespace or control characters
 /// (the address goes into mail headers), and an ASCII letters-digits-hyphens domain.
@@ -68,6 +98,17 @@ pub fn check_email(field: &'static str, email: &str) -> Result<String, FieldProb
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn countries_are_iso_3166_alpha_2_codes() {
+        assert_eq!(check_country("c", " de ").unwrap(), "DE");
+        assert_eq!(check_country("c", "US").unwrap(), "US");
+        assert!(check_country("c", "XX").is_err());
+        assert!(check_country("c", "DEU").is_err());
+        assert!(check_country("c", "").is_err());
+        assert_eq!(countries().len(), 249);
+        assert!(countries().iter().any(|c| c == "DE"));
+    }
 
     #[test]
     fn emails() {

@@ -14,6 +14,8 @@ pub struct Model {
     pub name: String,
     pub unit_code: String,
     pub price: i64,
+    /// Which of the shop's tax rules apply (`standard` unless set).
+    pub tax_class: String,
     pub reorder_level: i64,
     pub active: bool,
     pub deleted_at: Option<DateTimeUtc>,

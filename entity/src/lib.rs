@@ -20,7 +20,7 @@ pub mod stock_levels;
 pub mod stock_movements;
 pub mod stock_subscriptions;
 pub mod store_settings;
-pub mod tax_rates;
+pub mod tax_rules;
 pub mod tenant_signups;
 pub mod tenants;
 pub mod units;

@@ -11,6 +11,8 @@ pub struct Model {
     pub tenant_id: TenantId,
     pub currency: String,
     pub timezone: String,
+    /// ISO 3166-1 alpha-2: where the shop is, and the address a cart's tax is estimated for.
+    pub country: String,
     pub prices_include_tax: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -13,6 +13,7 @@ pub struct Model {
     pub owner_password_hash: Option<String>,
     pub currency: String,
     pub timezone: String,
+    pub country: String,
     #[sea_orm(unique)]
     pub idempotency_key: Option<String>,
     pub request_hash: String,

@@ -19,6 +19,7 @@ mod m20261202_000013_session_versions;
 mod m20261202_000014_cart_sessions;
 mod m20261203_000015_reset_tokens;
 mod m20261204_000016_email_claims;
+mod m20261206_000017_tax_rules;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_cart_sessions::Migration),
             Box::new(m20261203_000015_reset_tokens::Migration),
             Box::new(m20261204_000016_email_claims::Migration),
+            Box::new(m20261206_000017_tax_rules::Migration),
         ]
     }
 }

@@ -33,6 +33,8 @@ async fn serves_the_openapi_document_with_error_responses() {
         "/api/v1/admin/ledger-accounts",
         "/api/v1/admin/warehouses",
         "/api/v1/admin/jobs",
+        "/api/v1/admin/tax-rules",
+        "/api/v1/admin/tax-rules/{id}",
     ] {
         assert!(
             paths.contains_key(path),
@@ -42,6 +44,14 @@ async fn serves_the_openapi_document_with_error_responses() {
     }
     // Stored enums are documented with their values, in answers as in requests.
     let schemas = &spec["components"]["schemas"];
+    // Countries are one schema listing every ISO 3166-1 alpha-2 code.
+    let countries = schemas["Country"]["enum"].as_array().unwrap();
+    assert_eq!(countries.len(), 249);
+    assert!(countries.contains(&serde_json::json!("DE")));
+    assert_eq!(
+        schemas["TaxRuleRequest"]["properties"]["country"]["$ref"],
+        "#/components/schemas/Country"
+    );
     for (schema, field, values) in [
         ("CouponView", "kind", vec!["percent", "fixed"]),
         ("CouponRequest", "kind", vec!["percent", "fixed"]),

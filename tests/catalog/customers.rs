@@ -418,7 +418,7 @@ async fn the_address_book_keeps_one_default() {
     let ada = shopper.signed_in(ada["token"].as_str().unwrap());
     let bob = json_of(register("bob@example.com").await, 201).await;
     let bob = shopper.signed_in(bob["token"].as_str().unwrap());
-    let address = |city: &str, default: bool| json!({"name": "Ada", "line1": "1 Main St", "city": city, "postalCode": "10115", "country": "de", "isDefault": default});
+    let address = |city: &str, default: bool| json!({"name": "Ada", "line1": "1 Main St", "city": city, "postalCode": "10115", "country": "DE", "isDefault": default});
 
     let home = json_of(
         ada.post("auth/addresses", address("Berlin", false)).await,

@@ -11,6 +11,7 @@ mod limits;
 mod reminders;
 mod stock;
 mod storefront;
+mod tax;
 mod tree;
 
 use serde_json::{Value, json};

@@ -22,6 +22,7 @@ async fn a_killed_worker_leaves_every_shop_ready_with_no_duplicates() {
                 domain: format!("crash-{n}"),
                 currency: None,
                 timezone: None,
+                country: None,
                 idempotency_key: None,
             },
         )
@@ -68,7 +69,7 @@ async fn a_killed_worker_leaves_every_shop_ready_with_no_duplicates() {
         ("warehouses", 1),
         ("warehouse_locations", 4),
         ("units", 4),
-        ("tax_rates", 3),
+        ("tax_rules", 3),
         ("store_settings", 1),
         ("emails", 1),
     ] {

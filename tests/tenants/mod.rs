@@ -6,4 +6,5 @@ mod crash;
 mod first_run;
 mod mail;
 mod mail_crash;
+mod migrations;
 mod provisioning;

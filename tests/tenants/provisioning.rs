@@ -45,7 +45,7 @@ async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail(bac
     assert_eq!(count("warehouses").await, 1);
     assert_eq!(count("warehouse_locations").await, 4);
     assert_eq!(count("units").await, 4);
-    assert_eq!(count("tax_rates").await, 3);
+    assert_eq!(count("tax_rules").await, 3);
     assert_eq!(count("roles").await, 4);
     assert_eq!(count("users").await, 1);
     assert_eq!(count("store_settings").await, 1);
@@ -155,13 +155,34 @@ async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail(bac
         .map(|u| u["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["Box", "Kg", "L", "Nos"]);
-    let taxes = get("/api/v1/admin/tax-rates").await;
-    assert_eq!(taxes["items"][0]["isDefault"], true);
-    assert_eq!(taxes["items"].as_array().unwrap().len(), 3);
+    // The shop's country (US, as the signup named none) gets a rule for every class and one
+    // each for the reduced and zero classes.
+    let taxes = get("/api/v1/admin/tax-rules").await;
+    let rules: Vec<(&str, Value, Value, i64)> = taxes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["country"].as_str().unwrap(),
+                r["region"].clone(),
+                r["taxClass"].clone(),
+                r["rateBasisPoints"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("US", Value::Null, Value::Null, 1000),
+            ("US", Value::Null, json!("reduced"), 500),
+            ("US", Value::Null, json!("zero"), 0),
+        ]
+    );
     let settings = get("/api/v1/admin/settings").await;
     assert_eq!(
         settings,
-        json!({"currency": "USD", "timezone": "UTC", "pricesIncludeTax": false})
+        json!({"currency": "USD", "timezone": "UTC", "country": "US", "pricesIncludeTax": false})
     );
     let roles = get("/api/v1/admin/roles").await;
     let names: Vec<&str> = roles["items"]

@@ -17,6 +17,7 @@ pub use auth::{CustomerAuth, STOREFRONT_AUDIENCE, Shopper};
 
 use crate::auth::AdminError;
 use crate::auth::throttle;
+use crate::country::Country;
 use crate::json_body::JsonBody;
 use crate::responses::{Accepted, Created, NoContent};
 use crate::state::AppState;
@@ -139,9 +140,8 @@ struct AddressRequest {
     region: String,
     #[oai(validator(min_length = 1, max_length = 32))]
     postal_code: String,
-    /// ISO 3166-1 alpha-2, e.g. `DE` (stored upper-case).
-    #[oai(validator(pattern = "^[A-Za-z]{2}$"))]
-    country: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    country: Country,
     /// Digits, spaces and `+ - ( ) .`.
     #[oai(default, validator(pattern = "^[0-9 +().-]{0,32}$"))]
     phone: String,
@@ -213,7 +213,7 @@ fn address_input(b: AddressRequest) -> AddressInput {
         city: b.city,
         region: b.region,
         postal_code: b.postal_code,
-        country: b.country,
+        country: b.country.0,
         phone: b.phone,
         is_default: b.is_default,
     }

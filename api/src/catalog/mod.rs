@@ -61,6 +61,10 @@ struct ItemRequest {
     /// In minor units of the shop's currency (cents).
     #[oai(validator(minimum(value = "0"), maximum(value = "100000000000")))]
     price: i64,
+    /// Which of the shop's tax rules apply (`GET /api/v1/admin/tax-rules`); `standard` when
+    /// omitted.
+    #[oai(default = "standard_class", validator(pattern = "^[a-z0-9_-]{1,32}$"))]
+    tax_class: String,
     #[oai(
         default,
         validator(minimum(value = "0"), maximum(value = "1000000000"))
@@ -73,6 +77,10 @@ struct ItemRequest {
 
 fn yes() -> bool {
     true
+}
+
+fn standard_class() -> String {
+    cartwheel_domain::tax::STANDARD_CLASS.into()
 }
 
 #[derive(Object)]
@@ -96,6 +104,7 @@ struct ItemView {
     name: String,
     unit: String,
     price: i64,
+    tax_class: String,
     reorder_level: i64,
     active: bool,
     on_hand: i64,
@@ -116,6 +125,7 @@ impl From<ItemDetail> for ItemView {
             name: d.item.name,
             unit: d.item.unit_code,
             price: d.item.price,
+            tax_class: d.item.tax_class,
             reorder_level: d.item.reorder_level,
             active: d.item.active,
             on_hand: d.stock.on_hand,
@@ -221,6 +231,7 @@ fn item_input(body: ItemRequest) -> ItemInput {
         name: body.name,
         unit: body.unit,
         price: body.price,
+        tax_class: body.tax_class,
         reorder_level: body.reorder_level,
         active: body.active,
         listing: ListingInput {

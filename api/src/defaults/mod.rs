@@ -1,5 +1,5 @@
-//! Reading a shop's default business data: settings, chart of accounts, warehouses, units
-//! and tax rates.
+//! A shop's settings (read and changed) and its default business data: chart of accounts,
+//! warehouses and units.
 
 use cartwheel_domain::accounts::roles::Permission;
 use cartwheel_domain::defaults;
@@ -9,6 +9,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 
 use crate::auth::{AdminAuth, AdminError};
+use crate::country::Country;
+use crate::json_body::JsonBody;
 use crate::problem::ProblemJson;
 use crate::state::AppState;
 
@@ -23,9 +25,36 @@ pub struct StoreSetupApi;
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct SettingsView {
+    /// ISO 4217, fixed at signup: every price is kept in its minor units.
     currency: String,
+    /// An IANA timezone.
     timezone: String,
+    /// ISO 3166-1 alpha-2: where the shop is; carts estimate their tax for it.
+    country: String,
+    /// Whether prices include tax (the tax is then the part of them a rule says), or tax comes
+    /// on top.
     prices_include_tax: bool,
+}
+
+/// The settings an admin may change.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct SettingsRequest {
+    #[oai(validator(max_length = 64))]
+    timezone: String,
+    country: Country,
+    prices_include_tax: bool,
+}
+
+impl From<cartwheel_entity::store_settings::Model> for SettingsView {
+    fn from(settings: cartwheel_entity::store_settings::Model) -> Self {
+        SettingsView {
+            currency: settings.currency,
+            timezone: settings.timezone,
+            country: settings.country,
+            prices_include_tax: settings.prices_include_tax,
+        }
+    }
 }
 
 /// An account in the chart, with its children.
@@ -81,23 +110,9 @@ struct UnitList {
     items: Vec<UnitView>,
 }
 
-#[derive(Object)]
-#[oai(rename_all = "camelCase")]
-struct TaxRateView {
-    name: String,
-    /// 1 basis point = 0.01 %: 825 is 8.25 %.
-    rate_basis_points: i32,
-    is_default: bool,
-}
-
-#[derive(Object)]
-struct TaxRateList {
-    items: Vec<TaxRateView>,
-}
-
 #[OpenApi(prefix_path = "/api/v1/admin", tag = "ApiTags::StoreSetup")]
 impl StoreSetupApi {
-    /// Currency, timezone and tax display.
+    /// Currency, timezone, country and whether prices include tax.
     #[oai(path = "/settings", method = "get")]
     #[tracing::instrument(skip_all)]
     async fn settings(
@@ -110,11 +125,27 @@ impl StoreSetupApi {
             .await
             .map_err(|e| AdminError::internal(&e))?
             .ok_or_else(|| ProblemJson::not_found("This shop is not set up yet."))?;
-        Ok(Json(SettingsView {
-            currency: settings.currency,
-            timezone: settings.timezone,
-            prices_include_tax: settings.prices_include_tax,
-        }))
+        Ok(Json(settings.into()))
+    }
+
+    /// Changes the timezone, the country and whether prices include tax (`settings:manage`);
+    /// the currency stays.
+    #[oai(path = "/settings", method = "put")]
+    #[tracing::instrument(skip_all)]
+    async fn update_settings(
+        &self,
+        auth: AdminAuth,
+        state: Data<&AppState>,
+        body: JsonBody<SettingsRequest>,
+    ) -> Result<Json<SettingsView>, AdminError> {
+        auth.0.require(Permission::SettingsManage)?;
+        let input = defaults::SettingsInput {
+            country: body.0.country.0,
+            timezone: body.0.timezone,
+            prices_include_tax: body.0.prices_include_tax,
+        };
+        let settings = defaults::update_settings(&state.db, auth.0.tenant.id, input).await?;
+        Ok(Json(settings.into()))
     }
 
     /// The chart of accounts as a tree under the five root types.
@@ -186,30 +217,6 @@ impl StoreSetupApi {
                     code: u.code,
                     name: u.name,
                     whole_number: u.whole_number,
-                })
-                .collect(),
-        }))
-    }
-
-    /// Tax rates, the default first.
-    #[oai(path = "/tax-rates", method = "get")]
-    #[tracing::instrument(skip_all)]
-    async fn tax_rates(
-        &self,
-        auth: AdminAuth,
-        state: Data<&AppState>,
-    ) -> Result<Json<TaxRateList>, AdminError> {
-        auth.0.require(Permission::SettingsRead)?;
-        let rates = defaults::tax_rates(&state.db, auth.0.tenant.id)
-            .await
-            .map_err(|e| AdminError::internal(&e))?;
-        Ok(Json(TaxRateList {
-            items: rates
-                .into_iter()
-                .map(|r| TaxRateView {
-                    name: r.name,
-                    rate_basis_points: r.rate_basis_points,
-                    is_default: r.is_default,
                 })
                 .collect(),
         }))

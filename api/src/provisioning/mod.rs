@@ -11,6 +11,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use crate::auth::validation;
+use crate::country::Country;
 use crate::json_body::JsonBody;
 use crate::problem::{FieldError, ProblemJson};
 use crate::state::AppState;
@@ -44,6 +45,9 @@ struct ProvisionRequest {
     /// IANA time zone; UTC when omitted.
     #[oai(nullable)]
     timezone: Option<String>,
+    /// Where the shop is; its tax rules are seeded for this country. US when omitted.
+    #[oai(nullable)]
+    country: Option<Country>,
 }
 
 #[derive(Object)]
@@ -154,6 +158,7 @@ impl ProvisioningApi {
                 domain: body.domain,
                 currency: body.currency,
                 timezone: body.timezone,
+                country: body.country.map(|c| c.0),
                 idempotency_key: key,
             },
         )

@@ -6,7 +6,7 @@ pub mod abandoned;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use cartwheel_entity::{TenantId, cart_lines, carts, coupons, items, listings, tax_rates};
+use cartwheel_entity::{TenantId, cart_lines, carts, coupons, items, listings};
 use chrono::Utc;
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::catalog::stock;
 use crate::coupons as coupon_rules;
 use crate::money;
+use crate::tax;
 use crate::validation::FieldProblem;
 
 pub use cartwheel_entity::carts::Status;
@@ -92,6 +93,7 @@ pub struct Line {
     pub unit_price: i64,
     pub line_total: i64,
     pub available: i64,
+    pub tax_class: String,
 }
 
 pub struct AppliedCoupon {
@@ -103,7 +105,8 @@ pub struct AppliedCoupon {
 pub struct Totals {
     pub subtotal: i64,
     pub discount: i64,
-    /// Estimated from the shop's default tax rate, per line, rounded half up.
+    /// Estimated for an address in the shop's own country (`crate::tax`): per line after its
+    /// share of the discount, rounded half up; inside the total when prices include tax.
     pub tax: i64,
     pub total: i64,
 }
@@ -524,7 +527,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
     // The lines with their item, slug and available stock, in one statement.
     let backend = db.get_database_backend();
     let sql = format!(
-        "SELECT l.item_id, l.quantity, l.unit_price, i.sku, i.name, \
+        "SELECT l.item_id, l.quantity, l.unit_price, i.sku, i.name, i.tax_class, \
            COALESCE(li.slug, '') AS slug, {available} AS available \
          FROM cart_lines l JOIN items i ON i.id = l.item_id \
          LEFT JOIN listings li ON li.item_id = l.item_id \
@@ -553,6 +556,7 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
                 unit_price,
                 line_total: money::times(unit_price, quantity)?,
                 available: available.max(0),
+                tax_class: row.try_get("", "tax_class")?,
             })
         })
         .collect::<Result<_, CartError>>()?;
@@ -578,27 +582,35 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
         },
     };
 
-    let rate = tax_rates::Entity::find()
-        .filter(tax_rates::Column::TenantId.eq(cart.tenant_id))
-        .filter(tax_rates::Column::IsDefault.eq(true))
-        .one(db)
+    let settings = crate::defaults::store_settings(db, cart.tenant_id)
         .await?
-        .map(|r| r.rate_basis_points as i64)
-        .unwrap_or(0);
-    let tax_of = |amount: i64| money::share(amount, rate, 10_000);
-    let line_tax = money::sum(
-        lines
-            .iter()
-            .map(|l| tax_of(l.line_total))
-            .collect::<Result<Vec<_>, _>>()?,
+        .ok_or(CartError::NotFound("shop"))?;
+    let rules = crate::tax::rules::list(db, cart.tenant_id).await?;
+    let taxable: Vec<tax::Taxable> = lines
+        .iter()
+        .map(|l| tax::Taxable {
+            total: l.line_total,
+            class: &l.tax_class,
+        })
+        .collect();
+    let home = tax::Destination {
+        country: &settings.country,
+        region: None,
+    };
+    let computed = tax::totals(
+        &rules,
+        home,
+        settings.prices_include_tax,
+        &taxable,
+        discount,
+        0,
     )?;
-    let tax = Ord::max(line_tax - tax_of(discount)?, 0);
     Ok(CartView {
         totals: Totals {
-            subtotal,
-            discount,
-            tax,
-            total: money::sum([subtotal, -discount, tax])?,
+            subtotal: computed.subtotal,
+            discount: computed.discount,
+            tax: computed.tax,
+            total: computed.total,
         },
         cart,
         lines,

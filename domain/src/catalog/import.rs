@@ -32,6 +32,7 @@ const COLUMNS: &[&str] = &[
     "sku",
     "name",
     "price",
+    "tax_class",
     "unit",
     "reorder_level",
     "active",
@@ -469,6 +470,11 @@ fn row_input<'a>(
         name: text("name", ""),
         unit: text("unit", item.map_or("Nos", |i| i.unit_code.as_str())),
         price,
+        tax_class: match cell("tax_class") {
+            None | Some("") => item.map_or(crate::tax::STANDARD_CLASS, |i| i.tax_class.as_str()),
+            Some(class) => class,
+        }
+        .to_string(),
         reorder_level,
         active,
         listing: ListingInput {
@@ -509,6 +515,7 @@ fn slug_of(sku: &str) -> String {
 fn csv_column(field: &str) -> &str {
     match field {
         "reorderLevel" => "reorder_level",
+        "taxClass" => "tax_class",
         "listing.slug" => "slug",
         "listing.categoryId" => "category",
         "listing.shortDescription" => "short_description",

@@ -33,6 +33,8 @@ pub struct ItemInput {
     pub unit: String,
     /// Minor units of the tenant's currency.
     pub price: i64,
+    /// Which of the shop's tax rules apply: `standard` unless the admin names another class.
+    pub tax_class: String,
     pub reorder_level: i64,
     pub active: bool,
     pub listing: ListingInput,
@@ -271,6 +273,7 @@ pub(crate) fn check(
     input.sku = keep(check_text("sku", &input.sku, 64));
     input.name = keep(check_text("name", &input.name, 200));
     input.listing.slug = keep(check_slug("listing.slug", &input.listing.slug));
+    input.tax_class = keep(crate::tax::rules::check_class("taxClass", &input.tax_class));
     if !(0..=money::MAX_PRICE).contains(&input.price) {
         problems.push(FieldProblem::new(
             "price",
@@ -363,6 +366,7 @@ pub(crate) fn item_model(
         name: String::new(),
         unit_code: String::new(),
         price: 0,
+        tax_class: String::new(),
         reorder_level: 0,
         active: false,
         deleted_at: None,
@@ -374,6 +378,7 @@ pub(crate) fn item_model(
         name: input.name.clone(),
         unit_code: input.unit.clone(),
         price: input.price,
+        tax_class: input.tax_class.clone(),
         reorder_level: input.reorder_level,
         active: input.active,
         updated_at: now,
@@ -390,6 +395,7 @@ pub async fn write_items(txn: &DatabaseTransaction, rows: &[items::Model]) -> Re
         items::Column::Name,
         items::Column::UnitCode,
         items::Column::Price,
+        items::Column::TaxClass,
         items::Column::ReorderLevel,
         items::Column::Active,
         items::Column::UpdatedAt,
@@ -492,6 +498,7 @@ mod tests {
             name: "Green Tea".into(),
             unit_code: "Nos".into(),
             price: 450,
+            tax_class: "standard".into(),
             reorder_level: 0,
             active,
             deleted_at: deleted.then_some(now),

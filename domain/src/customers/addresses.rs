@@ -174,12 +174,9 @@ fn validate(mut input: AddressInput) -> Result<AddressInput, AccountError> {
     input.line2 = input.line2.trim().to_string();
     input.region = input.region.trim().to_string();
     input.phone = input.phone.trim().to_string();
-    input.country = input.country.trim().to_ascii_uppercase();
-    if input.country.len() != 2 || !input.country.chars().all(|c| c.is_ascii_uppercase()) {
-        problems.push(FieldProblem::new(
-            "country",
-            "must be a two-letter ISO 3166 code like DE",
-        ));
+    match crate::validation::check_country("country", &input.country) {
+        Ok(country) => input.country = country,
+        Err(p) => problems.push(p),
     }
     if input.line2.chars().count() > 200
         || input.region.chars().count() > 100

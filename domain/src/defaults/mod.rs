@@ -4,9 +4,14 @@ pub mod seed;
 
 use cartwheel_entity::TenantId;
 use cartwheel_entity::{
-    ledger_accounts, roles, store_settings, tax_rates, units, warehouse_locations, warehouses,
+    ledger_accounts, roles, store_settings, units, warehouse_locations, warehouses,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+
+use crate::catalog::CatalogError;
 
 /// Whether the tenant's defaults are in place (they are written in one transaction, the store
 /// settings with them).
@@ -21,6 +26,42 @@ pub async fn store_settings<C: ConnectionTrait>(
     tenant_id: TenantId,
 ) -> Result<Option<store_settings::Model>, DbErr> {
     store_settings::Entity::find_by_id(tenant_id).one(db).await
+}
+
+/// What an admin may change of a shop's settings; the currency stays what the shop signed up
+/// with, since every price is kept in its minor units.
+pub struct SettingsInput {
+    pub country: String,
+    pub timezone: String,
+    pub prices_include_tax: bool,
+}
+
+/// Changes the shop's country, timezone and whether its prices include tax.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+pub async fn update_settings<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: TenantId,
+    input: SettingsInput,
+) -> Result<store_settings::Model, CatalogError> {
+    let mut problems = Vec::new();
+    let country = crate::validation::check_country("country", &input.country)
+        .map_err(|p| problems.push(p))
+        .unwrap_or_default();
+    let timezone = crate::provisioning::validate::check_timezone("timezone", &input.timezone)
+        .map_err(|p| problems.push(p))
+        .unwrap_or_default();
+    if !problems.is_empty() {
+        return Err(CatalogError::Invalid(problems));
+    }
+    let existing = store_settings(db, tenant_id)
+        .await?
+        .ok_or(CatalogError::NotFound("store settings"))?;
+    let mut settings: store_settings::ActiveModel = existing.into();
+    settings.country = Set(country);
+    settings.timezone = Set(timezone);
+    settings.prices_include_tax = Set(input.prices_include_tax);
+    settings.updated_at = Set(chrono::Utc::now());
+    Ok(settings.update(db).await?)
 }
 
 /// The chart of accounts, ordered by code (parents before children).
@@ -74,19 +115,6 @@ pub async fn units<C: ConnectionTrait>(
     units::Entity::find()
         .filter(units::Column::TenantId.eq(tenant_id))
         .order_by_asc(units::Column::Code)
-        .all(db)
-        .await
-}
-
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn tax_rates<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
-) -> Result<Vec<tax_rates::Model>, DbErr> {
-    tax_rates::Entity::find()
-        .filter(tax_rates::Column::TenantId.eq(tenant_id))
-        .order_by_desc(tax_rates::Column::IsDefault)
-        .order_by_asc(tax_rates::Column::Name)
         .all(db)
         .await
 }

@@ -2,7 +2,7 @@
 
 use cartwheel_entity::TenantId;
 use cartwheel_entity::{
-    ledger_accounts, roles, store_settings, tax_rates, units, warehouse_locations, warehouses,
+    ledger_accounts, roles, store_settings, tax_rules, units, warehouse_locations, warehouses,
 };
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
 use uuid::Uuid;
@@ -114,11 +114,12 @@ pub const UNITS: &[(&str, &str, bool)] = &[
     ("Box", "Box", true),
 ];
 
-/// `(name, basis points, is default)`.
-pub const TAX_RATES: &[(&str, i32, bool)] = &[
-    ("Standard", 1000, true),
-    ("Reduced", 500, false),
-    ("Zero", 0, false),
+/// `(name, basis points, tax class)`: the rules seeded for the shop's country; `None` is every
+/// class (and shipping).
+pub const TAX_RULES: &[(&str, i32, Option<&str>)] = &[
+    ("Standard", 1000, None),
+    ("Reduced", 500, Some("reduced")),
+    ("Zero", 0, Some("zero")),
 ];
 
 /// Writes every default row for `tenant_id`; returns the Owner role's id.
@@ -128,6 +129,7 @@ pub async fn seed<C: ConnectionTrait>(
     tenant_id: TenantId,
     currency: &str,
     timezone: &str,
+    country: &str,
 ) -> Result<Uuid, DbErr> {
     let mut owner_role = None;
     let role_rows = builtin_roles::builtin()
@@ -211,23 +213,28 @@ pub async fn seed<C: ConnectionTrait>(
         .collect();
     units::Entity::insert_many(unit_rows).exec(db).await?;
 
-    let tax_rows: Vec<_> = TAX_RATES
+    let now = chrono::Utc::now();
+    let tax_rows: Vec<_> = TAX_RULES
         .iter()
-        .map(|(name, basis_points, is_default)| tax_rates::ActiveModel {
+        .map(|(name, basis_points, class)| tax_rules::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tenant_id),
             name: Set(name.to_string()),
+            country: Set(country.to_string()),
+            region: Set(None),
+            tax_class: Set(class.map(str::to_string)),
             rate_basis_points: Set(*basis_points),
-            is_default: Set(*is_default),
+            created_at: Set(now),
+            updated_at: Set(now),
         })
         .collect();
-    tax_rates::Entity::insert_many(tax_rows).exec(db).await?;
+    tax_rules::Entity::insert_many(tax_rows).exec(db).await?;
 
-    let now = chrono::Utc::now();
     store_settings::Entity::insert(store_settings::ActiveModel {
         tenant_id: Set(tenant_id),
         currency: Set(currency.to_string()),
         timezone: Set(timezone.to_string()),
+        country: Set(country.to_string()),
         prices_include_tax: Set(false),
         created_at: Set(now),
         updated_at: Set(now),

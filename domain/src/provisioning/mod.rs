@@ -22,6 +22,8 @@ use crate::{defaults, tenants as tenant_queries};
 
 pub const DEFAULT_CURRENCY: &str = "USD";
 pub const DEFAULT_TIMEZONE: &str = "UTC";
+/// Where a shop is when its signup names no country; its tax rules are seeded for it.
+pub const DEFAULT_COUNTRY: &str = "US";
 
 /// A signup as the client sent it.
 pub struct Signup {
@@ -31,6 +33,8 @@ pub struct Signup {
     pub domain: String,
     pub currency: Option<String>,
     pub timezone: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
     /// The `Idempotency-Key` header: a retried request with it gets the first answer.
     pub idempotency_key: Option<String>,
 }
@@ -81,6 +85,10 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
         "timezone",
         signup.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE),
     ));
+    let country = check(crate::validation::check_country(
+        "country",
+        signup.country.as_deref().unwrap_or(DEFAULT_COUNTRY),
+    ));
     if let Err(p) = validate::check_owner_password("ownerPassword", &signup.owner_password) {
         problems.push(p);
     }
@@ -89,7 +97,14 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
     }
     let request_hash = {
         let mut hasher = Sha256::new();
-        for part in [&business_name, &owner_email, &domain, &currency, &timezone] {
+        for part in [
+            &business_name,
+            &owner_email,
+            &domain,
+            &currency,
+            &timezone,
+            &country,
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
@@ -127,6 +142,7 @@ pub async fn sign_up(db: &DatabaseConnection, signup: Signup) -> Result<Accepted
             owner_password_hash: Set(Some(password_hash)),
             currency: Set(currency),
             timezone: Set(timezone),
+            country: Set(country),
             idempotency_key: Set(signup.idempotency_key.clone()),
             request_hash: Set(request_hash.clone()),
             created_at: Set(now),
@@ -238,8 +254,14 @@ pub async fn provision(
             .ok_or(ProvisionError::Missing(tenant_id))?;
         let txn = crate::transaction::begin(db).await?;
         let seeded = async {
-            let owner_role =
-                defaults::seed::seed(&txn, tenant_id, &signup.currency, &signup.timezone).await?;
+            let owner_role = defaults::seed::seed(
+                &txn,
+                tenant_id,
+                &signup.currency,
+                &signup.timezone,
+                &signup.country,
+            )
+            .await?;
             users::create(
                 &txn,
                 users::NewUser {
