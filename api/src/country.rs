@@ -8,7 +8,7 @@ use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use serde_json::Value;
 
 /// An upper-case ISO 3166-1 alpha-2 code, such as `DE`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Country(pub String);
 
 impl Type for Country {

@@ -19,6 +19,7 @@ pub mod problem;
 pub mod provisioning;
 pub mod responses;
 pub mod routes;
+pub mod shipping;
 pub mod state;
 pub mod stock;
 pub mod store;
@@ -75,7 +76,8 @@ pub type Apis = (
     cart::CartApi,
     account::AccountApi,
     coupons::CouponsApi,
-    tax::TaxApi,
+    // Tuples implement OpenApi up to 16 members: the store setup APIs go as one.
+    (tax::TaxApi, shipping::ShippingApi),
     jobs::JobsApi,
 );
 
@@ -97,7 +99,7 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
             cart::CartApi,
             account::AccountApi,
             coupons::CouponsApi,
-            tax::TaxApi,
+            (tax::TaxApi, shipping::ShippingApi),
             jobs::JobsApi,
         )),
         "Cartwheel",

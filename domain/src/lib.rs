@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod emails;
 pub mod money;
 pub mod provisioning;
+pub mod shipping;
 mod sql;
 pub mod tax;
 pub mod tenants;

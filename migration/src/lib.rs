@@ -20,6 +20,7 @@ mod m20261202_000014_cart_sessions;
 mod m20261203_000015_reset_tokens;
 mod m20261204_000016_email_claims;
 mod m20261206_000017_tax_rules;
+mod m20261206_000018_shipping;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_reset_tokens::Migration),
             Box::new(m20261204_000016_email_claims::Migration),
             Box::new(m20261206_000017_tax_rules::Migration),
+            Box::new(m20261206_000018_shipping::Migration),
         ]
     }
 }
