@@ -52,6 +52,14 @@ async fn serves_the_openapi_document_with_error_responses() {
         schemas["TaxRuleRequest"]["properties"]["country"]["$ref"],
         "#/components/schemas/Country"
     );
+    // Permissions by their one name, the one roles store.
+    let permissions = schemas["Permission"]["enum"].as_array().unwrap();
+    assert_eq!(permissions.len(), 10);
+    assert!(permissions.contains(&serde_json::json!("users:read")));
+    assert_eq!(
+        schemas["RoleView"]["properties"]["permissions"]["items"]["$ref"],
+        "#/components/schemas/Permission"
+    );
     for (schema, field, values) in [
         ("CouponView", "kind", vec!["percent", "fixed"]),
         ("CouponRequest", "kind", vec!["percent", "fixed"]),

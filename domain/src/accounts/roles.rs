@@ -2,29 +2,19 @@
 
 pub use cartwheel_entity::roles::Name as Role;
 
-/// A permission an admin endpoint requires; stored on a role by its name (`users:read`).
+/// A permission an admin endpoint requires; stored on a role, and named in the API, by its
+/// name (`users:read`, [`Permission::as_str`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
 pub enum Permission {
-    #[cfg_attr(feature = "openapi", oai(rename = "users:read"))]
     UsersRead,
-    #[cfg_attr(feature = "openapi", oai(rename = "users:manage"))]
     UsersManage,
-    #[cfg_attr(feature = "openapi", oai(rename = "settings:read"))]
     SettingsRead,
-    #[cfg_attr(feature = "openapi", oai(rename = "settings:manage"))]
     SettingsManage,
-    #[cfg_attr(feature = "openapi", oai(rename = "catalog:read"))]
     CatalogRead,
-    #[cfg_attr(feature = "openapi", oai(rename = "catalog:manage"))]
     CatalogManage,
-    #[cfg_attr(feature = "openapi", oai(rename = "orders:read"))]
     OrdersRead,
-    #[cfg_attr(feature = "openapi", oai(rename = "orders:manage"))]
     OrdersManage,
-    #[cfg_attr(feature = "openapi", oai(rename = "jobs:read"))]
     JobsRead,
-    #[cfg_attr(feature = "openapi", oai(rename = "jobs:manage"))]
     JobsManage,
 }
 
@@ -42,6 +32,7 @@ impl Permission {
         Permission::JobsManage,
     ];
 
+    /// The permission's one name, as roles store it and the API documents it.
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::UsersRead => "users:read",
@@ -54,6 +45,71 @@ impl Permission {
             Permission::OrdersManage => "orders:manage",
             Permission::JobsRead => "jobs:read",
             Permission::JobsManage => "jobs:manage",
+        }
+    }
+}
+
+/// The document lists the names of [`Permission::as_str`] as the enum's values.
+#[cfg(feature = "openapi")]
+mod openapi {
+    use std::borrow::Cow;
+
+    use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+    use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
+    use serde_json::Value;
+
+    use super::Permission;
+
+    impl Type for Permission {
+        const IS_REQUIRED: bool = true;
+
+        type RawValueType = Self;
+
+        type RawElementValueType = Self;
+
+        fn name() -> Cow<'static, str> {
+            "Permission".into()
+        }
+
+        fn schema_ref() -> MetaSchemaRef {
+            MetaSchemaRef::Reference(Self::name().into_owned())
+        }
+
+        fn register(registry: &mut Registry) {
+            registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
+                description: Some("A permission of a role."),
+                enum_items: Permission::ALL
+                    .iter()
+                    .map(|p| Value::String(p.as_str().into()))
+                    .collect(),
+                ..MetaSchema::new("string")
+            });
+        }
+
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    }
+
+    impl ParseFromJSON for Permission {
+        fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+            let value = value.unwrap_or_default();
+            Permission::ALL
+                .into_iter()
+                .find(|p| value.as_str() == Some(p.as_str()))
+                .ok_or_else(|| ParseError::expected_type(value))
+        }
+    }
+
+    impl ToJSON for Permission {
+        fn to_json(&self) -> Option<Value> {
+            Some(Value::String(self.as_str().into()))
         }
     }
 }

@@ -582,10 +582,9 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
         },
     };
 
-    let settings = crate::defaults::store_settings(db, cart.tenant_id)
+    let shop = tax::shop_tax(db, cart.tenant_id, None)
         .await?
         .ok_or(CartError::NotFound("shop"))?;
-    let rules = crate::tax::rules::list(db, cart.tenant_id).await?;
     let taxable: Vec<tax::Taxable> = lines
         .iter()
         .map(|l| tax::Taxable {
@@ -594,13 +593,13 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
         })
         .collect();
     let home = tax::Destination {
-        country: &settings.country,
+        country: &shop.country,
         region: None,
     };
     let computed = tax::totals(
-        &rules,
+        &shop.rules,
         home,
-        settings.prices_include_tax,
+        shop.prices_include_tax,
         &taxable,
         discount,
         0,

@@ -4,12 +4,64 @@
 
 pub mod rules;
 
-use cartwheel_entity::tax_rules;
+use cartwheel_entity::{TenantId, store_settings, tax_rules};
+use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, JoinType, QuerySelect};
 
 use crate::money::{self, Overflow};
 
 /// The tax class of an item whose admin set none, and of shipping.
 pub const STANDARD_CLASS: &str = "standard";
+
+/// What the tax of a shop's goods sent to one country depends on.
+pub struct ShopTax {
+    /// Where the goods go.
+    pub country: String,
+    pub prices_include_tax: bool,
+    /// The shop's rules for that country.
+    pub rules: Vec<tax_rules::Model>,
+}
+
+/// The shop's tax setting and its rules for `country` (the shop's own country when `None`), in
+/// one statement (a cart reads it on every change); `None` for a shop not set up yet.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+pub async fn shop_tax<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: TenantId,
+    country: Option<&str>,
+) -> Result<Option<ShopTax>, DbErr> {
+    let rows = shop_tax_query(tenant_id, country).all(db).await?;
+    let Some((settings, _)) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(ShopTax {
+        country: country.map_or_else(|| settings.country.clone(), str::to_ascii_uppercase),
+        prices_include_tax: settings.prices_include_tax,
+        rules: rows.into_iter().filter_map(|(_, rule)| rule).collect(),
+    }))
+}
+
+/// The shop's settings, each joined to one of its rules for the country (or none).
+fn shop_tax_query(
+    tenant_id: TenantId,
+    country: Option<&str>,
+) -> sea_orm::SelectTwo<store_settings::Entity, tax_rules::Entity> {
+    use sea_orm::sea_query::ExprTrait;
+    let wanted = country.map(str::to_ascii_uppercase);
+    let rules_for_country = store_settings::Entity::belongs_to(tax_rules::Entity)
+        .from(store_settings::Column::TenantId)
+        .to(tax_rules::Column::TenantId)
+        .on_condition(move |settings, rules| {
+            let destination = match &wanted {
+                Some(country) => Expr::val(country.clone()),
+                None => Expr::col((settings, store_settings::Column::Country)),
+            };
+            Condition::all().add(Expr::col((rules, tax_rules::Column::Country)).eq(destination))
+        });
+    store_settings::Entity::find_by_id(tenant_id)
+        .select_also(tax_rules::Entity)
+        .join(JoinType::LeftJoin, rules_for_country.into())
+}
 
 /// Where the goods go: the rules of this country apply, and of this region where one names it.
 #[derive(Clone, Copy, Debug)]
@@ -176,6 +228,23 @@ mod tests {
 
     fn to<'a>(country: &'a str, region: Option<&'a str>) -> Destination<'a> {
         Destination { country, region }
+    }
+
+    #[test]
+    fn a_shops_tax_is_one_statement_joining_the_rules_of_the_country() {
+        use sea_orm::{DbBackend, QueryTrait};
+        let shop = TenantId(uuid::Uuid::nil());
+        let sql = shop_tax_query(shop, None)
+            .build(DbBackend::Postgres)
+            .to_string();
+        assert!(
+            sql.contains(r#"LEFT JOIN "tax_rules" ON "store_settings"."tenant_id" = "tax_rules"."tenant_id" AND "tax_rules"."country" = "store_settings"."country""#),
+            "{sql}"
+        );
+        let sql = shop_tax_query(shop, Some("de"))
+            .build(DbBackend::Postgres)
+            .to_string();
+        assert!(sql.contains(r#"AND "tax_rules"."country" = 'DE'"#), "{sql}");
     }
 
     #[test]
