@@ -167,6 +167,13 @@ impl<'a> ShopAdmin<'a> {
         self.answer(Method::GET, path, None).await
     }
 
+    /// GET `path`, which must answer 200: its JSON.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
     /// POST `body` as JSON to `path`.
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.answer(Method::POST, path, Some(body)).await

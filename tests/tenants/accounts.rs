@@ -17,14 +17,7 @@ async fn the_owner_logs_in_and_wrong_credentials_all_look_alike() {
     let app = app_with_mail(Backend::Postgres, &mail, &[]).await;
     let owner = ready_shop(&app, "login-shop").await;
 
-    let me: Value = owner
-        .request(Method::GET, "/api/v1/auth/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = owner.get_ok("/api/v1/auth/me").await;
     assert_eq!(me["user"]["email"], "owner@login-shop.example");
     assert_eq!(me["user"]["role"], "Owner");
     assert_eq!(me["tenantId"], owner.tenant_id.as_str());
@@ -90,14 +83,7 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
         assert_problem(response, 401).await;
     }
     let owner_id: String = {
-        let me: Value = a
-            .request(Method::GET, "/api/v1/auth/me")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = a.get_ok("/api/v1/auth/me").await;
         me["user"]["id"].as_str().unwrap().to_string()
     };
     let jwt = Jwt::new(JWT_SECRET.as_bytes(), Duration::from_secs(3600));
@@ -149,28 +135,14 @@ async fn tokens_of_another_shop_another_audience_or_past_expiry_are_refused() {
     assert_eq!(response.status(), 200);
 
     // Job monitoring: an admin sees their own shop's jobs only; the workers are the operator's.
-    let jobs: Value = a
-        .request(Method::GET, "/api/v1/admin/jobs?limit=100")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jobs: Value = a.get_ok("/api/v1/admin/jobs?limit=100").await;
     let items = jobs["items"].as_array().unwrap();
     assert!(!items.is_empty());
     assert!(
         items.iter().all(|j| j["tenantId"] == a.tenant_id.as_str()),
         "{jobs}"
     );
-    let b_job: Value = b
-        .request(Method::GET, "/api/v1/admin/jobs?limit=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let b_job: Value = b.get_ok("/api/v1/admin/jobs?limit=1").await;
     let b_job_id = b_job["items"][0]["id"].as_str().unwrap();
     let response = a
         .request(Method::GET, &format!("/api/v1/admin/jobs/{b_job_id}"))
@@ -435,14 +407,7 @@ async fn an_invited_admin_joins_and_roles_are_enforced() {
     .await;
     assert_problem(set_role(&staff, &sam_id, "Owner").await.unwrap(), 403).await;
 
-    let users: Value = owner
-        .request(Method::GET, "/api/v1/admin/users")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let users: Value = owner.get_ok("/api/v1/admin/users").await;
     assert_eq!(users["total"], 2);
     let owner_id = users["items"]
         .as_array()
@@ -485,14 +450,7 @@ async fn an_invited_admin_joins_and_roles_are_enforced() {
     .await;
     // A user of another shop is a 404 here.
     let other = ready_shop(&app, "other-team").await;
-    let other_users: Value = other
-        .request(Method::GET, "/api/v1/admin/users")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other_users: Value = other.get_ok("/api/v1/admin/users").await;
     let other_owner = other_users["items"][0]["id"].as_str().unwrap().to_string();
     assert_problem(deactivate(&owner, &other_owner).await.unwrap(), 404).await;
     // One invitation mail each, never two.
