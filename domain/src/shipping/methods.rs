@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::catalog::CatalogError;
 use crate::money;
-use crate::validation::{self, FieldProblem};
+use crate::validation::FieldProblem;
 
 pub struct MethodInput {
     pub zone_id: Uuid,
@@ -109,13 +109,12 @@ async fn get<C: ConnectionTrait>(
 async fn validate<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
-    input: MethodInput,
+    mut input: MethodInput,
 ) -> Result<MethodInput, CatalogError> {
     let mut problems = Vec::new();
-    if input.name.is_empty() {
-        problems.push(FieldProblem::new("name", "must not be empty"));
-    } else if let Err(p) = validation::check_length("name", &input.name, 100) {
-        problems.push(p);
+    match crate::catalog::check_text("name", &input.name, 100) {
+        Ok(name) => input.name = name,
+        Err(p) => problems.push(p),
     }
     let amounts = [
         ("price", Some(input.price)),

@@ -7,6 +7,7 @@ pub mod zones;
 use cartwheel_entity::{TenantId, shipping_methods, shipping_zone_countries};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 /// Whether `method` ships an order of `subtotal` (the goods after their discount): it is
@@ -33,20 +34,16 @@ pub async fn for_destination<C: ConnectionTrait>(
     country: &str,
     subtotal: i64,
 ) -> Result<Vec<shipping_methods::Model>, DbErr> {
+    // The methods of the zone that lists the country (at most one per shop), in one statement.
     let zone = shipping_zone_countries::Entity::find()
         .select_only()
         .column(shipping_zone_countries::Column::ZoneId)
         .filter(shipping_zone_countries::Column::TenantId.eq(tenant_id))
         .filter(shipping_zone_countries::Column::Country.eq(country))
-        .into_tuple::<uuid::Uuid>()
-        .one(db)
-        .await?;
-    let Some(zone) = zone else {
-        return Ok(Vec::new());
-    };
+        .into_query();
     let mut methods: Vec<_> = shipping_methods::Entity::find()
         .filter(shipping_methods::Column::TenantId.eq(tenant_id))
-        .filter(shipping_methods::Column::ZoneId.eq(zone))
+        .filter(shipping_methods::Column::ZoneId.in_subquery(zone))
         .order_by_asc(shipping_methods::Column::Name)
         .all(db)
         .await?

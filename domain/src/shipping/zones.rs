@@ -168,10 +168,9 @@ fn sorted(countries: Vec<shipping_zone_countries::Model>) -> Vec<String> {
 
 fn validate(mut input: ZoneInput) -> Result<ZoneInput, CatalogError> {
     let mut problems = Vec::new();
-    if input.name.is_empty() {
-        problems.push(FieldProblem::new("name", "must not be empty"));
-    } else if let Err(p) = validation::check_length("name", &input.name, 100) {
-        problems.push(p);
+    match crate::catalog::check_text("name", &input.name, 100) {
+        Ok(name) => input.name = name,
+        Err(p) => problems.push(p),
     }
     let mut countries = BTreeSet::new();
     for country in &input.countries {

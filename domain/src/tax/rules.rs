@@ -134,10 +134,9 @@ pub fn check_class(field: &'static str, class: &str) -> Result<String, FieldProb
 
 fn validate(mut input: RuleInput) -> Result<RuleInput, CatalogError> {
     let mut problems = Vec::new();
-    if input.name.is_empty() {
-        problems.push(FieldProblem::new("name", "must not be empty"));
-    } else if let Err(p) = validation::check_length("name", &input.name, 100) {
-        problems.push(p);
+    match crate::catalog::check_text("name", &input.name, 100) {
+        Ok(name) => input.name = name,
+        Err(p) => problems.push(p),
     }
     match validation::check_country("country", &input.country) {
         Ok(country) => input.country = country,
