@@ -82,6 +82,15 @@ pub struct Config {
     #[serde(rename = "cart_ttl_hours", default = "default::hours::<72>")]
     #[serde(deserialize_with = "read::positive_hours")]
     pub cart_ttl: Duration,
+    /// A manual order (bank transfer, cash on delivery) left unpaid this long is cancelled and
+    /// its stock released.
+    #[serde(rename = "order_payment_hours", default = "default::hours::<72>")]
+    #[serde(deserialize_with = "read::positive_hours")]
+    pub order_payment_window: Duration,
+    /// The review request goes out this long after an order is delivered.
+    #[serde(rename = "review_request_days", default = "default::hours::<168>")]
+    #[serde(deserialize_with = "read::positive_days")]
+    pub review_request_after: Duration,
     /// How long public catalog answers are reused in one API process; zero turns it off.
     #[serde(rename = "store_cache_ms", default = "default::millis::<10000>")]
     #[serde(deserialize_with = "read::millis")]
@@ -518,6 +527,10 @@ mod read {
 
     pub fn positive_hours<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         positive(d).map(|hours: u64| Duration::from_secs(hours.saturating_mul(3600)))
+    }
+
+    pub fn positive_days<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        positive(d).map(|days: u64| Duration::from_secs(days.saturating_mul(24 * 3600)))
     }
 
     pub fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {

@@ -157,6 +157,10 @@ impl Application {
                 metrics: telemetry::metrics(),
                 queue_gauges: Default::default(),
                 cart_ttl: config.cart_ttl,
+                orders: cartwheel_domain::orders::status::Timing {
+                    payment_window: config.order_payment_window,
+                    review_after: config.review_request_after,
+                },
                 worker_liveness: config.job_recovery_bound,
                 throttles: Default::default(),
                 tenants: Default::default(),

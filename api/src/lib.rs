@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod country;
 pub mod coupons;
 pub mod csv_body;
@@ -14,7 +15,9 @@ pub mod json_body;
 pub mod locks;
 pub mod metrics;
 pub mod middleware;
+pub mod orders;
 pub mod paging;
+pub mod postal;
 pub mod problem;
 pub mod provisioning;
 pub mod responses;
@@ -73,7 +76,13 @@ pub type Apis = (
     catalog::import::ImportApi,
     stock::StockApi,
     store::StoreApi,
-    cart::CartApi,
+    // The shopper's way from cart to order goes as one.
+    (
+        cart::CartApi,
+        checkout::CheckoutApi,
+        orders::OrdersApi,
+        orders::admin::AdminOrdersApi,
+    ),
     account::AccountApi,
     coupons::CouponsApi,
     // Tuples implement OpenApi up to 16 members: the store setup APIs go as one.
@@ -96,7 +105,12 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
             catalog::import::ImportApi,
             stock::StockApi,
             store::StoreApi,
-            cart::CartApi,
+            (
+                cart::CartApi,
+                checkout::CheckoutApi,
+                orders::OrdersApi,
+                orders::admin::AdminOrdersApi,
+            ),
             account::AccountApi,
             coupons::CouponsApi,
             (tax::TaxApi, shipping::ShippingApi),

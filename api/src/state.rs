@@ -21,6 +21,8 @@ pub struct AppState {
     pub queue_gauges: crate::metrics::QueueGauges,
     /// An anonymous cart expires this long after its last change.
     pub cart_ttl: Duration,
+    /// How long a manual order may stay unpaid, and when the review request follows delivery.
+    pub orders: cartwheel_domain::orders::status::Timing,
     /// A worker whose heartbeat is older than this counts as gone.
     pub worker_liveness: Duration,
     /// Per-account budgets for failed logins and reset requests.

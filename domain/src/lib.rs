@@ -3,11 +3,14 @@
 pub mod accounts;
 pub mod carts;
 pub mod catalog;
+pub mod checkout;
 pub mod coupons;
 pub mod customers;
 pub mod defaults;
 pub mod emails;
 pub mod money;
+pub mod orders;
+pub mod postal;
 pub mod provisioning;
 pub mod shipping;
 mod sql;

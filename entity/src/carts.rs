@@ -34,6 +34,8 @@ pub enum Status {
     Open,
     /// Its lines went into the customer's cart at login; closed.
     Merged,
+    /// Closed by the order placed from its checkout.
+    Ordered,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub max_uses: Option<i32>,
     pub max_uses_per_customer: Option<i32>,
     pub active: bool,
+    /// Orders placed with it; raised under the coupon's row lock, never past `max_uses`.
+    pub used_count: i32,
     pub created_at: DateTimeUtc,
 }
 

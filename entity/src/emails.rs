@@ -41,6 +41,12 @@ pub enum Template {
     AbandonedCart,
     BackInStock,
     LowStockAlert,
+    OrderConfirmation,
+    PaymentReceipt,
+    OrderShipped,
+    OrderDelivered,
+    OrderCancelled,
+    ReviewRequest,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ mod m20261203_000015_reset_tokens;
 mod m20261204_000016_email_claims;
 mod m20261206_000017_tax_rules;
 mod m20261206_000018_shipping;
+mod m20261206_000019_checkout_and_orders;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_email_claims::Migration),
             Box::new(m20261206_000017_tax_rules::Migration),
             Box::new(m20261206_000018_shipping::Migration),
+            Box::new(m20261206_000019_checkout_and_orders::Migration),
         ]
     }
 }

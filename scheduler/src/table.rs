@@ -5,6 +5,7 @@ use std::str::FromStr;
 use cartwheel_jobs::Job;
 use cartwheel_jobs::families::abandoned_cart::FindAbandonedCarts;
 use cartwheel_jobs::families::maintenance::PruneJobs;
+use cartwheel_jobs::families::order_confirmation::ExpireUnpaidOrders;
 use cartwheel_jobs::families::stock::SweepStock;
 
 /// An entry as configuration states it.
@@ -57,6 +58,12 @@ pub fn builtin_entries(abandoned_cart_idle_minutes: u64) -> Vec<CronSpec> {
             "stock-sweep",
             "0 */15 * * * *",
             SweepStock::QUEUE,
+            serde_json::json!({}),
+        ),
+        entry(
+            "unpaid-orders",
+            "0 */5 * * * *",
+            ExpireUnpaidOrders::QUEUE,
             serde_json::json!({}),
         ),
     ]
@@ -128,13 +135,14 @@ mod tests {
             vec![off, spec("ping", "* * * * * *", "noop")],
         )
         .unwrap();
-        assert_eq!(table.len(), 4);
+        assert_eq!(table.len(), 5);
         assert!(!table[0].enabled);
         assert_eq!(table[1].queue, "abandoned_cart.scan");
         assert_eq!(table[1].payload["idle_minutes"], 240);
         assert_eq!(table[2].queue, "stock.sweep");
-        assert_eq!(table[3].queue, "noop");
-        assert_eq!(table[3].max_attempts, 3);
+        assert_eq!(table[3].queue, "order_confirmation.expire");
+        assert_eq!(table[4].queue, "noop");
+        assert_eq!(table[4].max_attempts, 3);
     }
 
     #[test]

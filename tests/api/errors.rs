@@ -104,6 +104,10 @@ async fn spawn_probe() -> String {
             metrics: cartwheel::telemetry::metrics(),
             queue_gauges: Default::default(),
             cart_ttl: std::time::Duration::from_secs(3600),
+            orders: cartwheel_domain::orders::status::Timing {
+                payment_window: std::time::Duration::from_secs(3600),
+                review_after: std::time::Duration::from_secs(3600),
+            },
             worker_liveness: std::time::Duration::from_secs(60),
             throttles: Default::default(),
             tenants: Default::default(),

@@ -72,6 +72,7 @@ pub async fn create<C: ConnectionTrait>(
         max_uses: Set(input.max_uses),
         max_uses_per_customer: Set(input.max_uses_per_customer),
         active: Set(input.active),
+        used_count: Set(0),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -155,14 +156,8 @@ pub async fn rejection<C: ConnectionTrait>(
             "This code needs a subtotal of at least {min}."
         )));
     }
-    if let Some(max) = coupon.max_uses {
-        let used = coupon_redemptions::Entity::find()
-            .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
-            .count(db)
-            .await?;
-        if used >= max as u64 {
-            return Ok(Some(NOT_VALID.into()));
-        }
+    if coupon.max_uses.is_some_and(|max| coupon.used_count >= max) {
+        return Ok(Some(NOT_VALID.into()));
     }
     if let (Some(max), Some(customer)) = (coupon.max_uses_per_customer, customer_id) {
         let used = coupon_redemptions::Entity::find()
@@ -252,6 +247,7 @@ mod tests {
             max_uses: None,
             max_uses_per_customer: None,
             active: true,
+            used_count: 0,
             created_at: Utc::now(),
         }
     }

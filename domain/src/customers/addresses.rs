@@ -9,7 +9,6 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::accounts::AccountError;
-use crate::validation::FieldProblem;
 
 pub struct AddressInput {
     pub name: String,
@@ -156,40 +155,30 @@ async fn clear_default<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
-fn validate(mut input: AddressInput) -> Result<AddressInput, AccountError> {
-    let mut problems = Vec::new();
-    let mut required = |field: &'static str, value: &mut String, max: usize| {
-        *value = value.trim().to_string();
-        if value.is_empty() || value.chars().count() > max {
-            problems.push(FieldProblem::new(
-                field,
-                format!("must be 1 to {max} characters"),
-            ));
-        }
-    };
-    required("name", &mut input.name, 200);
-    required("line1", &mut input.line1, 200);
-    required("city", &mut input.city, 100);
-    required("postalCode", &mut input.postal_code, 32);
-    input.line2 = input.line2.trim().to_string();
-    input.region = input.region.trim().to_string();
-    input.phone = input.phone.trim().to_string();
-    match crate::validation::check_country("country", &input.country) {
-        Ok(country) => input.country = country,
-        Err(p) => problems.push(p),
-    }
-    if input.line2.chars().count() > 200
-        || input.region.chars().count() > 100
-        || input.phone.chars().count() > 32
-    {
-        problems.push(FieldProblem::new(
-            "line2",
-            "line2 ≤ 200, region ≤ 100, phone ≤ 32 characters",
-        ));
-    }
-    if problems.is_empty() {
-        Ok(input)
-    } else {
-        Err(AccountError::Invalid(problems))
-    }
+fn validate(input: AddressInput) -> Result<AddressInput, AccountError> {
+    let address = crate::postal::check(
+        crate::postal::Address {
+            name: input.name,
+            line1: input.line1,
+            line2: input.line2,
+            city: input.city,
+            region: input.region,
+            postal_code: input.postal_code,
+            country: input.country,
+            phone: input.phone,
+        },
+        &crate::postal::Fields::BARE,
+    )
+    .map_err(AccountError::Invalid)?;
+    Ok(AddressInput {
+        name: address.name,
+        line1: address.line1,
+        line2: address.line2,
+        city: address.city,
+        region: address.region,
+        postal_code: address.postal_code,
+        country: address.country,
+        phone: address.phone,
+        is_default: input.is_default,
+    })
 }

@@ -27,6 +27,8 @@ macro_rules! with_every_job {
             $crate::families::abandoned_cart::RemindAbandonedCart,
             $crate::families::stock::CheckStock,
             $crate::families::stock::SweepStock,
+            $crate::families::order_confirmation::SendOrderMail,
+            $crate::families::order_confirmation::ExpireUnpaidOrders,
         )
     };
 }

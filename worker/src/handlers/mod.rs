@@ -4,5 +4,6 @@ pub mod abandoned_cart;
 pub mod email;
 pub mod maintenance;
 pub mod noop;
+pub mod order_confirmation;
 pub mod provisioning;
 pub mod stock;

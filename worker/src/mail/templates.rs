@@ -9,6 +9,8 @@ macro_rules! emails {
     ($($name:literal),* $(,)?) => {
         &[
             ("layout.html", include_str!("../../templates/email/layout.html")),
+            ("order_lines.html", include_str!("../../templates/email/order_lines.html")),
+            ("order_lines.txt", include_str!("../../templates/email/order_lines.txt")),
             $(
                 (concat!($name, ".subject"), include_str!(concat!("../../templates/email/", $name, ".subject"))),
                 (concat!($name, ".txt"), include_str!(concat!("../../templates/email/", $name, ".txt"))),
@@ -28,6 +30,12 @@ const SOURCES: &[(&str, &str)] = emails!(
     "abandoned_cart",
     "back_in_stock",
     "low_stock_alert",
+    "order_confirmation",
+    "payment_receipt",
+    "order_shipped",
+    "order_delivered",
+    "order_cancelled",
+    "review_request",
 );
 
 /// Minor units as an amount with the currency code: `1999|money("EUR")` is `19.99 EUR`.
@@ -125,6 +133,21 @@ mod tests {
             "available": 2,
             "reorder_level": 5,
             "item_id": "i1",
+            "order_id": "o1",
+            "number": 7,
+            "payment_method": "manual",
+            "payment_due_at": "2026-12-09 10:00 UTC",
+            "discount": 100,
+            "shipping": 495,
+            "shipping_method": "Parcel",
+            "tax": 380,
+            "total": 2773,
+            "refund_due": 0,
+            "shipping_address": {"name": "Ann", "line1": "Main St 1", "line2": "", "city": "Berlin",
+                "region": "", "postalCode": "10115", "country": "DE"},
+            "carrier": "DHL",
+            "tracking_number": "123",
+            "tracking_url": "https://track.example/123",
         })
     }
 
@@ -170,6 +193,15 @@ mod tests {
             (
                 "low_stock_alert",
                 "http://acme.localhost:8080/admin/catalog/items/i1",
+            ),
+            (
+                "order_confirmation",
+                "http://acme.localhost:8080/orders/o1?token=abc123",
+            ),
+            ("order_shipped", "https://track.example/123"),
+            (
+                "review_request",
+                "http://acme.localhost:8080/orders/o1/review",
             ),
         ] {
             let r = render(template, &context()).unwrap();

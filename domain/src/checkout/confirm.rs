@@ -1,0 +1,404 @@
+//! Confirming a checkout: one transaction re-checks the lines and the coupon, reserves the
+//! stock, takes the shop's next order number and places the order, closes the cart and enqueues
+//! the confirmation mail. The checkout's row lock serialises confirms of one checkout, and the
+//! unique order per checkout holds even if that were bypassed: a confirm repeated, concurrently
+//! or later, with or without the same `Idempotency-Key`, answers with the one order.
+
+use std::time::Duration;
+
+use cartwheel_entity::{
+    TenantId, carts, checkout_lines, checkouts, coupon_redemptions, coupons, items, listings,
+    order_lines, orders,
+};
+use cartwheel_jobs::NewJob;
+use cartwheel_jobs::families::order_confirmation::{OrderMail, SendOrderMail};
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set, Statement,
+};
+use uuid::Uuid;
+
+use super::reserve::{self, Wanted};
+use super::{CheckoutError, CheckoutKey, Status};
+use crate::validation::FieldProblem;
+
+pub use cartwheel_entity::orders::PaymentMethod;
+
+/// What a confirm asks for.
+pub struct Confirm {
+    pub method: PaymentMethod,
+    /// The request's `Idempotency-Key`, if it sent one.
+    pub idempotency_key: Option<String>,
+    /// How long a manual order may stay unpaid before it is cancelled and its stock released.
+    pub payment_window: Duration,
+}
+
+/// The order a confirm placed, and the token a guest reads it with (only when just placed: the
+/// order keeps its hash). `again` is true when an earlier confirm had placed it.
+pub struct Placed {
+    pub order: orders::Model,
+    pub token: Option<String>,
+    pub again: bool,
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %key.tenant_id))]
+pub async fn confirm(
+    db: &DatabaseConnection,
+    key: CheckoutKey,
+    confirm: Confirm,
+) -> Result<Placed, CheckoutError> {
+    let txn = crate::transaction::begin(db).await?;
+    if let Some(idempotency_key) = &confirm.idempotency_key
+        && let Some(order) = orders::Entity::find()
+            .filter(orders::Column::TenantId.eq(key.tenant_id))
+            .filter(orders::Column::IdempotencyKey.eq(idempotency_key.as_str()))
+            .one(&txn)
+            .await?
+    {
+        txn.commit().await?;
+        if order.checkout_id != key.id {
+            return Err(reused_key());
+        }
+        return Ok(Placed {
+            order,
+            token: None,
+            again: true,
+        });
+    }
+    let checkout = checkouts::Entity::find_by_id(key.id)
+        .filter(checkouts::Column::TenantId.eq(key.tenant_id))
+        .filter(key.held())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(CheckoutError::NotFound("checkout"))?;
+    if checkout.status == Status::Completed {
+        let order = order_of(&txn, checkout.id).await?;
+        txn.commit().await?;
+        return Ok(Placed {
+            order,
+            token: None,
+            again: true,
+        });
+    }
+    super::open_for_changes(&checkout)?;
+    match place(&txn, checkout, &confirm).await {
+        Ok((order, token)) => {
+            txn.commit().await.map_err(|e| conflict_or(e, &confirm))?;
+            Ok(Placed {
+                order,
+                token: Some(token),
+                again: false,
+            })
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+async fn place(
+    txn: &DatabaseTransaction,
+    checkout: checkouts::Model,
+    confirm: &Confirm,
+) -> Result<(orders::Model, String), CheckoutError> {
+    let tenant_id = checkout.tenant_id;
+    let lines = super::lines_of(txn, checkout.id).await?;
+    let address = super::address_of(checkout.shipping_address.as_ref());
+    let mut missing = Vec::new();
+    if checkout.email.is_none() {
+        missing.push(FieldProblem::new("email", "is required to place the order"));
+    }
+    if address.is_none() {
+        missing.push(FieldProblem::new(
+            "shippingAddress",
+            "is required to place the order",
+        ));
+    }
+    let priced = super::price(txn, &checkout, &lines).await?;
+    if priced.method.is_none() && super::ships_anywhere(txn, tenant_id).await? {
+        missing.push(FieldProblem::new(
+            "shippingMethodId",
+            "is required to place the order: choose one of the checkout's shipping methods",
+        ));
+    }
+    if !missing.is_empty() {
+        return Err(CheckoutError::Invalid(missing));
+    }
+    let Some(address) = address else {
+        unreachable!("checked above")
+    };
+    check_on_sale(txn, tenant_id, &lines).await?;
+    if let Some(coupon) = &priced.coupon {
+        redeem(txn, &checkout, coupon, priced.totals.subtotal).await?;
+    }
+    let wanted: Vec<Wanted> = lines
+        .iter()
+        .map(|l| Wanted {
+            item_id: l.item_id,
+            sku: &l.sku,
+            quantity: l.quantity,
+        })
+        .collect();
+    reserve::reserve(txn, tenant_id, checkout.id, &wanted).await?;
+
+    let now = Utc::now();
+    let token = crate::accounts::token::generate();
+    let billing = super::address_of(checkout.billing_address.as_ref()).unwrap_or(address.clone());
+    // Taken last, in the order's own transaction: a confirm that fails takes no number, and the
+    // shop's counter row is held only for the inserts and the commit.
+    let number = next_number(txn, tenant_id).await?;
+    let order = orders::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tenant_id),
+        number: Set(number),
+        checkout_id: Set(checkout.id),
+        idempotency_key: Set(confirm.idempotency_key.clone()),
+        customer_id: Set(checkout.customer_id),
+        email: Set(checkout.email.clone().unwrap_or_default()),
+        phone: Set(checkout
+            .phone
+            .clone()
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| address.phone.clone())),
+        status: Set(orders::Status::Pending),
+        payment_status: Set(orders::PaymentStatus::Pending),
+        payment_method: Set(confirm.method),
+        currency: Set(checkout.currency.clone()),
+        subtotal: Set(priced.totals.subtotal),
+        discount: Set(priced.totals.discount),
+        shipping: Set(priced.totals.shipping),
+        shipping_tax: Set(priced.totals.shipping_tax.tax),
+        tax: Set(priced.totals.tax),
+        total: Set(priced.totals.total),
+        refunded: Set(0),
+        refund_due: Set(0),
+        coupon_code: Set(priced
+            .coupon
+            .as_ref()
+            .filter(|_| priced.totals.discount > 0)
+            .map(|c| c.code.clone())),
+        shipping_method: Set(priced
+            .method
+            .as_ref()
+            .map_or_else(String::new, |m| m.name.clone())),
+        shipping_address: Set(super::to_json(&address)),
+        billing_address: Set(super::to_json(&billing)),
+        token_hash: Set(crate::accounts::token::hash(&token)),
+        carrier: Set(None),
+        tracking_number: Set(None),
+        tracking_url: Set(None),
+        placed_at: Set(now),
+        updated_at: Set(now),
+        payment_due_at: Set(Some(
+            now + chrono::Duration::from_std(confirm.payment_window).unwrap_or_default(),
+        )),
+        paid_at: Set(None),
+        shipped_at: Set(None),
+        delivered_at: Set(None),
+        cancelled_at: Set(None),
+    }
+    .insert(txn)
+    .await
+    .map_err(|e| conflict_or(e, confirm))?;
+    let order_lines: Vec<order_lines::ActiveModel> = lines
+        .iter()
+        .zip(&priced.totals.lines)
+        .enumerate()
+        .map(|(position, (line, tax))| order_lines::ActiveModel {
+            order_id: Set(order.id),
+            position: Set(position as i32),
+            item_id: Set(line.item_id),
+            sku: Set(line.sku.clone()),
+            name: Set(line.name.clone()),
+            quantity: Set(line.quantity),
+            unit_price: Set(line.unit_price),
+            line_total: Set(line.unit_price * line.quantity),
+            discount: Set(line.unit_price * line.quantity - tax.taxable),
+            tax_class: Set(line.tax_class.clone()),
+            tax_rate: Set(tax.rate as i32),
+            tax: Set(tax.tax),
+        })
+        .collect();
+    order_lines::Entity::insert_many(order_lines)
+        .exec_without_returning(txn)
+        .await?;
+    checkouts::Entity::update_many()
+        .col_expr(checkouts::Column::Status, Expr::value(Status::Completed))
+        .col_expr(checkouts::Column::UpdatedAt, Expr::value(now))
+        .filter(checkouts::Column::Id.eq(checkout.id))
+        .exec(txn)
+        .await?;
+    // The cart is done: never reminded, never checked out again.
+    carts::Entity::update_many()
+        .col_expr(carts::Column::Status, Expr::value(carts::Status::Ordered))
+        .col_expr(carts::Column::SessionHash, Expr::value(None::<String>))
+        .filter(carts::Column::Id.eq(checkout.cart_id))
+        .exec(txn)
+        .await?;
+    let mail = SendOrderMail {
+        tenant_id,
+        order_id: order.id,
+        mail: OrderMail::Confirmation,
+        token: Some(token.clone()),
+    };
+    let key = mail.idempotency_key();
+    cartwheel_jobs::enqueue(txn, NewJob::new(mail).idempotency_key(key)).await?;
+    Ok((order, token))
+}
+
+/// Every line's item is still for sale (active, not deleted, listed); each one that is not is
+/// named.
+async fn check_on_sale(
+    txn: &DatabaseTransaction,
+    tenant_id: TenantId,
+    lines: &[checkout_lines::Model],
+) -> Result<(), CheckoutError> {
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.item_id).collect();
+    let on_sale: Vec<Uuid> = items::Entity::find()
+        .select_only()
+        .column(items::Column::Id)
+        .filter(items::Column::TenantId.eq(tenant_id))
+        .filter(items::Column::Id.is_in(ids))
+        .filter(items::Column::Active.eq(true))
+        .filter(items::Column::DeletedAt.is_null())
+        .filter(
+            items::Column::Id.in_subquery(
+                Query::select()
+                    .column(listings::Column::ItemId)
+                    .from(listings::Entity)
+                    .and_where(listings::Column::Published.eq(true))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let gone: Vec<&str> = lines
+        .iter()
+        .filter(|l| !on_sale.contains(&l.item_id))
+        .map(|l| l.sku.as_str())
+        .collect();
+    if gone.is_empty() {
+        Ok(())
+    } else {
+        Err(CheckoutError::Conflict {
+            field: "lines",
+            message: format!(
+                "No longer for sale: {}. Remove them from the cart and check out again.",
+                gone.join(", ")
+            ),
+        })
+    }
+}
+
+/// Counts the coupon's use for this order: its global limit by one conditional update of the
+/// coupon's row (which also holds the row until commit), its per-customer limit by counting
+/// the customer's redemptions after that, and the redemption row.
+async fn redeem(
+    txn: &DatabaseTransaction,
+    checkout: &checkouts::Model,
+    coupon: &coupons::Model,
+    subtotal: i64,
+) -> Result<(), CheckoutError> {
+    let rejected = |message: String| CheckoutError::Conflict {
+        field: "coupon",
+        message,
+    };
+    if let Some(reason) =
+        crate::coupons::rejection(txn, coupon, subtotal, checkout.customer_id, Utc::now()).await?
+    {
+        return Err(rejected(reason));
+    }
+    let counted = coupons::Entity::update_many()
+        .col_expr(
+            coupons::Column::UsedCount,
+            Expr::col(coupons::Column::UsedCount).add(1),
+        )
+        .filter(coupons::Column::Id.eq(coupon.id))
+        .filter(coupons::Column::Active.eq(true))
+        .filter(
+            sea_orm::Condition::any()
+                .add(coupons::Column::MaxUses.is_null())
+                .add(Expr::col(coupons::Column::UsedCount).lt(Expr::col(coupons::Column::MaxUses))),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if counted == 0 {
+        return Err(rejected(crate::coupons::NOT_VALID.into()));
+    }
+    if let (Some(max), Some(customer)) = (coupon.max_uses_per_customer, checkout.customer_id) {
+        let used = coupon_redemptions::Entity::find()
+            .filter(coupon_redemptions::Column::CouponId.eq(coupon.id))
+            .filter(coupon_redemptions::Column::CustomerId.eq(customer))
+            .count(txn)
+            .await?;
+        if used >= max as u64 {
+            return Err(rejected("You have already used this code.".into()));
+        }
+    }
+    coupon_redemptions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(checkout.tenant_id),
+        coupon_id: Set(coupon.id),
+        customer_id: Set(checkout.customer_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// The shop's next order number, counted in the caller's transaction.
+async fn next_number(txn: &DatabaseTransaction, tenant_id: TenantId) -> Result<i64, CheckoutError> {
+    let backend = txn.get_database_backend();
+    let p = crate::sql::placeholder(backend, 1);
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO order_numbers (tenant_id, last) VALUES ({p}, 1) \
+                 ON CONFLICT (tenant_id) DO UPDATE SET last = order_numbers.last + 1 \
+                 RETURNING last"
+            ),
+            [tenant_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::Custom("order number upsert returned no row".into()))?;
+    Ok(row.try_get("", "last")?)
+}
+
+async fn order_of<C: ConnectionTrait>(
+    db: &C,
+    checkout_id: Uuid,
+) -> Result<orders::Model, CheckoutError> {
+    orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout_id))
+        .one(db)
+        .await?
+        .ok_or(CheckoutError::NotFound("order"))
+}
+
+/// A unique violation on the order: its `Idempotency-Key` was taken by a concurrent confirm of
+/// another checkout.
+fn conflict_or(e: sea_orm::DbErr, confirm: &Confirm) -> CheckoutError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            if confirm.idempotency_key.is_some() =>
+        {
+            reused_key()
+        }
+        _ => CheckoutError::Database(e),
+    }
+}
+
+fn reused_key() -> CheckoutError {
+    CheckoutError::Invalid(vec![FieldProblem::new(
+        "Idempotency-Key",
+        "was used to confirm another checkout; use a new key",
+    )])
+}
