@@ -120,6 +120,7 @@ pub async fn catalog(
                 unit_code: "Nos".into(),
                 price,
                 tax_class: cartwheel_domain::tax::STANDARD_CLASS.into(),
+                cost_price: price * 3 / 5,
                 reorder_level: 5,
                 active: true,
                 deleted_at: None,

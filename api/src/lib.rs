@@ -12,6 +12,7 @@ pub mod defaults;
 pub mod health;
 pub mod jobs;
 pub mod json_body;
+pub mod ledger;
 pub mod locks;
 pub mod metrics;
 pub mod middleware;
@@ -85,8 +86,8 @@ pub type Apis = (
     ),
     account::AccountApi,
     coupons::CouponsApi,
-    // Tuples implement OpenApi up to 16 members: the store setup APIs go as one.
-    (tax::TaxApi, shipping::ShippingApi),
+    // Tuples implement OpenApi up to 16 members: the store setup APIs (and the ledger) go as one.
+    (tax::TaxApi, shipping::ShippingApi, ledger::LedgerApi),
     jobs::JobsApi,
 );
 
@@ -113,7 +114,7 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
             ),
             account::AccountApi,
             coupons::CouponsApi,
-            (tax::TaxApi, shipping::ShippingApi),
+            (tax::TaxApi, shipping::ShippingApi, ledger::LedgerApi),
             jobs::JobsApi,
         )),
         "Cartwheel",

@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod customers;
 pub mod defaults;
 pub mod emails;
+pub mod ledger;
 pub mod money;
 pub mod orders;
 pub mod postal;

@@ -16,6 +16,8 @@ pub struct Model {
     pub price: i64,
     /// Which of the shop's tax rules apply (`standard` unless set).
     pub tax_class: String,
+    /// What one unit costs the shop (minor units): its shipment's cost of goods sold.
+    pub cost_price: i64,
     pub reorder_level: i64,
     pub active: bool,
     pub deleted_at: Option<DateTimeUtc>,

@@ -14,6 +14,8 @@ pub struct Model {
     pub name: String,
     pub quantity: i64,
     pub unit_price: i64,
+    /// The item's cost price when the order was placed.
+    pub unit_cost: i64,
     pub line_total: i64,
     /// The line's share of the order's discount.
     pub discount: i64,

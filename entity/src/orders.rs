@@ -23,6 +23,8 @@ pub struct Model {
     pub payment_status: PaymentStatus,
     pub payment_method: PaymentMethod,
     pub currency: String,
+    /// Whether the shop's prices included tax when it was placed.
+    pub prices_include_tax: bool,
     pub subtotal: i64,
     pub discount: i64,
     pub shipping: i64,

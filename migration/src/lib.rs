@@ -22,6 +22,7 @@ mod m20261204_000016_email_claims;
 mod m20261206_000017_tax_rules;
 mod m20261206_000018_shipping;
 mod m20261206_000019_checkout_and_orders;
+mod m20261206_000020_ledger;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_tax_rules::Migration),
             Box::new(m20261206_000018_shipping::Migration),
             Box::new(m20261206_000019_checkout_and_orders::Migration),
+            Box::new(m20261206_000020_ledger::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{address, cart_with, confirm, parcel_to, stock_of, stocked};
+use super::{address, balances, cart_with, confirm, parcel_to, stock_of, stocked};
 use crate::catalog::ok;
 use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, ready_shop, token_from};
 use cartwheel_testkit::smtp::MailServer;
@@ -224,6 +224,36 @@ async fn a_shopper_checks_out_and_the_admin_ships_the_order(backend: Backend) {
         cartwheel_testkit::job_count(&app.db, Some("order_confirmation.mail"), None).await,
         5
     );
+
+    // The ledger: invoiced, paid to the bank, shipped at cost (2 × 600 + 3 × 153), balanced.
+    let balances = balances(&owner).await;
+    let expected: Vec<(&str, i64)> = vec![
+        ("1120", 3879),
+        ("1130", 0),
+        ("1140", -1659),
+        ("2120", -619),
+        ("4100", -2765),
+        ("4200", -495),
+        ("5100", 1659),
+    ];
+    assert_eq!(
+        balances
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect::<Vec<_>>(),
+        expected
+    );
+    let receivable = owner
+        .get_ok("/api/v1/admin/ledger/entries?account=1130")
+        .await;
+    assert_eq!(receivable["total"], 2);
+    let kinds: Vec<&str> = receivable["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["documentKind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["payment_entry", "sales_invoice"]);
 
     // Another shop sees neither the checkout nor the order.
     let other = ready_shop(&app, "other-shop").await;

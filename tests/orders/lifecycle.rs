@@ -9,7 +9,7 @@ use sea_orm::EntityTrait;
 use sea_orm::sea_query::Expr;
 use serde_json::json;
 
-use super::{confirm, ready_checkout, stock_of, stocked};
+use super::{balances, confirm, ready_checkout, stock_of, stocked};
 use crate::catalog::ok;
 use cartwheel_testkit::shops::{app_with_mail, mails_after_drain, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
@@ -152,6 +152,10 @@ async fn orders_are_cancelled_expired_and_kept_in_order(backend: Backend) {
     assert_eq!(status, 200, "{refund}");
     assert_eq!(refund["refundDue"], refund["total"]);
     assert_eq!(available(sock.clone()).await, 10);
+    // Every posting balanced; what is owed back shows as a credit on the receivable.
+    let balances = balances(&owner).await;
+    assert_eq!(balances["1130"], -refund["refundDue"].as_i64().unwrap());
+    assert_eq!(balances["4100"], 0, "every sale was cancelled");
     // Confirmation, receipt, cancellation.
     mails_after_drain(&app, &mail, "early@example.com", 3).await;
 }

@@ -12,9 +12,11 @@ use serde_json::{Value, json};
 use crate::catalog::{create_item, item, ok};
 use cartwheel_testkit::shops::{ShopAdmin, Shopper};
 
-/// A published item of `price` with `qty` in stock; its id.
+/// A published item of `price`, costing the shop 60 % of it, with `qty` in stock; its id.
 pub async fn stocked(owner: &ShopAdmin<'_>, sku: &str, price: i64, qty: i64) -> String {
-    let id = create_item(owner, item(sku, sku, price, true, None)).await;
+    let mut body = item(sku, sku, price, true, None);
+    body["costPrice"] = json!(price * 60 / 100);
+    let id = create_item(owner, body).await;
     let (status, body) = owner
         .post(
             "/api/v1/admin/stock/adjustments",
@@ -39,6 +41,24 @@ pub async fn stock_of(owner: &ShopAdmin<'_>, item: &str) -> (i64, i64, Vec<Strin
         .map(|m| m["reason"].as_str().unwrap().to_string())
         .collect();
     (sum("onHand"), sum("reserved"), reasons)
+}
+
+/// The shop's trial balance: each account's balance (debit less credit) by code, after
+/// checking that debits and credits are equal.
+pub async fn balances(owner: &ShopAdmin<'_>) -> std::collections::BTreeMap<String, i64> {
+    let trial = owner.get_ok("/api/v1/admin/ledger/trial-balance").await;
+    assert_eq!(trial["debit"], trial["credit"], "{trial}");
+    trial["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["code"].as_str().unwrap().to_string(),
+                a["balance"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }
 
 /// A shipping zone for `countries` with one method, Parcel at `price`; the method's id.

@@ -65,6 +65,13 @@ struct ItemRequest {
     /// omitted.
     #[oai(default = "standard_class", validator(pattern = "^[a-z0-9_-]{1,32}$"))]
     tax_class: String,
+    /// What one unit costs the shop, in minor units: a shipment posts it as the cost of goods
+    /// sold. 0 when omitted.
+    #[oai(
+        default,
+        validator(minimum(value = "0"), maximum(value = "100000000000"))
+    )]
+    cost_price: i64,
     #[oai(
         default,
         validator(minimum(value = "0"), maximum(value = "1000000000"))
@@ -105,6 +112,7 @@ struct ItemView {
     unit: String,
     price: i64,
     tax_class: String,
+    cost_price: i64,
     reorder_level: i64,
     active: bool,
     on_hand: i64,
@@ -126,6 +134,7 @@ impl From<ItemDetail> for ItemView {
             unit: d.item.unit_code,
             price: d.item.price,
             tax_class: d.item.tax_class,
+            cost_price: d.item.cost_price,
             reorder_level: d.item.reorder_level,
             active: d.item.active,
             on_hand: d.stock.on_hand,
@@ -232,6 +241,7 @@ fn item_input(body: ItemRequest) -> ItemInput {
         unit: body.unit,
         price: body.price,
         tax_class: body.tax_class,
+        cost_price: body.cost_price,
         reorder_level: body.reorder_level,
         active: body.active,
         listing: ListingInput {

@@ -475,6 +475,9 @@ fn row_input<'a>(
             Some(class) => class,
         }
         .to_string(),
+        // Not a column of the file: an imported item keeps its cost price (new ones cost 0
+        // until an admin sets it).
+        cost_price: item.map_or(0, |i| i.cost_price),
         reorder_level,
         active,
         listing: ListingInput {

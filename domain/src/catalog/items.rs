@@ -35,6 +35,8 @@ pub struct ItemInput {
     pub price: i64,
     /// Which of the shop's tax rules apply: `standard` unless the admin names another class.
     pub tax_class: String,
+    /// What one unit costs the shop (minor units), for the cost of goods sold.
+    pub cost_price: i64,
     pub reorder_level: i64,
     pub active: bool,
     pub listing: ListingInput,
@@ -274,11 +276,13 @@ pub(crate) fn check(
     input.name = keep(check_text("name", &input.name, 200));
     input.listing.slug = keep(check_slug("listing.slug", &input.listing.slug));
     input.tax_class = keep(crate::tax::rules::check_class("taxClass", &input.tax_class));
-    if !(0..=money::MAX_PRICE).contains(&input.price) {
-        problems.push(FieldProblem::new(
-            "price",
-            format!("must be 0 to {}", money::MAX_PRICE),
-        ));
+    for (field, amount) in [("price", input.price), ("costPrice", input.cost_price)] {
+        if !(0..=money::MAX_PRICE).contains(&amount) {
+            problems.push(FieldProblem::new(
+                field,
+                format!("must be 0 to {}", money::MAX_PRICE),
+            ));
+        }
     }
     if !(0..=stock::MAX_QUANTITY).contains(&input.reorder_level) {
         problems.push(FieldProblem::new(
@@ -367,6 +371,7 @@ pub(crate) fn item_model(
         unit_code: String::new(),
         price: 0,
         tax_class: String::new(),
+        cost_price: 0,
         reorder_level: 0,
         active: false,
         deleted_at: None,
@@ -379,6 +384,7 @@ pub(crate) fn item_model(
         unit_code: input.unit.clone(),
         price: input.price,
         tax_class: input.tax_class.clone(),
+        cost_price: input.cost_price,
         reorder_level: input.reorder_level,
         active: input.active,
         updated_at: now,
@@ -396,6 +402,7 @@ pub async fn write_items(txn: &DatabaseTransaction, rows: &[items::Model]) -> Re
         items::Column::UnitCode,
         items::Column::Price,
         items::Column::TaxClass,
+        items::Column::CostPrice,
         items::Column::ReorderLevel,
         items::Column::Active,
         items::Column::UpdatedAt,
@@ -499,6 +506,7 @@ mod tests {
             unit_code: "Nos".into(),
             price: 450,
             tax_class: "standard".into(),
+            cost_price: 0,
             reorder_level: 0,
             active,
             deleted_at: deleted.then_some(now),

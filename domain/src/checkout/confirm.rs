@@ -4,6 +4,7 @@
 //! unique order per checkout holds even if that were bypassed: a confirm repeated, concurrently
 //! or later, with or without the same `Idempotency-Key`, answers with the one order.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use cartwheel_entity::{
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 use super::reserve::{self, Wanted};
 use super::{CheckoutError, CheckoutKey, Status};
+use crate::ledger;
 use crate::validation::FieldProblem;
 
 pub use cartwheel_entity::orders::PaymentMethod;
@@ -131,7 +133,7 @@ async fn place(
     let Some(address) = address else {
         unreachable!("checked above")
     };
-    check_on_sale(txn, tenant_id, &lines).await?;
+    let costs = check_on_sale(txn, tenant_id, &lines).await?;
     if let Some(coupon) = &priced.coupon {
         redeem(txn, &checkout, coupon, priced.totals.subtotal).await?;
     }
@@ -168,6 +170,7 @@ async fn place(
         payment_status: Set(orders::PaymentStatus::Pending),
         payment_method: Set(confirm.method),
         currency: Set(checkout.currency.clone()),
+        prices_include_tax: Set(priced.prices_include_tax),
         subtotal: Set(priced.totals.subtotal),
         discount: Set(priced.totals.discount),
         shipping: Set(priced.totals.shipping),
@@ -216,6 +219,7 @@ async fn place(
             name: Set(line.name.clone()),
             quantity: Set(line.quantity),
             unit_price: Set(line.unit_price),
+            unit_cost: Set(costs.get(&line.item_id).copied().unwrap_or_default()),
             line_total: Set(line.unit_price * line.quantity),
             discount: Set(line.unit_price * line.quantity - tax.taxable),
             tax_class: Set(line.tax_class.clone()),
@@ -226,6 +230,17 @@ async fn place(
     order_lines::Entity::insert_many(order_lines)
         .exec_without_returning(txn)
         .await?;
+    // The sales order and its invoice: the shopper owes the total from now on.
+    ledger::post_for_order(txn, &order, ledger::Kind::SalesOrder, order.total, vec![]).await?;
+    let invoice = ledger::invoice(&order);
+    ledger::post_for_order(
+        txn,
+        &order,
+        ledger::Kind::SalesInvoice,
+        order.total,
+        invoice,
+    )
+    .await?;
     checkouts::Entity::update_many()
         .col_expr(checkouts::Column::Status, Expr::value(Status::Completed))
         .col_expr(checkouts::Column::UpdatedAt, Expr::value(now))
@@ -251,16 +266,17 @@ async fn place(
 }
 
 /// Every line's item is still for sale (active, not deleted, listed); each one that is not is
-/// named.
+/// named. Answers each item's cost price, which the order line keeps.
 async fn check_on_sale(
     txn: &DatabaseTransaction,
     tenant_id: TenantId,
     lines: &[checkout_lines::Model],
-) -> Result<(), CheckoutError> {
+) -> Result<HashMap<Uuid, i64>, CheckoutError> {
     let ids: Vec<Uuid> = lines.iter().map(|l| l.item_id).collect();
-    let on_sale: Vec<Uuid> = items::Entity::find()
+    let on_sale: HashMap<Uuid, i64> = items::Entity::find()
         .select_only()
         .column(items::Column::Id)
+        .column(items::Column::CostPrice)
         .filter(items::Column::TenantId.eq(tenant_id))
         .filter(items::Column::Id.is_in(ids))
         .filter(items::Column::Active.eq(true))
@@ -274,16 +290,18 @@ async fn check_on_sale(
                     .to_owned(),
             ),
         )
-        .into_tuple()
+        .into_tuple::<(Uuid, i64)>()
         .all(txn)
-        .await?;
+        .await?
+        .into_iter()
+        .collect();
     let gone: Vec<&str> = lines
         .iter()
-        .filter(|l| !on_sale.contains(&l.item_id))
+        .filter(|l| !on_sale.contains_key(&l.item_id))
         .map(|l| l.sku.as_str())
         .collect();
     if gone.is_empty() {
-        Ok(())
+        Ok(on_sale)
     } else {
         Err(CheckoutError::Conflict {
             field: "lines",

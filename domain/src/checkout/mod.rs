@@ -508,6 +508,7 @@ async fn check_method<C: ConnectionTrait>(
 /// one computation of a checkout's (and its order's) totals.
 pub(crate) struct Priced {
     pub totals: tax::Totals,
+    pub prices_include_tax: bool,
     pub coupon: Option<coupons::Model>,
     pub method: Option<shipping_methods::Model>,
 }
@@ -578,6 +579,7 @@ pub(crate) async fn price<C: ConnectionTrait>(
     )?;
     Ok(Priced {
         totals,
+        prices_include_tax: shop.prices_include_tax,
         coupon,
         method,
     })

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use cartwheel_entity::{TenantId, orders};
+use cartwheel_entity::{TenantId, order_lines, orders};
 use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::order_confirmation::{OrderMail, SendOrderMail};
 use chrono::{DateTime, Utc};
@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::{OrderError, OrderView, PaymentMethod, PaymentStatus, Reader, Status};
 use crate::checkout::reserve::{self, Outcome};
+use crate::ledger;
 use crate::validation::FieldProblem;
 
 /// The order settings of the deployment.
@@ -126,6 +127,9 @@ pub async fn mark_paid(
     }
     active.updated_at = Set(now);
     let order = active.update(&txn).await?;
+    // The manual payment: one per order.
+    let lines = ledger::payment(order.total);
+    ledger::post_for_order(&txn, &order, ledger::Kind::PaymentEntry, order.total, lines).await?;
     enqueue_mail(&txn, &order, OrderMail::PaymentReceipt, None).await?;
     let view = super::with_lines(&txn, order).await?;
     txn.commit().await?;
@@ -218,6 +222,15 @@ async fn apply(
                 &reason,
             )
             .await?;
+            let cost = order_lines::Entity::find()
+                .filter(order_lines::Column::OrderId.eq(order.id))
+                .all(txn)
+                .await?
+                .iter()
+                .map(|l| l.unit_cost * l.quantity)
+                .sum();
+            let lines = ledger::shipment(cost);
+            ledger::post_for_order(txn, &order, ledger::Kind::Shipment, cost, lines).await?;
             active.shipped_at = Set(Some(now));
             active.carrier = Set(shipment.carrier);
             active.tracking_number = Set(shipment.tracking_number);
@@ -238,6 +251,9 @@ async fn apply(
                 &reason,
             )
             .await?;
+            let lines = ledger::credit_note(&order);
+            ledger::post_for_order(txn, &order, ledger::Kind::CreditNote, order.total, lines)
+                .await?;
             active.cancelled_at = Set(Some(now));
             active.payment_due_at = Set(None);
             // A manual payment received is owed back; the admin pays it and records it.
