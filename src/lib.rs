@@ -4,6 +4,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod demo;
 pub mod seed;
 pub mod startup;
 pub mod telemetry;

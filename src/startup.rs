@@ -203,7 +203,8 @@ impl Application {
 }
 
 /// A first run signs up a `demo` shop through the same provisioning queue as everyone else,
-/// and prints its owner login once.
+/// prints its owner login once, and gives it products and shipping once it is ready
+/// (`crate::demo`).
 async fn ensure_demo_tenant(db: &DatabaseConnection, config: &Config) -> anyhow::Result<()> {
     if cartwheel_entity::tenants::Entity::find().count(db).await? > 0 {
         return Ok(());
@@ -231,6 +232,7 @@ async fn ensure_demo_tenant(db: &DatabaseConnection, config: &Config) -> anyhow:
     )
     .await
     .context("could not sign up the demo shop")?;
+    tokio::spawn(crate::demo::stock_when_ready(db.clone(), "demo"));
     let admin = format!(
         "{}/admin/login",
         cartwheel_worker::mail::tenant_url(&config.public_url, "demo")
