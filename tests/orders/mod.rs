@@ -3,6 +3,7 @@
 //! checkout), order states, expiry, and another shop's 404s.
 
 mod concurrency;
+mod crash;
 mod journey;
 mod lifecycle;
 
