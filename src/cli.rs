@@ -80,6 +80,19 @@ pub enum SeedTarget {
         #[arg(long, default_value_t = 200)]
         categories: usize,
     },
+    /// Orders of a shop (created and provisioned if missing), numbered on from its last one and
+    /// placed over the last two years, with lines of its items (seed the catalog first), a fifth
+    /// by seeded customers (`seed-customer-password`), the rest by guests.
+    Orders {
+        /// The shop's slug (`X-Tenant`).
+        #[arg(long, default_value = "loadtest")]
+        shop: String,
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        /// Customers the signed-in orders are spread over (created if missing).
+        #[arg(long, default_value_t = 5_000)]
+        customers: usize,
+    },
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -52,6 +52,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     categories,
                 },
         } => return cartwheel::seed::catalog(&config, &shop, products, categories.max(1)).await,
+        Command::Seed {
+            target:
+                SeedTarget::Orders {
+                    shop,
+                    orders,
+                    customers,
+                },
+        } => return cartwheel::seed::orders(&config, &shop, orders, customers).await,
     };
     let app = Application::build(config, role).await?;
     match app.address() {

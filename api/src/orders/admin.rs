@@ -43,7 +43,8 @@ struct StatusRequest {
 impl AdminOrdersApi {
     /// The shop's orders, newest first: by status, payment status, customer and placing time
     /// (`placedFrom` inclusive, `placedBefore` exclusive); `search` finds an order number
-    /// (`1042` or `#1042`) or an email.
+    /// (`1042` or `#1042`) or an email. `total` counts matches up to 10,000; 10,001 means more
+    /// (a full page means there may be a next one).
     #[oai(path = "/", method = "get")]
     #[tracing::instrument(skip_all)]
     #[allow(clippy::too_many_arguments)]

@@ -6,8 +6,10 @@ pub mod status;
 
 use cartwheel_entity::{TenantId, order_lines, orders};
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -119,7 +121,8 @@ pub struct Filter {
     pub search: Option<String>,
 }
 
-/// A page of the shop's orders, newest first, and how many match.
+/// A page of the shop's orders, newest first, and how many match: exactly up to
+/// [`LIST_COUNT_CAP`], `LIST_COUNT_CAP + 1` when more do.
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn list<C: ConnectionTrait>(
     db: &C,
@@ -156,14 +159,91 @@ pub async fn list<C: ConnectionTrait>(
             Err(_) => query.filter(orders::Column::Email.eq(search.to_lowercase())),
         };
     }
-    let total = query.clone().count(db).await?;
-    let rows = query
+    // Counting every match costs a scan of all of them (0.1–0.3 s for a million); counting stops
+    // one past the cap instead, so `LIST_COUNT_CAP + 1` stands for "more than the cap".
+    let total = query
+        .clone()
+        .select_only()
+        .expr(Expr::val(1))
+        .limit(LIST_COUNT_CAP + 1)
+        .count(db)
+        .await?;
+    let offset = page.saturating_sub(1).saturating_mul(limit);
+    let rows = if offset < SEEK_FROM {
+        newest_first(query)
+            .offset(offset)
+            .limit(limit)
+            .all(db)
+            .await?
+    } else {
+        far_page(db, query, offset, limit).await?
+    };
+    Ok((rows, total))
+}
+
+/// The admin list counts its matches up to this many: a larger `total` (always this plus one)
+/// means more match.
+pub const LIST_COUNT_CAP: u64 = 10_000;
+
+/// From this offset on, the admin list finds a page by its first order's placing time, read
+/// from the (tenant, …, placed_at) index alone, rather than by OFFSET, which reads every row it
+/// skips from the table (0.05 s for page 500 of 20, 0.5 s for page 10,000 on a million orders).
+const SEEK_FROM: u64 = 1_000;
+
+fn newest_first(query: Select<orders::Entity>) -> Select<orders::Entity> {
+    query
         .order_by_desc(orders::Column::PlacedAt)
         .order_by_desc(orders::Column::Id)
-        .paginate(db, limit)
-        .fetch_page(page.saturating_sub(1))
+}
+
+/// The page of `query` (newest first) that starts `offset` orders in: the placing time of its
+/// first order is read from an index, then the page is read from there on. Orders placed at
+/// that same instant before it (rare) are skipped by OFFSET after counting the newer ones.
+async fn far_page<C: ConnectionTrait>(
+    db: &C,
+    query: Select<orders::Entity>,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<orders::Model>, sea_orm::DbErr> {
+    let first: Option<DateTime<Utc>> = query
+        .clone()
+        .select_only()
+        .column(orders::Column::PlacedAt)
+        .order_by_desc(orders::Column::PlacedAt)
+        .offset(offset)
+        .limit(1)
+        .into_tuple()
+        .one(db)
         .await?;
-    Ok((rows, total))
+    let Some(first) = first else {
+        return Ok(Vec::new());
+    };
+    let same_instant = query
+        .clone()
+        .select_only()
+        .expr(Expr::val(1))
+        .filter(orders::Column::PlacedAt.eq(first))
+        .limit(2)
+        .count(db)
+        .await?;
+    let skip = if same_instant == 1 {
+        // Exactly `offset` orders are newer: the page starts with this one.
+        0
+    } else {
+        let newer = query
+            .clone()
+            .select_only()
+            .expr(Expr::val(1))
+            .filter(orders::Column::PlacedAt.gt(first))
+            .count(db)
+            .await?;
+        offset.saturating_sub(newer)
+    };
+    newest_first(query.filter(orders::Column::PlacedAt.lte(first)))
+        .offset(skip)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// One order of the shop (admin).
