@@ -9,7 +9,8 @@
 //             ids every order holds the same 3 stock rows, as a shop with one hot bundle would)
 //   METHOD    the shipping method id
 //   VUS       concurrent shoppers (32)
-//   WARMUP    seconds run first and not counted (5)
+//   WARMUP    seconds run first and not counted (the driver runs the warm-up as a k6 run of
+//             its own, WARMUP=5 DURATION=0, then the measured one with WARMUP=0)
 //   DURATION  seconds measured after the warm-up (30)
 //   SUMMARY   where handleSummary writes the numbers as JSON (the driver reads them)
 //
@@ -148,16 +149,16 @@ export function handleSummary(data) {
     warmupSeconds: WARMUP,
     durationSeconds: DURATION,
     orders,
-    ordersPerSecond: orders / DURATION,
+    ordersPerSecond: DURATION > 0 ? orders / DURATION : 0,
     requests,
-    requestsPerSecond: requests / DURATION,
+    requestsPerSecond: DURATION > 0 ? requests / DURATION : 0,
     errors: count('journey_errors'),
     confirm: trend('confirm_ms'),
     steps,
   };
   const ms = (x) => (x === undefined ? '-' : x.toFixed(1));
   const lines = [
-    `k6: ${VUS} shoppers, ${DURATION} s measured after ${WARMUP} s warm-up`,
+    `k6: ${VUS} shoppers, ${DURATION} s measured` + (WARMUP > 0 ? ` after ${WARMUP} s warm-up` : ''),
     `orders placed ${orders} (${out.ordersPerSecond.toFixed(1)}/s), requests ${requests} ` +
       `(${out.requestsPerSecond.toFixed(1)}/s), journey errors ${out.errors}`,
     `confirm ms: p50 ${ms(out.confirm.p50)}  p95 ${ms(out.confirm.p95)}  p99 ${ms(out.confirm.p99)}  max ${ms(out.confirm.max)}`,

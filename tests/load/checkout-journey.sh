@@ -8,15 +8,18 @@
 # Each run: a copy of the binary (a rebuild meanwhile changes nothing), a new database, the SMTP
 # sink, `cartwheel serve` (API, worker and scheduler in one process), a shop provisioned through
 # POST /api/v1/provision, ITEMS items with 1,000,000 in stock each, a US shipping zone and
-# method, VACUUM ANALYZE (autovacuum may be off), then k6: WARMUP s not counted, DURATION s
-# measured. Afterwards: the mails counted until there is one per order, then the server and sink
+# method, VACUUM ANALYZE (autovacuum may be off), then k6: WARMUP s not counted, VACUUM ANALYZE
+# again (see the warm-up below), DURATION s measured. Afterwards: the mails counted until there is one per order, then the server and sink
 # stopped and the database dropped. With RUNS > 1 it prints each run and the medians.
 #
 #   tests/load/checkout-journey.sh                    # one run, 32 shoppers, 5 s + 30 s
 #   RUNS=3 tests/load/checkout-journey.sh             # three runs and their medians
 #   ITEMS=300 tests/load/checkout-journey.sh          # 3 of 300 items per order (no hot rows)
 #   LOAD_BINARY=/tmp/cartwheel-old tests/load/checkout-journey.sh   # another build
-#   WAITS=1 PG=postgres://postgres@127.0.0.1:5433 ...  # wait events; a server with pg_stat_statements
+#   SPLIT=1 tests/load/checkout-journey.sh            # `api` and `worker` as two processes
+#   WAITS=1 PERF=1 PG=postgres://postgres@127.0.0.1:5433 tests/load/checkout-journey.sh
+#       # where the time goes: wait events, a perf profile, and on a Postgres server with
+#       # pg_stat_statements in shared_preload_libraries the statements that took longest
 #
 # Prints per run: placed orders/s, confirm p50/p95/p99, requests/s and each step's latency (from
 # k6); the mails delivered, the delivery rate during the measured window, the mail backlog when
@@ -94,7 +97,7 @@ cleanup_run() {
   [[ -n ${DB:-} ]] && psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   DB=
 }
-trap 'cleanup_run; rm -f "$OUT/cartwheel"' EXIT
+trap 'cleanup_run; rm -f "$OUT/cartwheel" "$OUT"/cw-*' EXIT
 
 # One run; its numbers end up in $RUN/result.json.
 run() {
@@ -117,12 +120,23 @@ run() {
   SINK=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null && break; sleep 0.1; done
 
-  DATABASE_URL="$PG/$DB$DB_PARAMS" CARTWHEEL_BIND="127.0.0.1:$port" \
-    CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
-    CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE=1000000 \
-    CARTWHEEL_SMTP_URL="smtp://127.0.0.1:$smtp_port" CARTWHEEL_OUTBOX_DIR="$RUN/outbox" \
-    RUST_LOG=${LOG:-warn} "$OUT/cartwheel" serve >"$RUN/serve.log" 2>&1 &
-  SERVER=$!
+  # `serve`: API, worker and scheduler in one process. SPLIT=1: `api` and `worker` as two
+  # processes (named cw-api and cw-worker, so the CPU split tells them apart).
+  local role roles=(serve)
+  if [[ ${SPLIT:-0} == 1 ]]; then
+    roles=(api worker)
+    DATABASE_URL="$PG/$DB$DB_PARAMS" "$OUT/cartwheel" migrate up >>"$RUN/serve.log" 2>&1
+  fi
+  for role in "${roles[@]}"; do
+    local exe="$OUT/cartwheel"
+    [[ $role != serve ]] && { exe="$OUT/cw-$role"; ln -sf cartwheel "$exe"; }
+    DATABASE_URL="$PG/$DB$DB_PARAMS" CARTWHEEL_BIND="127.0.0.1:$port" \
+      CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
+      CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE=1000000 \
+      CARTWHEEL_SMTP_URL="smtp://127.0.0.1:$smtp_port" CARTWHEEL_OUTBOX_DIR="$RUN/outbox" \
+      RUST_LOG=${LOG:-warn} "$exe" "$role" >>"$RUN/serve.log" 2>&1 &
+    SERVER="$SERVER $!"
+  done
   for _ in $(seq 150); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.2; done
   curl -sf "$base/health/ready" >/dev/null || { tail -n 30 "$RUN/serve.log" >&2; return 1; }
 
@@ -155,21 +169,40 @@ run() {
 
   # Fresh statistics for the planner (autovacuum may be off on this machine).
   sql "VACUUM ANALYZE"
+
+  # The warm-up: the same journey for WARMUP s, not counted. Then VACUUM ANALYZE once more, as
+  # autovacuum would have done in a shop that runs: analyzed while empty, the journey's tables
+  # (carts, cart_lines, checkouts, orders, ...) count as 0 rows, the server's prepared
+  # statements keep the sequential-scan plans made for them, and every request reads more of
+  # the growing tables (ANALYZE_AFTER_WARMUP=0 shows it: 5-7x the Postgres CPU per order).
+  local k6_env=(BASE="$base" TENANT="$shop" ITEMS="$(IFS=,; echo "${ids[*]}")" METHOD="$method" VUS="$VUS")
+  if ((WARMUP > 0)); then
+    env "${k6_env[@]}" WARMUP="$WARMUP" DURATION=0 SUMMARY="$RUN/k6-warmup.json" \
+      "$K6" run --quiet --no-usage-report tests/load/checkout-journey.js >"$RUN/k6-warmup.txt" 2>"$RUN/k6-warmup.err" ||
+      { echo "k6 warm-up failed:" >&2; tail -n 20 "$RUN/k6-warmup.err" >&2; return 1; }
+    if [[ ${ANALYZE_AFTER_WARMUP:-1} == 1 ]]; then sql "VACUUM ANALYZE"; fi
+  fi
   local statements=0
   if [[ $(sql "SHOW shared_preload_libraries") == *pg_stat_statements* ]]; then
     sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" && sql "SELECT pg_stat_statements_reset()" >/dev/null && statements=1
   fi
 
-  # The load, with pidstat sampling every program's CPU once a second meanwhile.
+  # The database's own counters before the load (transactions, rows, WAL), for the cost per order.
+  local counters="SELECT d.xact_commit, d.xact_rollback, d.tup_inserted, d.tup_updated, d.tup_deleted,
+    d.tup_returned + d.tup_fetched, w.wal_records, w.wal_bytes, w.wal_sync
+    FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = current_database()"
+  sql "$counters" >"$RUN/counters.before"
+
+  # The measured load, with pidstat sampling every program's CPU once a second meanwhile.
   if command -v pidstat >/dev/null; then
-    pidstat -u -h 1 $((WARMUP + DURATION)) >"$RUN/cpu.txt" 2>&1 &
+    pidstat -u -h 1 "$DURATION" >"$RUN/cpu.txt" 2>&1 &
     MONITOR=$!
   fi
   # WAITS=1: what the database's sessions wait on, sampled every 0.1 s while measured (one psql).
   local sampler=
   if [[ ${WAITS:-0} == 1 ]]; then
     {
-      echo "SELECT pg_sleep($WARMUP + 1);"
+      echo "SELECT pg_sleep(1);"
       for _ in $(seq 1 $((DURATION * 10 - 10))); do
         echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' ' || state || ' ' || left(regexp_replace(query, '\s+', ' ', 'g'), 70)
           FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle';
@@ -178,9 +211,14 @@ run() {
     } | psql "$PG/$DB" -Atq >"$RUN/waits.txt" 2>&1 &
     sampler=$!
   fi
+  # PERF=1: a flat CPU profile of the whole machine while measured (perf, Debian linux-perf).
+  local profiler=
+  if [[ ${PERF:-0} == 1 ]]; then
+    perf record -q -e cpu-clock -F 499 -a -o "$RUN/perf.data" -- sleep "$DURATION" >"$RUN/perf.log" 2>&1 &
+    profiler=$!
+  fi
   local k6_status=0
-  BASE=$base TENANT=$shop ITEMS=$(IFS=,; echo "${ids[*]}") METHOD=$method VUS=$VUS \
-    WARMUP=$WARMUP DURATION=$DURATION SUMMARY="$RUN/k6.json" \
+  env "${k6_env[@]}" WARMUP=0 DURATION="$DURATION" SUMMARY="$RUN/k6.json" \
     "$K6" run --quiet --no-usage-report tests/load/checkout-journey.js >"$RUN/k6.txt" 2>"$RUN/k6.err" || k6_status=$?
   local load_end
   load_end=$(date +%s.%N)
@@ -189,10 +227,17 @@ run() {
     echo "k6 failed ($k6_status):" >&2; tail -n 20 "$RUN/k6.err" >&2; return 1
   fi
   [[ -n $MONITOR ]] && { wait "$MONITOR" 2>/dev/null || true; MONITOR=; }
+  if [[ -n $profiler ]]; then
+    wait "$profiler" 2>/dev/null || true
+    perf report -i "$RUN/perf.data" --stdio --sort comm,dso 2>/dev/null | grep -v '^#' | grep -v '^$' >"$RUN/perf-by-program.txt" || true
+    perf report -i "$RUN/perf.data" --stdio --sort comm,sym 2>/dev/null | grep -v '^#' | grep -v '^$' >"$RUN/perf-by-symbol.txt" || true
+    echo "CPU profile while measured, by program and library (perf, share of all samples):"
+    head -n 15 "$RUN/perf-by-program.txt" || true
+  fi
   if [[ -n $sampler ]]; then
     wait "$sampler" 2>/dev/null || true
     echo "busy database sessions by wait event and statement, while measured (0.1 s samples):"
-    grep -v '^$' "$RUN/waits.txt" | sort | uniq -c | sort -rn | head -n 15
+    { grep -v '^$' "$RUN/waits.txt" | sort | uniq -c | sort -rn | head -n 15; } || true
   fi
 
   # Every order placed (the warm-up's too) must get its confirmation mail over SMTP.
@@ -202,16 +247,32 @@ run() {
   while mailed=$(grep -c 'Your order #' "$RUN/mails.log" || true); ((mailed < orders && SECONDS < deadline)); do
     sleep 0.25
   done
+  # Then every other job the orders queued (stock checks) must be done too: how long after.
+  local pending
+  while pending=$(sql "SELECT count(*) FROM apalis.jobs WHERE status IN ('Pending', 'Queued', 'Running')
+      OR (status = 'Failed' AND attempts < max_attempts)"); ((pending > 0 && SECONDS < deadline)); do
+    sleep 0.25
+  done
+  echo "$(date +%s.%N) $pending" >"$RUN/queue.drained"
+  sleep 1  # the statistics reach pg_stat_database within a second
+  sql "$counters" >"$RUN/counters.after"
+  # Which tables were read the most, and how (sequential or index scans), dead rows included.
+  psql "$PG/$DB" -c "SELECT schemaname || '.' || relname AS table, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch,
+      n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot_upd, n_live_tup AS live, n_dead_tup AS dead
+    FROM pg_stat_all_tables WHERE schemaname IN ('public', 'apalis')
+    ORDER BY seq_tup_read + coalesce(idx_tup_fetch, 0) DESC LIMIT 15" >"$RUN/tables.txt"
   ((statements)) && psql "$PG/$DB" -c "
     SELECT calls, round(total_exec_time::numeric, 0) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms,
-           rows, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
-    FROM pg_stat_statements WHERE query NOT LIKE '%pg_sleep%' AND query NOT LIKE '%pg_stat_activity%'
+           rows, round(shared_blks_hit::numeric / calls, 1) AS blocks_per_call, left(regexp_replace(query, '\s+', ' ', 'g'), 160) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND query NOT LIKE '%pg_sleep%' AND query NOT LIKE '%pg_stat_activity%'
     ORDER BY total_exec_time DESC LIMIT 25" >"$RUN/statements.txt"
-  sql "SELECT count(*) FILTER (WHERE status = 'Done'), count(*) FILTER (WHERE status <> 'Done'), count(*) FILTER (WHERE status = 'Failed') FROM apalis.jobs" >"$RUN/jobs.txt" 2>/dev/null || true
+  sql "SELECT job_type, count(*) FILTER (WHERE status = 'Done'), count(*) FILTER (WHERE status <> 'Done')
+    FROM apalis.jobs GROUP BY 1 ORDER BY 1" >"$RUN/jobs.txt"
   cleanup_run
 
   # The numbers: k6's, the mails' and the CPU split, into result.json and a few lines.
-  python3 - "$RUN" "$orders" "$load_end" "$WARMUP" "$DURATION" <<'EOF'
+  python3 - "$RUN" "$orders" "$load_end" 0 "$DURATION" <<'EOF'
 import collections, json, os, re, sys
 run, orders, load_end, warmup, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 k6 = json.load(open(f"{run}/k6.json"))
@@ -253,15 +314,27 @@ if os.path.exists(f"{run}/cpu.txt"):
         for s in measured:
             total.update(s)
         cpu = {k: round(v / len(measured), 1) for k, v in total.most_common() if v / len(measured) >= 1}
-result = {**k6, "mails": mails, "cpuPercent": cpu}
+drained_at, left = open(f"{run}/queue.drained").read().split()
+mails["queueDrainedAfterLoadEndSeconds"] = float(drained_at) - window_end if int(left) == 0 else None
+before = [float(x) for x in open(f"{run}/counters.before").read().strip().split("|")]
+after = [float(x) for x in open(f"{run}/counters.after").read().strip().split("|")]
+names = ["commits", "rollbacks", "rowsInserted", "rowsUpdated", "rowsDeleted", "rowsRead", "walRecords", "walBytes", "walSyncs"]
+per_order = {n: round((a - b) / orders, 1) for n, a, b in zip(names, after, before)} if orders else {}
+result = {**k6, "mails": mails, "cpuPercent": cpu, "databasePerOrder": per_order}
 json.dump(result, open(f"{run}/result.json", "w"), indent=2)
 print(f"mails: {len(times)} delivered for {orders} orders ({len(numbers)} distinct, {mails['duplicates']} duplicates); "
       f"{mails['perSecondInWindow']:.1f}/s while measured; backlog at load end {mails['backlogAtLoadEnd']}; "
       f"last one {mails['lastAfterLoadEndSeconds']:.1f} s after the load" if times else "mails: none delivered")
+if mails["queueDrainedAfterLoadEndSeconds"] is not None:
+    print(f"job queue empty {mails['queueDrainedAfterLoadEndSeconds']:.1f} s after the load")
+else:
+    print(f"warning: {left} jobs still waiting when the wait ended")
+if per_order:
+    print("database per order (whole journey and its jobs):", ", ".join(f"{k} {v:g}" for k, v in per_order.items()))
 if cpu:
     print("CPU while measured (% of one core, 200 = both):", ", ".join(f"{k} {v}" for k, v in cpu.items()))
     # Anything else that took a share of the 2 cores makes the run's numbers low.
-    others = {k: v for k, v in cpu.items() if k not in ("cartwheel", "postgres", "k6", "python3") and v >= 5}
+    others = {k: v for k, v in cpu.items() if k not in ("cartwheel", "cw-api", "cw-worker", "postgres", "k6", "python3") and v >= 5}
     if others:
         result["disturbedBy"] = others
         json.dump(result, open(f"{run}/result.json", "w"), indent=2)
@@ -270,7 +343,8 @@ if len(numbers) < orders:
     sys.exit(f"only {len(numbers)} of {orders} orders' mails arrived within the wait")
 EOF
   [[ -s $RUN/statements.txt ]] && head -n 17 "$RUN/statements.txt"
-  echo "jobs (done, not done, failed): $(cat "$RUN/jobs.txt" 2>/dev/null)"
+  [[ ${WAITS:-0} == 1 ]] && cat "$RUN/tables.txt"
+  echo "jobs by queue (done|not done): $(tr '\n' ' ' <"$RUN/jobs.txt")"
 }
 
 cp "$BIN" "$OUT/cartwheel"
