@@ -17,7 +17,7 @@ use sea_orm::DatabaseConnection;
 const PRODUCTS: &[(&str, &str, i64, i64, i64)] = &[
     ("MUG-01", "Stoneware Mug", 1400, 600, 40),
     ("TOTE-01", "Linen Tote", 2400, 1100, 25),
-    ("LAMP-01", "Desk Lamp", 5900, 3200, 3),
+    ("LAMP-01", "Desk Lamp", 5900, 3200, 8),
 ];
 
 /// Waits (up to a minute) for the provisioning job to make the shop ready, then adds its goods.

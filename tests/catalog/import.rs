@@ -88,8 +88,8 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
     assert_eq!(tea["images"][0]["url"], "https://img.example/t1.jpg");
     let (status, _) = owner.get("/api/v1/store/products/tea-5").await;
     assert_eq!(status, 404, "imported unpublished");
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 2);
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM listings").await, 2);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'csv-shop')").await, 2);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM listings WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'csv-shop')").await, 2);
 
     // A second file updates by sku; columns it lacks keep their values.
     let (status, report) = import(&owner, "sku,name,price\nTEA-1,Green tea (new),500\n").await;
@@ -121,7 +121,7 @@ async fn a_csv_import_writes_good_rows_and_reports_every_bad_one(backend: Backen
         .map(|r| (r.status().as_u16(), ()))
         .unwrap();
     assert_eq!(status, 415);
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 2);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'csv-shop')").await, 2);
 }
 
 cartwheel_testkit::on_each_backend!(a_large_import_decides_each_row_in_file_order);
@@ -222,8 +222,8 @@ async fn a_large_import_decides_each_row_in_file_order(backend: Backend) {
         format!("appears on line {} too", line("N-00005", 0))
     );
 
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items").await, 3002);
-    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM listings").await, 3002);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM items WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'bulk-shop')").await, 3002);
+    assert_eq!(scalar(&app.db, "SELECT COUNT(*) FROM listings WHERE tenant_id = (SELECT id FROM tenants WHERE slug = 'bulk-shop')").await, 3002);
     // Every listing carries its item's name and price, and shows only if it may.
     let mismatched = "SELECT COUNT(*) FROM listings l JOIN items i ON i.id = l.item_id \
                       WHERE l.name <> i.name OR l.price <> i.price \
