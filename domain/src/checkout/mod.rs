@@ -410,8 +410,6 @@ pub async fn update(
         method_id = Some(wanted);
     }
     active.shipping_method_id = Set(method_id);
-    active.updated_at = Set(Utc::now());
-    active.expires_at = Set(Utc::now() + chrono::Duration::from_std(TTL).unwrap_or_default());
     let checkout = active.update(&txn).await?;
     if let Some(wanted) = changes.shipping_method_id {
         check_method(&txn, &checkout, wanted).await?;
