@@ -34,6 +34,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<MigrateAction>,
     },
+    /// Backups of the database to S3-compatible storage (`CARTWHEEL_BACKUP_S3_URL`).
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
     /// Fill a shop with demo data against DATABASE_URL (for load tests); prints one JSON line.
     Seed {
         #[command(subcommand)]
@@ -92,6 +97,26 @@ pub enum SeedTarget {
         /// Customers the signed-in orders are spread over (created if missing).
         #[arg(long, default_value_t = 5_000)]
         customers: usize,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BackupAction {
+    /// Make a backup of DATABASE_URL now, verify it by restoring it, apply retention.
+    Run,
+    /// Every backup in the storage: time, size, verified.
+    List,
+    /// Restore backup KEY into a database (refused when the object's checksum does not match);
+    /// migrations run afterwards, so an older backup restores into this version.
+    Restore {
+        /// The backup's key, as `backup list` shows it.
+        key: String,
+        /// The database to restore into: a Postgres URL, or an SQLite URL for an SQLite backup.
+        #[arg(long)]
+        into: String,
+        /// Replace what the target database holds (without it, a target with tables is refused).
+        #[arg(long)]
+        force: bool,
     },
 }
 

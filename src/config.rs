@@ -166,6 +166,29 @@ pub struct Config {
     /// Whether `serve` signs up the `demo` shop on an empty database (unset: only on SQLite).
     #[serde(default, deserialize_with = "read::optional")]
     pub demo_shop: Option<bool>,
+    /// Where backups go: `s3://bucket` or `s3://bucket/prefix` on AWS or any S3-compatible
+    /// server; unset: no backups (the `backup` cron entry is off).
+    #[serde(default, deserialize_with = "read::optional")]
+    pub backup_s3_url: Option<String>,
+    /// The S3-compatible server when it is not AWS (`http://minio:9000`); requests are then
+    /// path-style.
+    #[serde(default, deserialize_with = "read::optional")]
+    pub backup_s3_endpoint: Option<String>,
+    #[serde(default = "default::backup_s3_region", deserialize_with = "read::text")]
+    pub backup_s3_region: String,
+    #[serde(default, deserialize_with = "read::secret")]
+    pub backup_s3_access_key_id: Option<SecretString>,
+    #[serde(default, deserialize_with = "read::secret")]
+    pub backup_s3_secret_access_key: Option<SecretString>,
+    /// Verified backups kept: the newest of each of the last this many days…
+    #[serde(default = "default::number::<7, _>", deserialize_with = "read::parsed")]
+    pub backup_keep_daily: usize,
+    /// …and the newest of each of the last this many weeks.
+    #[serde(default = "default::number::<4, _>", deserialize_with = "read::parsed")]
+    pub backup_keep_weekly: usize,
+    /// The platform operator's address: failing backups are mailed here.
+    #[serde(default, deserialize_with = "read::optional")]
+    pub operator_email: Option<String>,
     /// `[cron.<name>]` tables of the settings file (no environment variable): more entries,
     /// or built-ins overridden by name.
     #[serde(default, deserialize_with = "read::cron")]
@@ -301,6 +324,24 @@ impl Config {
         }
     }
 
+    /// Where backups go and what they keep, when backups are configured.
+    pub fn backup(&self) -> Option<cartwheel_backup::Settings> {
+        let url = self.backup_s3_url.clone()?;
+        Some(cartwheel_backup::Settings {
+            storage: cartwheel_backup::StorageSettings {
+                url,
+                endpoint: self.backup_s3_endpoint.clone(),
+                region: self.backup_s3_region.clone(),
+                access_key_id: self.backup_s3_access_key_id.clone(),
+                secret_access_key: self.backup_s3_secret_access_key.clone(),
+            },
+            database_url: self.database_url.clone(),
+            keep_daily: self.backup_keep_daily,
+            keep_weekly: self.backup_keep_weekly,
+            scratch_dir: std::env::temp_dir(),
+        })
+    }
+
     /// `serve` makes the demo shop on an empty database: on the embedded SQLite default, or
     /// when `CARTWHEEL_DEMO_SHOP=true`.
     pub fn wants_demo_shop(&self) -> bool {
@@ -390,6 +431,10 @@ mod default {
 
     pub fn yes() -> bool {
         true
+    }
+
+    pub fn backup_s3_region() -> String {
+        "us-east-1".into()
     }
 
     pub fn database_url() -> SecretString {

@@ -1,5 +1,6 @@
 //! Cartwheel: the application the `cartwheel` binary and the integration tests run.
 
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -78,11 +78,18 @@ impl Application {
         };
         let scheduler = SchedulerSettings {
             entries: cartwheel_scheduler::build_table(
-                cartwheel_scheduler::builtin_entries(config.abandoned_cart_idle_minutes),
+                cartwheel_scheduler::builtin_entries(
+                    config.abandoned_cart_idle_minutes,
+                    config.backup_s3_url.is_some(),
+                ),
                 config.cron.clone(),
             )?,
             catch_up: config.scheduler_catch_up,
         };
+        if let Some(backup) = config.backup() {
+            // A storage URL that cannot work stops the start, not the first backup at night.
+            cartwheel_backup::Storage::open(&backup.storage)?;
+        }
         let db = database::connect(&config.database_url).await?;
         if role == Role::Serve {
             database::migrate(&db).await?;
@@ -279,5 +286,7 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
         recovery_bound: config.job_recovery_bound,
         shutdown_timeout: config.shutdown_timeout,
         mail: config.mail(),
+        backup: config.backup(),
+        operator_email: config.operator_email.clone(),
     }
 }

@@ -1,10 +1,12 @@
 //! Every integration test, in one binary, so the test command compiles and links the harness and
 //! its dependencies' generic code once: `cargo test --release --test integration catalog::`
-//! runs one area. Each area is a folder: the API's cross-cutting behaviour (`api`), the catalog,
+//! runs one area. Each area is a folder: the API's cross-cutting behaviour (`api`), backups
+//! (`backups`), the catalog,
 //! storefront and carts (`catalog`), the job platform (`jobs`), checkout and orders (`orders`),
 //! and shops, accounts and mail (`tenants`).
 
 mod api;
+mod backups;
 mod catalog;
 mod jobs;
 mod orders;

@@ -1,6 +1,7 @@
 //! The commerce rules. Functions take the caller's connection or transaction.
 
 pub mod accounts;
+pub mod backups;
 pub mod carts;
 pub mod catalog;
 pub mod checkout;

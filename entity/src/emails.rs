@@ -47,6 +47,8 @@ pub enum Template {
     OrderDelivered,
     OrderCancelled,
     ReviewRequest,
+    /// To the platform operator, not a shop: backups keep failing.
+    BackupFailed,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

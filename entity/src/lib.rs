@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table; data only, no business rules.
 
 pub mod addresses;
+pub mod backup_runs;
 pub mod cart_lines;
 pub mod carts;
 pub mod categories;

@@ -23,6 +23,7 @@ mod m20261206_000017_tax_rules;
 mod m20261206_000018_shipping;
 mod m20261206_000019_checkout_and_orders;
 mod m20261206_000020_ledger;
+mod m20261206_000021_backup_runs;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_shipping::Migration),
             Box::new(m20261206_000019_checkout_and_orders::Migration),
             Box::new(m20261206_000020_ledger::Migration),
+            Box::new(m20261206_000021_backup_runs::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use cartwheel_jobs::Job;
 use cartwheel_jobs::families::abandoned_cart::FindAbandonedCarts;
+use cartwheel_jobs::families::backup::RunBackup;
 use cartwheel_jobs::families::maintenance::PruneJobs;
 use cartwheel_jobs::families::order_confirmation::ExpireUnpaidOrders;
 use cartwheel_jobs::families::stock::SweepStock;
@@ -32,8 +33,9 @@ pub struct CronEntry {
 }
 
 /// Entries every installation has; configuration may disable or reschedule them by name.
-/// Carts idle for `abandoned_cart_idle_minutes` get their reminder.
-pub fn builtin_entries(abandoned_cart_idle_minutes: u64) -> Vec<CronSpec> {
+/// Carts idle for `abandoned_cart_idle_minutes` get their reminder; the daily `backup` is on
+/// when backups are configured.
+pub fn builtin_entries(abandoned_cart_idle_minutes: u64, backups: bool) -> Vec<CronSpec> {
     let entry = |name: &str, schedule: &str, job: &str, payload: serde_json::Value| CronSpec {
         name: name.into(),
         schedule: schedule.into(),
@@ -66,6 +68,15 @@ pub fn builtin_entries(abandoned_cart_idle_minutes: u64) -> Vec<CronSpec> {
             ExpireUnpaidOrders::QUEUE,
             serde_json::json!({}),
         ),
+        CronSpec {
+            enabled: backups,
+            ..entry(
+                "backup",
+                "0 30 2 * * *",
+                RunBackup::QUEUE,
+                serde_json::json!({}),
+            )
+        },
     ]
 }
 
@@ -131,18 +142,20 @@ mod tests {
         let mut off = spec("prune-jobs", "0 0 4 * * *", "maintenance.prune");
         off.enabled = false;
         let table = build_table(
-            builtin_entries(240),
+            builtin_entries(240, false),
             vec![off, spec("ping", "* * * * * *", "noop")],
         )
         .unwrap();
-        assert_eq!(table.len(), 5);
+        assert_eq!(table.len(), 6);
         assert!(!table[0].enabled);
         assert_eq!(table[1].queue, "abandoned_cart.scan");
         assert_eq!(table[1].payload["idle_minutes"], 240);
         assert_eq!(table[2].queue, "stock.sweep");
         assert_eq!(table[3].queue, "order_confirmation.expire");
-        assert_eq!(table[4].queue, "noop");
-        assert_eq!(table[4].max_attempts, 3);
+        assert_eq!(table[4].queue, "backup.run");
+        assert!(!table[4].enabled, "no backups configured");
+        assert_eq!(table[5].queue, "noop");
+        assert_eq!(table[5].max_attempts, 3);
     }
 
     #[test]

@@ -103,6 +103,11 @@ impl TestApp {
         .await
     }
 
+    /// The URL of the app's database (for a process run against it).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -1,12 +1,13 @@
 //! The one test harness of Cartwheel's integration tests: a fresh database per test (Postgres or
 //! SQLite), the real application on a random port, the real binary as a process, a real SMTP
-//! server, shops signed up through the queue, and `drain_jobs` for counts that must hold after
-//! every retry.
+//! server, a real S3-compatible server, shops signed up through the queue, and `drain_jobs` for
+//! counts that must hold after every retry.
 
 pub mod app;
 pub mod database;
 pub mod jobs;
 pub mod process;
+pub mod s3;
 pub mod shops;
 pub mod smtp;
 pub mod sql;

@@ -25,6 +25,13 @@ pub struct JobContext {
     /// This worker process (`host-pid-random`), as claims on rows name it.
     pub worker: Arc<str>,
     pub mail: Arc<Mail>,
+    pub operator: Arc<Operator>,
+}
+
+/// What the platform operator set up for the jobs that are theirs rather than a shop's.
+pub struct Operator {
+    pub backup: Option<cartwheel_backup::Settings>,
+    pub email: Option<String>,
 }
 
 /// The mail transport and the settings templates need.
@@ -64,6 +71,7 @@ pub struct Deps {
     pub db: DatabaseConnection,
     pub worker: Arc<str>,
     pub mail: Arc<Mail>,
+    pub operator: Arc<Operator>,
 }
 
 /// The apalis handler for job type `J`.
@@ -81,6 +89,7 @@ pub async fn execute<J: Handler>(
         attempt: attempt.current().max(1) as u32,
         worker: deps.worker.clone(),
         mail: deps.mail.clone(),
+        operator: deps.operator.clone(),
     };
     let started = Instant::now();
     metrics::counter!("cartwheel_jobs_started_total", "queue" => queue).increment(1);

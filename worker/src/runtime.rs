@@ -10,7 +10,7 @@ use apalis_sqlite::SqliteStorage;
 use cartwheel_jobs::families::QUEUES;
 use sea_orm::{DatabaseBackend, DatabaseConnection};
 
-use crate::handler::{Deps, Handler, Mail, execute};
+use crate::handler::{Deps, Handler, Mail, Operator, execute};
 use crate::mail::{MailSettings, Mailer};
 use crate::pace::{Pace, Paced};
 use crate::poll::Ticker;
@@ -32,6 +32,10 @@ pub struct WorkerSettings {
     /// How long running jobs may finish after shutdown begins.
     pub shutdown_timeout: Duration,
     pub mail: MailSettings,
+    /// Where the `backup.run` job writes; `None`: backups are not configured.
+    pub backup: Option<cartwheel_backup::Settings>,
+    /// Who hears of failures only the platform's operator can fix (a backup that keeps failing).
+    pub operator_email: Option<String>,
 }
 
 impl WorkerSettings {
@@ -74,6 +78,10 @@ pub async fn run(
         mail: Arc::new(Mail {
             mailer: Mailer::new(&settings.mail)?,
             settings: settings.mail.clone(),
+        }),
+        operator: Arc::new(Operator {
+            backup: settings.backup.clone(),
+            email: settings.operator_email.clone(),
         }),
     };
     macro_rules! register_every {

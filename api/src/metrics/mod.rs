@@ -1,4 +1,5 @@
-//! Prometheus metrics: this process's counters, plus queue depth and age read from the database
+//! Prometheus metrics: this process's counters, plus queue depth and age and the last verified
+//! backup read from the database
 //! (at most every [`QUEUE_GAUGE_INTERVAL`]).
 
 use std::sync::Arc;
@@ -37,7 +38,8 @@ enum MetricsResponse {
 
 #[OpenApi(tag = "ApiTags::Metrics")]
 impl MetricsApi {
-    /// HTTP and job counters of this process, queue depth and oldest pending age per queue.
+    /// HTTP and job counters of this process, queue depth and oldest pending age per queue,
+    /// and the time and size of the last verified backup.
     /// The queue gauges are read at most every 10 seconds per process.
     #[oai(path = "/metrics", method = "get")]
     #[tracing::instrument(skip_all)]
@@ -90,6 +92,12 @@ impl QueueGauges {
                 .set(queue.dead as f64);
             metrics::gauge!("cartwheel_queue_oldest_pending_seconds", "queue" => queue.queue)
                 .set(queue.oldest_pending_secs.unwrap_or(0.0));
+        }
+        if let Some(run) = cartwheel_domain::backups::last_verified(db).await? {
+            let at = run.verified_at.map_or(0, |at| at.timestamp());
+            metrics::gauge!("cartwheel_backup_last_verified_timestamp_seconds").set(at as f64);
+            metrics::gauge!("cartwheel_backup_last_verified_size_bytes")
+                .set(run.size.unwrap_or(0) as f64);
         }
         *read_at = Some(Instant::now());
         Ok(())

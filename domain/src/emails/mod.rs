@@ -44,7 +44,31 @@ pub fn without_secrets(context: &serde_json::Value) -> serde_json::Value {
 /// Stores the email and enqueues its `SendEmail` job on `db` (the caller's transaction).
 #[tracing::instrument(skip_all)]
 pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, EnqueueError> {
-    let id = Uuid::now_v7();
+    insert(db, Uuid::now_v7(), email).await
+}
+
+/// As [`queue`], but at most once per `key` however often it is called: the row's id is
+/// derived from the key, so a second call finds it and queues nothing. For mails a retried job
+/// may ask for again (an alert after a job's last attempt).
+pub async fn queue_once<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+    email: NewEmail,
+) -> Result<Uuid, EnqueueError> {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!("cartwheel-email:{key}").as_bytes());
+    let id = uuid::Builder::from_random_bytes(hash[..16].try_into().expect("16 bytes")).into_uuid();
+    if emails::Entity::find_by_id(id).one(db).await?.is_some() {
+        return Ok(id);
+    }
+    insert(db, id, email).await
+}
+
+async fn insert<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    email: NewEmail,
+) -> Result<Uuid, EnqueueError> {
     emails::ActiveModel {
         id: Set(id),
         tenant_id: Set(email.tenant_id),

@@ -1,12 +1,20 @@
 //! Database backups to object storage.
-//!
-//! The queue and retry policy are fixed here; the payload type and its handler arrive with the
-//! feature that enqueues them (the backups issue).
 
 use std::time::Duration;
 
-use crate::RetryPolicy;
+use serde::{Deserialize, Serialize};
 
-pub const QUEUE: &str = "backup.run";
-pub const RETRY: RetryPolicy =
-    RetryPolicy::new(3, Duration::from_secs(300), Duration::from_secs(3600));
+use crate::{Job, RetryPolicy};
+
+/// Backs the whole database up to the configured storage, verifies the backup by restoring it,
+/// and applies retention. The cron entry `backup` enqueues it (daily); `cartwheel backup run`
+/// runs the same by hand. A run that finds another in flight ends without a second backup.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunBackup {}
+
+impl Job for RunBackup {
+    const QUEUE: &'static str = "backup.run";
+    /// Three attempts, 5 and then 10 minutes apart; after the last the operator is mailed.
+    const RETRY: RetryPolicy =
+        RetryPolicy::new(3, Duration::from_secs(300), Duration::from_secs(3600));
+}

@@ -29,6 +29,7 @@ macro_rules! with_every_job {
             $crate::families::stock::SweepStock,
             $crate::families::order_confirmation::SendOrderMail,
             $crate::families::order_confirmation::ExpireUnpaidOrders,
+            $crate::families::backup::RunBackup,
         )
     };
 }

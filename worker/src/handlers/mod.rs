@@ -1,6 +1,7 @@
 //! Handlers, one module per job family.
 
 pub mod abandoned_cart;
+pub mod backup;
 pub mod email;
 pub mod maintenance;
 pub mod noop;
