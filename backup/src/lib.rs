@@ -101,7 +101,9 @@ pub async fn run(
         Err(StartError::Database(e)) => return Err(e.into()),
     };
     tracing::info!(%key, "backup started");
-    let heartbeat = tokio::spawn({
+    // Renewed while this run lives; the guard stops it however the run ends (a panic or a
+    // cancelled job included), so a dead run goes stale.
+    let _heartbeat = Heartbeat(tokio::spawn({
         let db = db.clone();
         async move {
             let mut tick = tokio::time::interval(backups::HEARTBEAT);
@@ -112,14 +114,20 @@ pub async fn run(
                 }
             }
         }
-    });
+    }));
     let outcome = make_and_verify(db, settings, &storage, format, &key, run.id).await;
-    heartbeat.abort();
     match outcome {
         Ok(manifest) => {
             backups::finish(db, run.id, Status::Verified, None).await?;
             tracing::info!(%key, size = manifest.size, "backup verified");
-            let deleted = apply_retention(&storage, settings).await?;
+            // The backup is good whatever retention does; a retention that fails is tried
+            // again after the next backup.
+            let deleted = apply_retention(&storage, settings)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "retention failed; nothing more was deleted");
+                    Vec::new()
+                });
             Ok(Report { manifest, deleted })
         }
         Err((status, e)) => {
@@ -128,6 +136,15 @@ pub async fn run(
             backups::finish(db, run.id, status, Some(&message)).await?;
             Err(e)
         }
+    }
+}
+
+/// Aborts the heartbeat task when the run ends.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -141,14 +158,21 @@ async fn make_and_verify(
     run_id: uuid::Uuid,
 ) -> Result<Manifest, (Status, BackupError)> {
     let failed = |e: BackupError| (Status::Failed, e);
+    // An object without its manifest is no backup anyone can list: it goes.
+    let discard = |e: BackupError| async move {
+        if let Err(deleted) = storage.delete(key).await {
+            tracing::warn!(%key, error = %deleted, "could not delete the object of a failed backup");
+        }
+        failed(e)
+    };
     let dumped = match format {
         Format::PostgresCustom => postgres::dump(db, &settings.database_url, storage, key).await,
         Format::Sqlite => sqlite::dump(db, storage, key, &settings.scratch_dir).await,
     }
     .map_err(failed)?;
-    backups::uploaded(db, run_id, dumped.size as i64, &dumped.sha256)
-        .await
-        .map_err(|e| failed(e.into()))?;
+    if let Err(e) = backups::uploaded(db, run_id, dumped.size as i64, &dumped.sha256).await {
+        return Err(discard(e.into()).await);
+    }
     let mut manifest = Manifest {
         key: key.to_string(),
         format,
@@ -161,10 +185,9 @@ async fn make_and_verify(
         verified_at: None,
         error: None,
     };
-    storage
-        .put_manifest(&manifest)
-        .await
-        .map_err(|e| failed(e.into()))?;
+    if let Err(e) = storage.put_manifest(&manifest).await {
+        return Err(discard(e.into()).await);
+    }
     match verify(db, settings, storage, &manifest).await {
         Ok(()) => {
             manifest.verified_at = Some(Utc::now());

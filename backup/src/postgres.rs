@@ -62,18 +62,20 @@ pub async fn dump(
         let _ = stderr.read_to_string(&mut text).await;
         text
     });
-    let uploaded = storage.upload(key, stdout).await;
-    let status = child.wait().await?;
-    let errors = errors.await.unwrap_or_default();
+    // The object completes only if pg_dump exits well; an upload that failed first ends
+    // pg_dump too (SIGPIPE), and its error is the one told.
+    let exited_well = async {
+        let status = child.wait().await.map_err(|e| e.to_string())?;
+        if status.success() {
+            Ok(())
+        } else {
+            let errors = errors.await.unwrap_or_default();
+            Err(format!("pg_dump failed ({status}): {}", errors.trim()))
+        }
+    };
+    let uploaded = storage.upload(key, stdout, exited_well).await;
     txn.commit().await?;
-    // An upload that failed first ended pg_dump too (SIGPIPE): its error is the one to tell.
     let (size, sha256) = uploaded?;
-    if !status.success() {
-        return Err(BackupError::Tool(format!(
-            "pg_dump failed ({status}): {}",
-            errors.trim()
-        )));
-    }
     Ok(Dumped {
         size,
         sha256,
@@ -90,12 +92,13 @@ pub async fn restore_and_count(
     file: &Path,
 ) -> Result<BTreeMap<String, i64>, BackupError> {
     let name = format!("cartwheel_verify_{}", uuid::Uuid::new_v4().simple());
-    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+    // From template0: a template1 with additions would add rows the manifest never counted.
+    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE template0"))
         .await?;
     let scratch = SecretString::from(with_database(url, &name)?);
     let counted = async {
         pg_restore(&scratch, file).await?;
-        let restored = Database::connect(scratch.expose_secret()).await?;
+        let restored = connect(&scratch).await?;
         let tables = count_rows(&restored).await;
         restored.close().await?;
         tables
@@ -109,7 +112,7 @@ pub async fn restore_and_count(
 /// Restores the dump in `file` into the database at `url`, which must hold no tables unless
 /// `force` (then every schema of it is dropped first).
 pub async fn restore_into(url: &SecretString, file: &Path, force: bool) -> Result<(), BackupError> {
-    let target = Database::connect(url.expose_secret()).await?;
+    let target = connect(url).await?;
     let tables = count_rows_query(&target).await?;
     if !tables.is_empty() {
         if !force {
@@ -135,7 +138,14 @@ async fn pg_restore(url: &SecretString, file: &Path) -> Result<(), BackupError> 
     let connection = Connection::from_url(url)?;
     let output = connection
         .command("pg_restore")
-        .args(["--no-owner", "--no-acl", "--exit-on-error", "--no-password"])
+        // One transaction: a restore that fails leaves the target as it was.
+        .args([
+            "--no-owner",
+            "--no-acl",
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-password",
+        ])
         .arg(format!("--dbname={}", connection.url))
         .arg(file)
         .stdin(Stdio::null())
@@ -281,6 +291,21 @@ impl Connection {
         }
         command
     }
+}
+
+/// Connects to `url`; an error never shows the URL's password.
+async fn connect(url: &SecretString) -> Result<DatabaseConnection, BackupError> {
+    Database::connect(url.expose_secret()).await.map_err(|e| {
+        let mut message = e.to_string();
+        if let Some(password) = url::Url::parse(url.expose_secret())
+            .ok()
+            .and_then(|u| u.password().map(str::to_string))
+            .filter(|p| !p.is_empty())
+        {
+            message = message.replace(&password, "***");
+        }
+        BackupError::Database(DbErr::Custom(message))
+    })
 }
 
 /// `url` with its database name replaced.

@@ -34,7 +34,7 @@ pub async fn dump(
             (tables, migration)
         };
         let file = tokio::fs::File::open(&copy).await?;
-        let (size, sha256) = storage.upload(key, file).await?;
+        let (size, sha256) = storage.upload(key, file, async { Ok(()) }).await?;
         Ok(Dumped {
             size,
             sha256,
@@ -89,6 +89,7 @@ pub async fn restore_into(url: &SecretString, file: &Path, force: bool) -> Resul
     // Beside the target, then renamed over it: the target is whole or untouched.
     let staged = target.with_extension("restoring");
     tokio::fs::copy(file, &staged).await?;
+    tokio::fs::File::open(&staged).await?.sync_all().await?;
     for suffix in ["-wal", "-shm"] {
         let _ = tokio::fs::remove_file(format!("{}{suffix}", target.display())).await;
     }

@@ -36,6 +36,9 @@ pub enum StorageError {
     Store(#[from] object_store::Error),
     #[error("backup storage: {0}")]
     Io(#[from] std::io::Error),
+    /// What was being uploaded failed (the dump's own error).
+    #[error("{0}")]
+    Source(String),
     #[error("manifest {key}: {message}")]
     Manifest { key: String, message: String },
 }
@@ -111,12 +114,15 @@ impl Storage {
         }
     }
 
-    /// Streams `reader` into the object `key`; answers its size and SHA-256 (hex). A failure
-    /// aborts the upload, so no partial object is left.
+    /// Streams `reader` into the object `key`; answers its size and SHA-256 (hex). The upload
+    /// completes only once the reader has ended and `source_ok` says the source ended well (a
+    /// dump that exits with an error after writing part of itself); a failure aborts it, so no
+    /// partial object is left.
     pub async fn upload(
         &self,
         key: &str,
         mut reader: impl AsyncRead + Unpin,
+        source_ok: impl Future<Output = Result<(), String>>,
     ) -> Result<(u64, String), StorageError> {
         let upload = self.store.put_multipart(&Path::from(key)).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
@@ -136,6 +142,10 @@ impl Storage {
             }
         }
         .await;
+        let written = match written {
+            Ok(()) => source_ok.await.map_err(StorageError::Source),
+            Err(e) => Err(e),
+        };
         match written {
             Ok(()) => {
                 writer.finish().await?;

@@ -1,11 +1,13 @@
 //! Backups through a real S3-compatible server (moto) and real Postgres and SQLite: a shop's
 //! backup restores into a fresh database with the same rows, a corrupt object is refused,
 //! retention keeps exactly its set, three schedulers make one backup per tick, and a storage
-//! that stays down ends with one mail to the operator.
+//! that stays down ends with one mail to the operator, and a run whose worker died is taken
+//! over.
 
 mod failures;
 mod restore;
 mod retention;
+mod runs;
 mod schedule;
 
 use std::process::Output;

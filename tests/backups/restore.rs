@@ -68,7 +68,9 @@ async fn a_backup_restores_into_a_fresh_database(backend: Backend) {
     same_rows::<carts::Entity>(&app.db, &target, &[carts::Column::Id]).await;
 
     // In the copy, the run that made the backup is done (it was in flight in its snapshot).
-    let copied = cartwheel_domain::backups::last_verified(&target).await.unwrap();
+    let copied = cartwheel_domain::backups::last_verified(&target)
+        .await
+        .unwrap();
     assert_eq!(copied.map(|r| r.key), Some(key.clone()));
 
     // A second restore into the now full database is refused without --force.
@@ -80,6 +82,22 @@ async fn a_backup_restores_into_a_fresh_database(backend: Backend) {
     );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    // With --force it replaces what is there: the same rows again, not twice as many.
+    let forced = cartwheel_cli(
+        &app,
+        &s3,
+        "nightly",
+        &["backup", "restore", key, "--into", &url, "--force"],
+    );
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_eq!(
+        cartwheel_backup::row_counts(&target).await.unwrap(),
+        expected
+    );
     target.close().await.unwrap();
 }
 

@@ -8,8 +8,8 @@ use cartwheel_entity::backup_runs::{self, Status};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -33,8 +33,9 @@ pub enum StartError {
 }
 
 /// Starts a run writing `key`, unless another one is in flight. A run whose heartbeat went
-/// stale is marked failed first (its worker died); the partial unique index on running runs
-/// makes two concurrent starts end with one run.
+/// stale is marked failed first (its worker died), and so is one of the same job (an earlier
+/// attempt of this job, whose worker died before the job ran again); the partial unique index
+/// on running runs makes two concurrent starts end with one run.
 pub async fn start<C: ConnectionTrait>(
     db: &C,
     key: &str,
@@ -50,7 +51,11 @@ pub async fn start<C: ConnectionTrait>(
         )
         .col_expr(backup_runs::Column::FinishedAt, Expr::value(now))
         .filter(backup_runs::Column::Status.eq(Status::Running))
-        .filter(backup_runs::Column::HeartbeatAt.lt(stale))
+        .filter(
+            Condition::any()
+                .add(backup_runs::Column::HeartbeatAt.lt(stale))
+                .add(backup_runs::Column::JobId.eq(job_id)),
+        )
         .exec(db)
         .await?;
     let inserted = backup_runs::ActiveModel {
@@ -121,7 +126,8 @@ pub async fn uploaded<C: ConnectionTrait>(
     Ok(())
 }
 
-/// How a run ended: `Verified`, `Unverified` or `Failed` (with the error for the last two).
+/// How a run ended: `Verified`, `Unverified` or `Failed` (with the error for the last two). A
+/// run already ended (taken over as stale) stays as it was.
 pub async fn finish<C: ConnectionTrait>(
     db: &C,
     id: Uuid,
@@ -136,6 +142,7 @@ pub async fn finish<C: ConnectionTrait>(
         .col_expr(backup_runs::Column::FinishedAt, Expr::value(now))
         .col_expr(backup_runs::Column::VerifiedAt, Expr::value(verified_at))
         .filter(backup_runs::Column::Id.eq(id))
+        .filter(backup_runs::Column::Status.eq(Status::Running))
         .exec(db)
         .await?;
     Ok(())
