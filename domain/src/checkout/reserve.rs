@@ -90,7 +90,7 @@ pub async fn reserve<C: ConnectionTrait>(
     stock_reservations::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
-    crate::catalog::alerts::enqueue_checks(txn, tenant_id, ids).await?;
+    crate::catalog::alerts::enqueue_checks_after_fall(txn, tenant_id, ids).await?;
     Ok(())
 }
 
@@ -166,7 +166,7 @@ pub enum Outcome {
     Shipped,
 }
 
-/// Releases or ships everything the checkout holds, on `txn`; the items' stock checks are
+/// Releases or ships everything the checkout holds, on `txn`; released items' stock checks are
 /// enqueued. Running it twice changes nothing the second time (the reservations are gone).
 pub async fn settle<C: ConnectionTrait>(
     txn: &C,
@@ -227,8 +227,12 @@ pub async fn settle<C: ConnectionTrait>(
         .filter(stock_reservations::Column::CheckoutId.eq(checkout_id))
         .exec(txn)
         .await?;
-    let mut items: Vec<Uuid> = held.iter().map(|r| r.item_id).collect();
-    items.dedup();
-    crate::catalog::alerts::enqueue_checks(txn, tenant_id, items).await?;
+    // Shipped stock leaves on hand and reserved alike: what is available does not change, so
+    // there is nothing to check. Released stock is available again.
+    if outcome == Outcome::Released {
+        let mut items: Vec<Uuid> = held.iter().map(|r| r.item_id).collect();
+        items.dedup();
+        crate::catalog::alerts::enqueue_checks(txn, tenant_id, items).await?;
+    }
     Ok(())
 }
