@@ -34,6 +34,15 @@ async fn a_backup_restores_into_a_fresh_database(backend: Backend) {
         (run.key.as_str(), run.status),
         (key.as_str(), Status::Verified)
     );
+    // The operator's metrics show it (the gauges are the process's, shared by the tests' apps:
+    // the value is some test's last verified backup, the names are there).
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for gauge in [
+        "cartwheel_backup_last_verified_timestamp_seconds ",
+        "cartwheel_backup_last_verified_size_bytes ",
+    ] {
+        assert!(metrics.contains(gauge), "{gauge} missing from {metrics}");
+    }
 
     let (_target, url) = TestDatabase::create(backend).await;
     let restored = cartwheel_cli(
