@@ -216,7 +216,8 @@ struct Placed {
     /// by the confirm that placed the order, and in the confirmation mail.
     #[oai(nullable)]
     order_token: Option<String>,
-    /// For a manual payment: how to pay, and by when.
+    /// For a manual payment still owed: how to pay (the confirmation mail says the same);
+    /// empty once paid.
     payment_instructions: String,
     #[oai(nullable)]
     payment_due_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -418,16 +419,14 @@ impl CheckoutApi {
         )
         .await?;
         let o = placed.order;
-        let money = cartwheel_domain::money::display(o.total, &o.currency);
+        let payment_instructions =
+            cartwheel_domain::orders::payment_instructions(&o).unwrap_or_default();
         Ok(Json(Placed {
             order_id: o.id,
             order_number: o.number,
             status: o.status.into(),
             payment_status: o.payment_status.into(),
-            payment_instructions: format!(
-                "Transfer {money} quoting \"Order {}\", or pay on delivery where the shop offers it.",
-                o.number
-            ),
+            payment_instructions,
             currency: o.currency,
             total: o.total,
             order_token: placed.token,

@@ -98,6 +98,7 @@ fn context(view: &super::OrderView, token: Option<&str>) -> serde_json::Value {
         "payment_method": match o.payment_method {
             orders::PaymentMethod::Manual => "manual",
         },
+        "payment_instructions": super::payment_instructions(o),
         "payment_due_at": o.payment_due_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
         "currency": o.currency,
         "lines": lines,

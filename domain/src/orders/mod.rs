@@ -70,6 +70,21 @@ impl Reader<'_> {
     }
 }
 
+/// How the shopper pays the order, in one sentence, as the confirm's answer and the
+/// confirmation mail both tell it; `None` once nothing is owed.
+pub fn payment_instructions(order: &orders::Model) -> Option<String> {
+    if order.payment_status != PaymentStatus::Pending {
+        return None;
+    }
+    match order.payment_method {
+        PaymentMethod::Manual => Some(format!(
+            "Transfer {} quoting \"Order {}\", or pay on delivery where the shop offers it.",
+            crate::money::display(order.total, &order.currency),
+            order.number
+        )),
+    }
+}
+
 /// One order of the shop, as a shopper may read it.
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn for_shopper<C: ConnectionTrait>(

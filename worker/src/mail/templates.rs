@@ -150,12 +150,13 @@ mod tests {
             "tracking_number": "123",
             "tracking_url": "https://track.example/123",
         });
-        // The operator's backup alert (added apart: one json! this size hits the recursion limit).
+        // Added apart: one json! this size hits the recursion limit.
         let operator = serde_json::json!({
             "error": "backup storage: connection refused",
             "attempts": 3,
             "job_id": "01J0000000000000000000000",
             "last_verified": "2026-12-05 02:30 UTC",
+            "payment_instructions": "Transfer 19.99 EUR quoting \"Order 7\".",
         });
         if let (Some(all), serde_json::Value::Object(more)) = (context.as_object_mut(), operator) {
             all.extend(more);
