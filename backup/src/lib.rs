@@ -68,6 +68,22 @@ impl BackupError {
     }
 }
 
+/// What a dump wrote.
+pub struct Dumped {
+    pub size: u64,
+    pub sha256: String,
+    pub tables: BTreeMap<String, i64>,
+    pub migration: Option<String>,
+}
+
+/// A temporary file in `dir` for a dump, a download or a restore.
+pub(crate) fn scratch_file(dir: &Path, what: &str) -> PathBuf {
+    dir.join(format!(
+        "cartwheel-{what}-{}.sqlite",
+        uuid::Uuid::new_v4().simple()
+    ))
+}
+
 /// A finished, verified backup.
 #[derive(Debug)]
 pub struct Report {
@@ -213,7 +229,7 @@ pub async fn verify(
     storage: &Storage,
     manifest: &Manifest,
 ) -> Result<(), BackupError> {
-    let file = sqlite::scratch_file(&settings.scratch_dir, "verify");
+    let file = scratch_file(&settings.scratch_dir, "verify");
     let result = async {
         download_checked(storage, manifest, &file).await?;
         let found = match manifest.format {
@@ -308,7 +324,7 @@ pub async fn restore(
             manifest.format
         )));
     }
-    let file = sqlite::scratch_file(&settings.scratch_dir, "restore");
+    let file = scratch_file(&settings.scratch_dir, "restore");
     let result = async {
         if let Err(e) = download_checked(&storage, &manifest, &file).await {
             if matches!(e, BackupError::Corrupt(_)) {

@@ -14,16 +14,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use crate::BackupError;
 use crate::storage::Storage;
-
-/// What a dump wrote.
-pub struct Dumped {
-    pub size: u64,
-    pub sha256: String,
-    pub tables: BTreeMap<String, i64>,
-    pub migration: Option<String>,
-}
+use crate::{BackupError, Dumped};
 
 /// Dumps the database `db` (reached by `url`) into the object `key`.
 pub async fn dump(
@@ -113,7 +105,7 @@ pub async fn restore_and_count(
 /// `force` (then every schema of it is dropped first).
 pub async fn restore_into(url: &SecretString, file: &Path, force: bool) -> Result<(), BackupError> {
     let target = connect(url).await?;
-    let tables = count_rows_query(&target).await?;
+    let tables = tables_of(&target).await?;
     if !tables.is_empty() {
         if !force {
             return Err(BackupError::TargetNotEmpty(format!(
@@ -197,7 +189,7 @@ pub(crate) async fn count_rows<C: ConnectionTrait>(
     db: &C,
 ) -> Result<BTreeMap<String, i64>, BackupError> {
     let mut counts = BTreeMap::new();
-    for (schema, table) in count_rows_query(db).await? {
+    for (schema, table) in tables_of(db).await? {
         let n: i64 = query_value(
             db,
             &format!("SELECT count(*) FROM {}.{}", quote(&schema), quote(&table)),
@@ -208,8 +200,8 @@ pub(crate) async fn count_rows<C: ConnectionTrait>(
     Ok(counts)
 }
 
-/// Every table outside the system schemas.
-async fn count_rows_query<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String)>, DbErr> {
+/// Every table outside the system schemas, as (schema, table).
+async fn tables_of<C: ConnectionTrait>(db: &C) -> Result<Vec<(String, String)>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),

@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::BackupError;
-use crate::postgres::Dumped;
 use crate::storage::Storage;
+use crate::{BackupError, Dumped, scratch_file};
 
 /// Copies the database `db` into `scratch_dir`, counts the copy's rows and uploads it as `key`.
 pub async fn dump(
@@ -27,7 +26,7 @@ pub async fn dump(
         ))
         .await?;
         let (tables, migration) = {
-            let opened = open(&copy, true).await?;
+            let opened = open(&copy).await?;
             let tables = count_rows(&opened).await?;
             let migration = last_migration(&opened).await?;
             opened.close().await?;
@@ -49,7 +48,7 @@ pub async fn dump(
 
 /// Checks the database file `file` and counts its rows.
 pub async fn check_and_count(file: &Path) -> Result<BTreeMap<String, i64>, BackupError> {
-    let opened = open(file, true).await?;
+    let opened = open(file).await?;
     let check = opened
         .query_one_raw(Statement::from_string(
             opened.get_database_backend(),
@@ -75,7 +74,7 @@ pub async fn check_and_count(file: &Path) -> Result<BTreeMap<String, i64>, Backu
 pub async fn restore_into(url: &SecretString, file: &Path, force: bool) -> Result<(), BackupError> {
     let target = path_of(url.expose_secret())?;
     if target.exists() {
-        let opened = open(&target, true).await?;
+        let opened = open(&target).await?;
         let tables = count_rows(&opened).await?;
         opened.close().await?;
         if !tables.is_empty() && !force {
@@ -112,16 +111,9 @@ pub fn path_of(url: &str) -> Result<PathBuf, BackupError> {
     Ok(PathBuf::from(path))
 }
 
-pub fn scratch_file(dir: &Path, what: &str) -> PathBuf {
-    dir.join(format!(
-        "cartwheel-{what}-{}.sqlite",
-        uuid::Uuid::new_v4().simple()
-    ))
-}
-
-async fn open(file: &Path, read_only: bool) -> Result<DatabaseConnection, DbErr> {
-    let mode = if read_only { "ro" } else { "rwc" };
-    Database::connect(format!("sqlite://{}?mode={mode}", file.display())).await
+/// Opens a database file read-only.
+async fn open(file: &Path) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(format!("sqlite://{}?mode=ro", file.display())).await
 }
 
 pub(crate) async fn count_rows(
