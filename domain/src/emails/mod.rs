@@ -1,5 +1,6 @@
-//! Outgoing email: a row saying what to send, and a `SendEmail` job in the same transaction.
-//! The worker claims the row ([`claim`]), sends it and records the send ([`mark_sent`]) right
+//! Outgoing email: a row saying what to send, and a `SendEmail` job in the same transaction
+//! (or, for an order's mails, the order's mail job, which sends its row itself). The worker
+//! claims the row ([`claim`]), sends it and records the send ([`mark_sent`]) right
 //! after the server's reply, so a finished send never goes again and two sends of one row never
 //! run at once. What that guarantees, and the one window it cannot close, is in
 //! docs/ARCHITECTURE.md ("Mail").
@@ -48,20 +49,25 @@ pub async fn queue<C: ConnectionTrait>(db: &C, email: NewEmail) -> Result<Uuid, 
 }
 
 /// As [`queue`], but at most once per `key` however often it is called: the row's id is
-/// derived from the key, so a second call finds it and queues nothing. For mails a retried job
+/// [`id_for`] the key, so a second call finds it and queues nothing. For mails a retried job
 /// may ask for again (an alert after a job's last attempt).
 pub async fn queue_once<C: ConnectionTrait>(
     db: &C,
     key: &str,
     email: NewEmail,
 ) -> Result<Uuid, EnqueueError> {
-    use sha2::Digest;
-    let hash = sha2::Sha256::digest(format!("cartwheel-email:{key}").as_bytes());
-    let id = uuid::Builder::from_random_bytes(hash[..16].try_into().expect("16 bytes")).into_uuid();
+    let id = id_for(key);
     if emails::Entity::find_by_id(id).one(db).await?.is_some() {
         return Ok(id);
     }
     insert(db, id, email).await
+}
+
+/// The email row id a mail asked for under `key` gets: the same key, the same row.
+pub fn id_for(key: &str) -> Uuid {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(format!("cartwheel-email:{key}").as_bytes());
+    uuid::Builder::from_random_bytes(hash[..16].try_into().expect("16 bytes")).into_uuid()
 }
 
 async fn insert<C: ConnectionTrait>(
@@ -69,6 +75,20 @@ async fn insert<C: ConnectionTrait>(
     id: Uuid,
     email: NewEmail,
 ) -> Result<Uuid, EnqueueError> {
+    let tenant_id = email.tenant_id;
+    store(db, id, email).await?;
+    let job = NewJob::new(SendEmail { email_id: id });
+    let job = match tenant_id {
+        Some(tenant) => job.tenant(tenant),
+        None => job,
+    };
+    cartwheel_jobs::enqueue(db, job).await?;
+    Ok(id)
+}
+
+/// Stores email row `id` without a `SendEmail` job: for a job that sends the row itself right
+/// after its transaction commits (an order's mails), with the same claim and record of the send.
+pub async fn store<C: ConnectionTrait>(db: &C, id: Uuid, email: NewEmail) -> Result<(), DbErr> {
     emails::ActiveModel {
         id: Set(id),
         tenant_id: Set(email.tenant_id),
@@ -84,13 +104,7 @@ async fn insert<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    let job = NewJob::new(SendEmail { email_id: id });
-    let job = match email.tenant_id {
-        Some(tenant) => job.tenant(tenant),
-        None => job,
-    };
-    cartwheel_jobs::enqueue(db, job).await?;
-    Ok(id)
+    Ok(())
 }
 
 /// What [`claim`] found.

@@ -1,23 +1,33 @@
 //! An order's mails. The `SendOrderMail` job calls [`queue`]: one transaction records the mail
-//! in `order_mails` (one row per order and kind: a second run finds it and does nothing) and
-//! queues the email row with its `SendEmail` job, which sends it once (`crate::emails`).
+//! in `order_mails` (one row per order and kind: a second run finds it and adds nothing) and
+//! stores the email row, whose id follows from the order and the kind. The job then sends that
+//! row itself, claimed and recorded as every email is (`crate::emails`), so a re-run after a
+//! crash sends it if it did not go and finds it sent if it did: one job per mail, not two.
 
 use cartwheel_entity::orders;
 use cartwheel_jobs::families::order_confirmation::{OrderMail, SendOrderMail};
 use chrono::Utc;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, Statement};
+use uuid::Uuid;
 
 use super::{OrderError, status};
 use crate::emails::{self, NewEmail, Template};
 
-/// What [`queue`] did.
+/// What [`queue`] did, and the email row to send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Queued {
-    Now,
-    /// An earlier run queued it.
-    Before,
+    Now(Uuid),
+    /// An earlier run stored it: sent already, or not yet if that run stopped before the send.
+    /// (A mail queued before order mails were sent by their own job has another id and its own
+    /// `SendEmail` job: no row of this id exists for it.)
+    Before(Uuid),
     /// The order is gone.
     NoOrder,
+}
+
+/// The email row of `job`'s mail: one per order and kind.
+pub fn email_id(job: &SendOrderMail) -> Uuid {
+    emails::id_for(&job.idempotency_key())
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %job.tenant_id, order = %job.order_id))]
@@ -44,12 +54,14 @@ pub async fn queue(db: &DatabaseConnection, job: &SendOrderMail) -> Result<Queue
         .rows_affected();
     if recorded == 0 {
         txn.rollback().await?;
-        return Ok(Queued::Before);
+        return Ok(Queued::Before(email_id(job)));
     }
     let view = super::with_lines(&txn, order).await?;
     let context = context(&view, job.token.as_deref());
-    emails::queue(
+    let id = email_id(job);
+    emails::store(
         &txn,
+        id,
         NewEmail {
             tenant_id: Some(view.order.tenant_id),
             to: view.order.email.clone(),
@@ -59,7 +71,7 @@ pub async fn queue(db: &DatabaseConnection, job: &SendOrderMail) -> Result<Queue
     )
     .await?;
     txn.commit().await?;
-    Ok(Queued::Now)
+    Ok(Queued::Now(id))
 }
 
 fn template(mail: OrderMail) -> Template {

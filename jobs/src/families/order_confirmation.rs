@@ -34,8 +34,9 @@ impl OrderMail {
     }
 }
 
-/// Queues one mail of an order, unless it was queued before (`order_mails` holds one row per
-/// order and kind, written in the mail's own transaction): any number of runs send it once.
+/// Stores one mail of an order, unless it was stored before (`order_mails` holds one row per
+/// order and kind, written in the mail's own transaction), then sends it: any number of runs
+/// send it once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SendOrderMail {
     pub tenant_id: cartwheel_entity::TenantId,

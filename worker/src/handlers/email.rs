@@ -1,5 +1,6 @@
 //! Runs the email jobs: a password reset asked for (a link mailed if the account exists), and
-//! the send of a stored email (claimed, rendered, sent and marked sent).
+//! the send of a stored email (claimed, rendered, sent and marked sent: [`deliver`], which an
+//! order's mail job calls too).
 
 use std::time::{Duration, Instant};
 
@@ -9,60 +10,77 @@ use cartwheel_domain::emails::{self, Claim};
 use cartwheel_entity::emails::Model as Email;
 use cartwheel_jobs::families::email::{RequestPasswordReset, SendEmail};
 use sea_orm::ActiveEnum;
+use uuid::Uuid;
 
 use crate::handler::{Handler, JobContext, JobError};
 use crate::mail::{self, SendError};
 
 impl Handler for SendEmail {
     async fn handle(self, ctx: &JobContext) -> Result<(), JobError> {
-        let settings = &ctx.mail.settings;
-        let claim = || emails::claim(&ctx.db, self.email_id, &ctx.worker, settings.claim_hold());
-        let mut claimed = claim().await.map_err(JobError::retryable)?;
-        // Another send holds the row (a duplicate job, or a worker that died mid-send): look
-        // again until it is sent or the claim runs out, without spending an attempt.
-        let give_up = Instant::now() + settings.claim_hold() + Duration::from_secs(1);
-        let mut pause = Duration::from_millis(50);
-        while matches!(claimed, Claim::Held { .. }) && Instant::now() < give_up {
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(1));
-            claimed = claim().await.map_err(JobError::retryable)?;
+        match deliver(ctx, self.email_id).await? {
+            Delivery::Sent | Delivery::SentBefore => Ok(()),
+            Delivery::Missing => Err(JobError::permanent(anyhow!(
+                "email {} does not exist",
+                self.email_id
+            ))),
         }
-        let email = match claimed {
-            Claim::Claimed(email) => email,
-            Claim::Sent => {
-                tracing::info!(email_id = %self.email_id, "email was sent already");
-                return Ok(());
-            }
-            Claim::Held { by, until } => {
-                return Err(JobError::retryable(anyhow!(
-                    "email {} is being sent by {by} (claimed until {until})",
-                    self.email_id
-                )));
-            }
-            Claim::Missing => {
-                return Err(JobError::permanent(anyhow!(
-                    "email {} does not exist",
-                    self.email_id
-                )));
-            }
-        };
-        let outcome = send(ctx, &email).await;
-        if outcome.is_err() {
-            // The retry need not wait for the claim to run out.
-            emails::release(&ctx.db, email.id, &ctx.worker)
-                .await
-                .map_err(JobError::retryable)?;
+    }
+}
+
+/// What [`deliver`] found or did.
+pub(crate) enum Delivery {
+    Sent,
+    /// An earlier run sent it.
+    SentBefore,
+    /// No such email row.
+    Missing,
+}
+
+/// Sends stored email `email_id` once: claims the row, renders and sends it, and records the
+/// send right after the server's reply. A row another run holds is looked at again until it is
+/// sent or the claim runs out (then the job retries).
+pub(crate) async fn deliver(ctx: &JobContext, email_id: Uuid) -> Result<Delivery, JobError> {
+    let settings = &ctx.mail.settings;
+    let claim = || emails::claim(&ctx.db, email_id, &ctx.worker, settings.claim_hold());
+    let mut claimed = claim().await.map_err(JobError::retryable)?;
+    // Another send holds the row (a duplicate job, or a worker that died mid-send): look
+    // again until it is sent or the claim runs out, without spending an attempt.
+    let give_up = Instant::now() + settings.claim_hold() + Duration::from_secs(1);
+    let mut pause = Duration::from_millis(50);
+    while matches!(claimed, Claim::Held { .. }) && Instant::now() < give_up {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(1));
+        claimed = claim().await.map_err(JobError::retryable)?;
+    }
+    let email = match claimed {
+        Claim::Claimed(email) => email,
+        Claim::Sent => {
+            tracing::info!(%email_id, "email was sent already");
+            return Ok(Delivery::SentBefore);
         }
-        let subject = outcome?;
-        // Recorded right after the server's reply, with nothing in between: a re-run finds it
-        // sent and stops. The row keeps no secret of the mail (its reset or invitation token)
-        // past this point.
-        emails::mark_sent(&ctx.db, email.id, &subject, &email.context)
+        Claim::Held { by, until } => {
+            return Err(JobError::retryable(anyhow!(
+                "email {email_id} is being sent by {by} (claimed until {until})"
+            )));
+        }
+        Claim::Missing => return Ok(Delivery::Missing),
+    };
+    let outcome = send(ctx, &email).await;
+    if outcome.is_err() {
+        // The retry need not wait for the claim to run out.
+        emails::release(&ctx.db, email.id, &ctx.worker)
             .await
             .map_err(JobError::retryable)?;
-        tracing::info!(email_id = %email.id, template = %email.template.to_value(), "email sent");
-        Ok(())
     }
+    let subject = outcome?;
+    // Recorded right after the server's reply, with nothing in between: a re-run finds it
+    // sent and stops. The row keeps no secret of the mail (its reset or invitation token)
+    // past this point.
+    emails::mark_sent(&ctx.db, email.id, &subject, &email.context)
+        .await
+        .map_err(JobError::retryable)?;
+    tracing::info!(email_id = %email.id, template = %email.template.to_value(), "email sent");
+    Ok(Delivery::Sent)
 }
 
 /// Renders email row `email` and hands it to the transport; the subject it went with.

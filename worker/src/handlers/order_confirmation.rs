@@ -1,9 +1,12 @@
-//! Runs an order's mails and the expiry of unpaid manual orders.
+//! Runs an order's mails (stored, then sent by the same job) and the expiry of unpaid manual
+//! orders.
 
-use cartwheel_domain::orders::{mails, status};
+use cartwheel_domain::orders::mails::{self, Queued};
+use cartwheel_domain::orders::status;
 use cartwheel_jobs::families::order_confirmation::{ExpireUnpaidOrders, SendOrderMail};
 
 use crate::handler::{Handler, JobContext, JobError};
+use crate::handlers::email::{Delivery, deliver};
 
 /// The most unpaid orders one expiry run cancels; the next run (minutes later) takes the rest.
 const EXPIRE_AT_MOST: u64 = 500;
@@ -14,7 +17,20 @@ impl Handler for SendOrderMail {
             .await
             .map_err(JobError::retryable)?;
         tracing::info!(order_id = %self.order_id, mail = self.mail.as_str(), ?queued, "order mail");
-        Ok(())
+        let (email_id, before) = match queued {
+            Queued::Now(id) => (id, false),
+            Queued::Before(id) => (id, true),
+            Queued::NoOrder => return Ok(()),
+        };
+        match deliver(ctx, email_id).await? {
+            Delivery::Sent | Delivery::SentBefore => Ok(()),
+            // Queued before this job sent its own mails: its `SendEmail` job sends it.
+            Delivery::Missing if before => Ok(()),
+            Delivery::Missing => Err(JobError::permanent(anyhow::anyhow!(
+                "email {email_id} of order {} is gone",
+                self.order_id
+            ))),
+        }
     }
 }
 
