@@ -44,6 +44,9 @@ pub enum Command {
         #[command(subcommand)]
         target: SeedTarget,
     },
+    /// Exit 0 when the API on this host (`CARTWHEEL_BIND`) answers `GET /health/live` with 200
+    /// (a container's health check).
+    Health,
     /// Measure throughput and latency against DATABASE_URL; prints one JSON line.
     Bench {
         #[command(subcommand)]

@@ -1061,6 +1061,45 @@ mod tests {
         }
     }
 
+    /// deploy/.env.production.example names every setting (DATABASE_URL is built in compose),
+    /// names no `CARTWHEEL_*` variable start-up would refuse, and what it sets parses.
+    #[test]
+    fn the_production_example_lists_every_setting() {
+        let example = include_str!("../deploy/.env.production.example");
+        let assignments: Vec<(&str, &str)> = example
+            .lines()
+            .map(|line| line.trim_start_matches("# ").trim())
+            .filter_map(|line| line.split_once('='))
+            .filter(|(name, _)| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect();
+        let named: Vec<&str> = assignments.iter().map(|(name, _)| *name).collect();
+        for (key, var, _) in readme_rows() {
+            if key == "cron" || var == "DATABASE_URL" || var == "CARTWHEEL_TRUSTED_PROXIES" {
+                continue;
+            }
+            assert!(
+                named.contains(&var.as_str()),
+                "{var} is missing from the example"
+            );
+        }
+        assert!(example.contains("CARTWHEEL_TRUSTED_PROXIES is set in compose.prod.yaml"));
+        let known: Vec<String> = readme_rows().into_iter().map(|(_, var, _)| var).collect();
+        for name in named.iter().filter(|n| n.starts_with("CARTWHEEL_")) {
+            assert!(known.iter().any(|k| k == name), "{name} is not a setting");
+        }
+        let set: Vec<(&str, &str)> = example
+            .lines()
+            .filter(|line| line.starts_with("CARTWHEEL_"))
+            .filter_map(|line| line.split_once('='))
+            .collect();
+        Config::from_sources(None, env(&set)).unwrap_or_else(|e| panic!("the example: {e}"));
+    }
+
     #[test]
     fn the_readme_defaults_are_the_defaults() {
         let shown = |c: &Config| format!("{} {c:?}", c.database_url.expose_secret());

@@ -43,6 +43,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Command::Health => return cartwheel::health::check(config.bind),
         Command::Bench { target } => return bench::run(target, config).await,
         Command::Backup { action } => return cartwheel::backup::run(action, config).await,
         Command::Seed {

@@ -47,3 +47,37 @@ async fn ready_is_503_naming_the_database_when_it_is_gone() {
     // Liveness does no I/O, so it stays up.
     assert_eq!(app.get("/health/live").await.status(), 200);
 }
+
+/// `cartwheel health`, the container's health check: exit 0 against a live API, and not 0
+/// (naming the address) where nothing listens.
+#[tokio::test]
+async fn the_health_command_checks_the_live_endpoint() {
+    let app = spawn_app().await;
+    let bind = app.address.trim_start_matches("http://").to_string();
+    let health = |bind: String| async move {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(cartwheel_testkit::process::binary())
+                .arg("health")
+                .env_clear()
+                .env("CARTWHEEL_BIND", bind)
+                .output()
+                .expect("run cartwheel health")
+        })
+        .await
+        .unwrap()
+    };
+    let live = health(bind.clone()).await;
+    assert!(live.status.success(), "{live:?}");
+
+    // A port nothing listens on: the listener bound and dropped.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let down = health(closed.to_string()).await;
+    assert!(!down.status.success());
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains(&closed.to_string()),
+        "{down:?}"
+    );
+}
