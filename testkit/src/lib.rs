@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod database;
+pub mod edge;
 pub mod jobs;
 pub mod process;
 pub mod s3;

@@ -1,0 +1,154 @@
+//! Traefik v3 with the production routing file: the apex and every shop subdomain over HTTPS
+//! with one wildcard certificate obtained by DNS challenge, HTTP redirected, the security
+//! headers and compression on every answer, and no router, service or middleware in error.
+
+use cartwheel_testkit::edge::Edge;
+use cartwheel_testkit::shops::ready_shop;
+use cartwheel_testkit::{Backend, spawn_app_with};
+
+const DOMAIN: &str = "shop.test";
+
+#[tokio::test]
+async fn traefik_routes_each_shop_subdomain_over_tls_with_the_security_headers() {
+    let app = spawn_app_with(Backend::Postgres, &[("CARTWHEEL_BASE_DOMAIN", DOMAIN)]).await;
+    ready_shop(&app, "north").await;
+    ready_shop(&app, "south").await;
+    let edge = Edge::start(DOMAIN, &app.address).await;
+    let hosts = [
+        "shop.test",
+        "north.shop.test",
+        "south.shop.test",
+        "elsewhere.example",
+    ];
+    let client = edge.client(&hosts);
+    let https = |host: &str, path: &str| format!("https://{host}:{}{path}", edge.https_port);
+
+    // Each shop's host reaches that shop, over TLS the client verifies against the CA alone:
+    // one certificate for the apex and *.shop.test.
+    for shop in ["north", "south"] {
+        let response = client
+            .get(https(&format!("{shop}.{DOMAIN}"), "/api/v1/tenant"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{shop}");
+        assert_security_headers(&response, shop);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["slug"], shop);
+    }
+    // The apex: the platform (health, signup, docs), no shop.
+    let apex = client.get(https(DOMAIN, "/health")).send().await.unwrap();
+    assert_eq!(apex.status(), 200);
+    assert_security_headers(&apex, "apex");
+    let no_shop = client
+        .get(https(DOMAIN, "/api/v1/tenant"))
+        .send()
+        .await
+        .unwrap();
+    assert!(no_shop.status().is_client_error(), "{}", no_shop.status());
+
+    // Plain HTTP answers with a permanent redirect to the same URL over HTTPS.
+    let plain = client
+        .get(format!(
+            "http://north.{DOMAIN}:{}/api/v1/tenant?x=1",
+            edge.http_port
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        [301, 308].contains(&plain.status().as_u16()),
+        "{}",
+        plain.status()
+    );
+    let location = plain.headers()["location"].to_str().unwrap();
+    assert_eq!(
+        location,
+        format!(
+            "https://north.{DOMAIN}:{}/api/v1/tenant?x=1",
+            edge.https_port
+        )
+    );
+
+    // Compression for clients that take it.
+    let compressed = client
+        .get(https(DOMAIN, "/api/v1/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressed.status(), 200);
+    assert_eq!(compressed.headers()["content-encoding"], "gzip");
+
+    // A host that is neither the apex nor a shop of it matches no router.
+    let stranger = client
+        .get(https("elsewhere.example", "/health"))
+        .send()
+        .await;
+    match stranger {
+        Ok(response) => assert_eq!(response.status(), 404),
+        // Traefik's default certificate is not the CA's: the client refuses it, which is as good.
+        Err(e) => assert!(e.is_connect() || e.is_request(), "{e:?}"),
+    }
+
+    // Traefik's API: the file's routers, services and middlewares, none in error.
+    for (kind, names) in [
+        ("routers", &["apex@file", "shops@file"][..]),
+        ("services", &["cartwheel@file"][..]),
+        (
+            "middlewares",
+            &[
+                "security-headers@file",
+                "compress@file",
+                "edge-rate-limit@file",
+            ][..],
+        ),
+    ] {
+        let listed = edge.api(&format!("/http/{kind}")).await;
+        let listed = listed.as_array().unwrap();
+        for name in names {
+            let entry = listed
+                .iter()
+                .find(|e| e["name"] == *name)
+                .unwrap_or_else(|| panic!("no {kind} {name}: {listed:?}"));
+            assert_eq!(entry["status"], "enabled", "{entry}");
+        }
+        for entry in listed {
+            assert!(entry.get("error").is_none(), "{kind} in error: {entry}");
+        }
+    }
+    // The certificate covers the apex and every shop (the wildcard), from the DNS challenge.
+    let log = edge.log("traefik");
+    assert!(
+        !log.contains("level=error") && !log.contains(" ERR "),
+        "{log}"
+    );
+}
+
+/// Every header the edge adds (docs/DEPLOYMENT.md), on an answer for `what`.
+fn assert_security_headers(response: &reqwest::Response, what: &str) {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{what}: no {name} header"))
+    };
+    assert!(
+        header("strict-transport-security").starts_with("max-age=63072000"),
+        "{what}"
+    );
+    assert!(header("strict-transport-security").contains("includeSubDomains"));
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(
+        header("referrer-policy"),
+        "strict-origin-when-cross-origin",
+        "{what}"
+    );
+    assert!(
+        header("content-security-policy").contains("frame-ancestors 'none'"),
+        "{what}"
+    );
+    assert!(header("permissions-policy").contains("camera=()"), "{what}");
+}
