@@ -189,6 +189,16 @@ pub struct Config {
     /// The platform operator's address: failing backups are mailed here.
     #[serde(default, deserialize_with = "read::optional")]
     pub operator_email: Option<String>,
+    /// Where error reports go: a Sentry DSN (`https://<key>@<host>/<project>`); unset: none are
+    /// sent.
+    #[serde(default, deserialize_with = "read::optional")]
+    pub sentry_dsn: Option<sentry::types::Dsn>,
+    /// The environment error reports are filed under.
+    #[serde(
+        default = "default::sentry_environment",
+        deserialize_with = "read::text"
+    )]
+    pub sentry_environment: String,
     /// `[cron.<name>]` tables of the settings file (no environment variable): more entries,
     /// or built-ins overridden by name.
     #[serde(default, deserialize_with = "read::cron")]
@@ -431,6 +441,10 @@ mod default {
 
     pub fn yes() -> bool {
         true
+    }
+
+    pub fn sentry_environment() -> String {
+        "production".into()
     }
 
     pub fn backup_s3_region() -> String {

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod database;
 pub mod demo;
+pub mod error_reports;
 pub mod health;
 pub mod seed;
 pub mod startup;

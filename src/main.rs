@@ -64,6 +64,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => return cartwheel::seed::orders(&config, &shop, orders, customers).await,
     };
     let app = Application::build(config, role).await?;
+    if let Some(client) = app.error_reports() {
+        // Panics outside a request or job are reported too.
+        sentry::Hub::main().bind_client(Some(client));
+    }
     match app.address() {
         Some(address) => println!("Cartwheel is listening on http://{address}"),
         None => println!("Cartwheel {} started", format!("{role:?}").to_lowercase()),

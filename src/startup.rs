@@ -3,6 +3,7 @@
 use secrecy::ExposeSecret;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use cartwheel_api::auth::jwt::Jwt;
@@ -48,6 +49,8 @@ pub struct Application {
     http: Option<(TcpAcceptor, SocketAddr)>,
     /// Set for roles that serve HTTP.
     jwt_secret: Option<Vec<u8>>,
+    /// Where errors are reported (`CARTWHEEL_SENTRY_DSN`).
+    error_reports: Option<Arc<sentry::Client>>,
 }
 
 impl Application {
@@ -111,6 +114,7 @@ impl Application {
         } else {
             None
         };
+        let error_reports = crate::error_reports::client(&config);
         Ok(Self {
             config,
             role,
@@ -118,6 +122,7 @@ impl Application {
             scheduler,
             http,
             jwt_secret,
+            error_reports,
         })
     }
 
@@ -128,6 +133,11 @@ impl Application {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The error-report client, when a DSN is set (the binary binds it to the main hub too).
+    pub fn error_reports(&self) -> Option<Arc<sentry::Client>> {
+        self.error_reports.clone()
     }
 
     /// Runs until `shutdown` resolves; then each part stops gracefully within the timeout.
@@ -180,6 +190,7 @@ impl Application {
                 trusted_proxies: config.trusted_proxies.clone(),
                 body_limit_bytes: config.body_limit_bytes,
                 store_cache_ttl: config.store_cache_ttl,
+                error_reports: self.error_reports.clone(),
             };
             tracing::info!(%address, "listening on http://{address}");
             Server::new_with_acceptor(acceptor)
@@ -195,7 +206,9 @@ impl Application {
             if !self.role.runs_worker() {
                 return Ok(());
             }
-            cartwheel_worker::run(self.db.clone(), worker_settings(&config), wait()).await
+            let mut settings = worker_settings(&config);
+            settings.error_reports = self.error_reports.clone();
+            cartwheel_worker::run(self.db.clone(), settings, wait()).await
         };
         let scheduler = async {
             if self.role.runs_scheduler() {
@@ -204,6 +217,10 @@ impl Application {
             Ok(())
         };
         tokio::try_join!(http, worker, scheduler)?;
+        if let Some(client) = &self.error_reports {
+            // Reports still queued go out before the process ends.
+            client.flush(Some(std::time::Duration::from_secs(2)));
+        }
         tracing::info!("stopped");
         Ok(())
     }
@@ -288,5 +305,6 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
         mail: config.mail(),
         backup: config.backup(),
         operator_email: config.operator_email.clone(),
+        error_reports: None,
     }
 }

@@ -43,6 +43,7 @@ use crate::middleware::Layer;
 use crate::middleware::access_log::AccessLog;
 use crate::middleware::body_limit::BodyLimit;
 use crate::middleware::control_chars::ControlChars;
+use crate::middleware::error_reports::ErrorReports;
 use crate::middleware::problems::Problems;
 use crate::middleware::rate_limit::RateLimiter;
 use crate::middleware::request_id::RequestIds;
@@ -62,6 +63,8 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// How long public catalog answers stay fresh (`store::cache`); zero turns caching off.
     pub store_cache_ttl: std::time::Duration,
+    /// Where 5xx answers and panics are reported (Sentry); `None`: nowhere.
+    pub error_reports: Option<std::sync::Arc<sentry::Client>>,
 }
 
 /// Every documented API, listed once.
@@ -134,7 +137,8 @@ pub fn app(state: AppState, settings: HttpSettings) -> impl Endpoint {
 }
 
 /// Wraps routes in Cartwheel's middleware, outermost first:
-/// request id → security headers → tenant slug → access log → problem+json → panic → signup rate limit →
+/// request id → security headers → tenant slug → error reports → access log → problem+json → panic →
+/// signup rate limit →
 /// rate limit → body limit → control characters → storefront cache.
 pub fn with_middleware<E: Endpoint + 'static>(
     routes: E,
@@ -172,6 +176,9 @@ pub fn with_middleware<E: Endpoint + 'static>(
         }))
         .with(Layer(Problems))
         .with(Layer(AccessLog))
+        .with(Layer(ErrorReports {
+            client: settings.error_reports,
+        }))
         .with(Layer(TenantSlugs {
             base_domain: settings.base_domain,
         }))

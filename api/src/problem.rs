@@ -77,6 +77,8 @@ impl ProblemJson {
             source = cause.source();
         }
         tracing::error!(error = %chain, "internal error");
+        // To the request's error-report hub (`middleware::error_reports`), when there is one.
+        sentry::capture_message(&chain, sentry::Level::Error);
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod database;
 pub mod edge;
+pub mod error_reports;
 pub mod jobs;
 pub mod process;
 pub mod s3;

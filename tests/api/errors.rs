@@ -89,6 +89,13 @@ impl ProbeApi {
 }
 
 async fn spawn_probe() -> String {
+    spawn_probe_reporting_to(None).await
+}
+
+/// The probe API, its errors reported to `error_reports` (tests/api/error_reports.rs).
+pub async fn spawn_probe_reporting_to(
+    error_reports: Option<std::sync::Arc<sentry::Client>>,
+) -> String {
     let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
     let routes = Route::new().nest("/", OpenApiService::new(ProbeApi, "probe", "1"));
     let endpoint = with_middleware(
@@ -120,6 +127,7 @@ async fn spawn_probe() -> String {
             trusted_proxies: vec![],
             body_limit_bytes: 1024,
             store_cache_ttl: std::time::Duration::ZERO,
+            error_reports,
         },
     );
     let acceptor = TcpListener::bind("127.0.0.1:0")

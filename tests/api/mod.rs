@@ -1,6 +1,7 @@
 //! HTTP foundation tests: real server on a random port, fresh Postgres database (or SQLite file) per test.
 
 mod binary;
+mod error_reports;
 mod errors;
 mod health;
 mod openapi;

@@ -1,5 +1,5 @@
 //! The contract every job handler meets, and the wrapper that gives apalis retries with backoff,
-//! dead jobs, panic safety and metrics.
+//! dead jobs, panic safety, metrics and error reports.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use apalis::prelude::{AbortError, Attempt, BoxDynError, Data, TaskId};
 use cartwheel_jobs::Job;
 use futures::FutureExt;
 use sea_orm::DatabaseConnection;
+use sentry::SentryFutureExt;
 use tracing::Instrument;
 
 use crate::mail::{MailSettings, Mailer};
@@ -72,6 +73,7 @@ pub struct Deps {
     pub worker: Arc<str>,
     pub mail: Arc<Mail>,
     pub operator: Arc<Operator>,
+    pub error_reports: Option<Arc<sentry::Client>>,
 }
 
 /// The apalis handler for job type `J`.
@@ -100,10 +102,34 @@ pub async fn execute<J: Handler>(
         attempt = ctx.attempt,
         tenant = job.tenant().map(tracing::field::display),
     );
-    let outcome = AssertUnwindSafe(job.handle(&ctx))
-        .catch_unwind()
-        .instrument(span)
-        .await;
+    // Error reports of this job (a panic in its handler included) carry its queue, id, attempt
+    // and shop.
+    let reports = deps.error_reports.as_ref().map(|client| {
+        let hub = Arc::new(sentry::Hub::new(
+            Some(client.clone()),
+            Arc::new(sentry::Scope::default()),
+        ));
+        hub.configure_scope(|scope| {
+            scope.set_tag("queue", queue);
+            scope.set_tag("job_id", &ctx.job_id);
+            scope.set_tag("attempt", ctx.attempt);
+            if let Some(shop) = job.tenant() {
+                scope.set_tag("shop", shop);
+            }
+            scope.set_transaction(Some(queue));
+        });
+        hub
+    });
+    let report = |level: sentry::Level, message: String| {
+        if let Some(hub) = &reports {
+            hub.capture_message(&message, level);
+        }
+    };
+    let handled = AssertUnwindSafe(job.handle(&ctx)).catch_unwind();
+    let outcome = match &reports {
+        Some(hub) => handled.bind_hub(hub.clone()).instrument(span).await,
+        None => handled.instrument(span).await,
+    };
     let took = started.elapsed();
     pace.record(took);
     metrics::histogram!("cartwheel_job_duration_seconds", "queue" => queue)
@@ -114,10 +140,12 @@ pub async fn execute<J: Handler>(
             return Ok(());
         }
         Ok(Err(JobError::Permanent(e))) => {
-            tracing::warn!(queue, job_id = %ctx.job_id, error = %format!("{e:#}"), "job failed permanently; it is dead");
+            let error = format!("{e:#}");
+            tracing::warn!(queue, job_id = %ctx.job_id, %error, "job failed permanently; it is dead");
             metrics::counter!("cartwheel_jobs_failed_total", "queue" => queue).increment(1);
             metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
-            return Err(AbortError::new(format!("{e:#}")).into());
+            report(sentry::Level::Error, format!("{queue} job dead: {error}"));
+            return Err(AbortError::new(error).into());
         }
         Ok(Err(JobError::Retryable(e))) => format!("{e:#}"),
         Err(panic) => format!("handler panicked: {}", panic_message(&panic)),
@@ -128,13 +156,28 @@ pub async fn execute<J: Handler>(
         Ok(true) => {
             metrics::counter!("cartwheel_jobs_retried_total", "queue" => queue).increment(1);
             tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "job failed; will retry");
+            report(
+                sentry::Level::Warning,
+                format!(
+                    "{queue} job failed (attempt {}, will retry): {error}",
+                    ctx.attempt
+                ),
+            );
         }
         Ok(false) => {
             metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
             tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, error = %error, "job failed on its last attempt; it is dead");
+            report(
+                sentry::Level::Error,
+                format!("{queue} job dead after attempt {}: {error}", ctx.attempt),
+            );
         }
         Err(e) => {
             tracing::error!(queue, job_id = %ctx.job_id, error = %e, "could not schedule the retry");
+            report(
+                sentry::Level::Error,
+                format!("{queue} job failed and its retry could not be scheduled: {e}"),
+            );
         }
     }
     Err(error.into())

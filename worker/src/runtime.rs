@@ -36,6 +36,8 @@ pub struct WorkerSettings {
     pub backup: Option<cartwheel_backup::Settings>,
     /// Who hears of failures only the platform's operator can fix (a backup that keeps failing).
     pub operator_email: Option<String>,
+    /// Where job failures and dead jobs are reported (Sentry); `None`: nowhere.
+    pub error_reports: Option<Arc<sentry::Client>>,
 }
 
 impl WorkerSettings {
@@ -83,6 +85,7 @@ pub async fn run(
             backup: settings.backup.clone(),
             email: settings.operator_email.clone(),
         }),
+        error_reports: settings.error_reports.clone(),
     };
     macro_rules! register_every {
         ($($job:path),* $(,)?) => {{

@@ -44,7 +44,16 @@ async fn authenticate(req: &Request, token: &str) -> Result<CustomerSession, Pro
         Ok(Some(customer)) if customer.session_version != claims.sv => {
             Err(crate::auth::session::ended())
         }
-        Ok(Some(customer)) => Ok(CustomerSession { tenant, customer }),
+        Ok(Some(customer)) => {
+            // Error reports of this request name the customer (`middleware::error_reports`).
+            sentry::configure_scope(|scope| {
+                scope.set_user(Some(sentry::User {
+                    id: Some(format!("customer:{}", customer.id)),
+                    ..Default::default()
+                }))
+            });
+            Ok(CustomerSession { tenant, customer })
+        }
         Ok(None) => Err(unauthorized("This account no longer exists.")),
         Err(e) => Err(ProblemJson::internal(&e)),
     }

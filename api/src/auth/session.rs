@@ -76,7 +76,16 @@ pub async fn authenticate(req: &Request, token: &str) -> Result<AdminSession, Pr
     }
     match users::find_active(&state.db, tenant.id, claims.sub).await {
         Ok(Some(user)) if user.user.session_version != claims.sv => Err(ended()),
-        Ok(Some(user)) => Ok(AdminSession { tenant, user }),
+        Ok(Some(user)) => {
+            // Error reports of this request name the admin (`middleware::error_reports`).
+            sentry::configure_scope(|scope| {
+                scope.set_user(Some(sentry::User {
+                    id: Some(user.user.id.to_string()),
+                    ..Default::default()
+                }))
+            });
+            Ok(AdminSession { tenant, user })
+        }
         Ok(None) => Err(unauthorized(
             "This account no longer exists or is deactivated.",
         )),

@@ -4,6 +4,7 @@ pub mod access_log;
 pub mod body_limit;
 pub mod client_ip;
 pub mod control_chars;
+pub mod error_reports;
 pub mod problems;
 pub mod rate_limit;
 pub mod request_id;

@@ -23,9 +23,16 @@ pub struct Noop {
     /// A label tests use to tell jobs apart.
     #[serde(default)]
     pub label: String,
+    /// The shop it runs for, as a shop's jobs name theirs (logs and error reports carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<cartwheel_entity::TenantId>,
 }
 
 impl Job for Noop {
     const QUEUE: &'static str = "noop";
     const RETRY: RetryPolicy = RetryPolicy::new(3, Duration::from_secs(1), Duration::from_secs(10));
+
+    fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
+        self.tenant
+    }
 }
