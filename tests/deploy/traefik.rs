@@ -1,8 +1,9 @@
 //! Traefik v3 with the production routing file: the apex and every shop subdomain over HTTPS
 //! with one wildcard certificate obtained by DNS challenge, HTTP redirected, the security
-//! headers and compression on every answer, and no router, service or middleware in error.
+//! headers and compression on every answer, the edge rate limit, and no router, service or
+//! middleware in error.
 
-use cartwheel_testkit::edge::Edge;
+use cartwheel_testkit::edge::{EDGE_RATE_LIMIT, Edge};
 use cartwheel_testkit::shops::ready_shop;
 use cartwheel_testkit::{Backend, spawn_app_with};
 
@@ -117,12 +118,20 @@ async fn traefik_routes_each_shop_subdomain_over_tls_with_the_security_headers()
             assert!(entry.get("error").is_none(), "{kind} in error: {entry}");
         }
     }
-    // The certificate covers the apex and every shop (the wildcard), from the DNS challenge.
+    // The edge's rate limit: a burst far past it from one client is cut short with 429s.
+    let burst = (0..5 * EDGE_RATE_LIMIT).map(|_| client.get(https(DOMAIN, "/health/live")).send());
+    let statuses: Vec<u16> = futures::future::join_all(burst)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert!(limited > 0 && statuses.contains(&200), "{statuses:?}");
+
+    // Nothing went wrong on the way (the certificate, the configuration, the upstream).
     let log = edge.log("traefik");
-    assert!(
-        !log.contains("level=error") && !log.contains(" ERR "),
-        "{log}"
-    );
+    assert!(log.contains(r#""level":"#), "Traefik logs JSON: {log}");
+    assert!(!log.contains(r#""level":"error""#), "{log}");
 }
 
 /// Every header the edge adds (docs/DEPLOYMENT.md), on an answer for `what`.

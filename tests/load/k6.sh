@@ -101,7 +101,7 @@ print("requests %d (%.1f/s), iterations %d, journey errors %.3f %%, max VUs %d" 
 for kind in ("browse", "cart", "checkout"):
     print("  %-9s %s" % (kind, trend("http_req_duration{kind:%s}" % kind)))
 print("  %-9s %s" % ("all", trend("http_req_duration")))
-for name, metric in m.items():
+for name, metric in sorted(m.items()):
     for rule, result in metric.get("thresholds", {}).items():
         print("  threshold %-34s %-12s %s" % (name, rule, "ok" if not result else "FAILED"))
 if code not in (0, 99):
