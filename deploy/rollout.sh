@@ -50,7 +50,9 @@ if ((BACKUP)); then
 fi
 compose "$IMAGE" pull api
 compose "$IMAGE" run --rm migrate
-if compose "$IMAGE" up -d --remove-orphans api worker scheduler traefik && healthy "$IMAGE"; then
+# --no-deps: the migration ran just above, once; `up` must not run the image's `migrate` again
+# (on a rollback, the old image's migrate would refuse the newer schema).
+if compose "$IMAGE" up -d --no-deps --remove-orphans api worker scheduler traefik && healthy "$IMAGE"; then
   echo "$IMAGE" >deploy/.deployed-image
   echo "deployed $IMAGE"
   exit 0
@@ -58,7 +60,7 @@ fi
 echo "the deploy of $IMAGE failed its health checks" >&2
 if [[ -n $PREVIOUS ]]; then
   echo "rolling back to $PREVIOUS" >&2
-  compose "$PREVIOUS" up -d api worker scheduler
+  compose "$PREVIOUS" up -d --no-deps api worker scheduler
   healthy "$PREVIOUS" && echo "rolled back to $PREVIOUS" >&2
 fi
 exit 1

@@ -164,7 +164,8 @@ impl Edge {
                 .arg("--log.format=json")
                 .arg("--log.level=INFO")
                 .env("CARTWHEEL_BASE_DOMAIN", base_domain)
-                .env("EDGE_UPSTREAM", upstream)
+                // Listed twice: the template makes one server of each entry.
+                .env("EDGE_UPSTREAM", format!("{upstream}, {upstream}"))
                 .env("EDGE_RATE_LIMIT", EDGE_RATE_LIMIT.to_string())
                 .env("EXEC_PATH", &hook)
                 .env("EXEC_POLLING_INTERVAL", "1")

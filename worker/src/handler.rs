@@ -134,6 +134,8 @@ pub async fn execute<J: Handler>(
     pace.record(took);
     metrics::histogram!("cartwheel_job_duration_seconds", "queue" => queue)
         .record(took.as_secs_f64());
+    // A panic was reported by sentry's panic hook already, with this job's hub.
+    let panicked = outcome.is_err();
     let error = match outcome {
         Ok(Ok(())) => {
             metrics::counter!("cartwheel_jobs_succeeded_total", "queue" => queue).increment(1);
@@ -156,13 +158,15 @@ pub async fn execute<J: Handler>(
         Ok(true) => {
             metrics::counter!("cartwheel_jobs_retried_total", "queue" => queue).increment(1);
             tracing::warn!(queue, job_id = %ctx.job_id, attempt = ctx.attempt, retry_in_ms = delay.as_millis() as u64, error = %error, "job failed; will retry");
-            report(
-                sentry::Level::Warning,
-                format!(
-                    "{queue} job failed (attempt {}, will retry): {error}",
-                    ctx.attempt
-                ),
-            );
+            if !panicked {
+                report(
+                    sentry::Level::Warning,
+                    format!(
+                        "{queue} job failed (attempt {}, will retry): {error}",
+                        ctx.attempt
+                    ),
+                );
+            }
         }
         Ok(false) => {
             metrics::counter!("cartwheel_jobs_dead_total", "queue" => queue).increment(1);
