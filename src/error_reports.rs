@@ -35,24 +35,25 @@ pub fn client(config: &Config) -> Option<Arc<sentry::Client>> {
 /// Header and field names whose values never leave: credentials, tokens, card data.
 fn sensitive(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    [
-        "authorization",
-        "cookie",
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "api-key",
-        "api_key",
-        "apikey",
-        "card",
-        "cvc",
-        "cvv",
-        "pan",
-        "iban",
-    ]
-    .iter()
-    .any(|word| name.contains(word))
+    // "pan" (a card's number) only as the whole name: as a part it is in "company" or "span".
+    name == "pan"
+        || [
+            "authorization",
+            "cookie",
+            "password",
+            "passwd",
+            "secret",
+            "token",
+            "api-key",
+            "api_key",
+            "apikey",
+            "card",
+            "cvc",
+            "cvv",
+            "iban",
+        ]
+        .iter()
+        .any(|word| name.contains(word))
 }
 
 /// Secrets inside free text: bearer credentials, JWTs, `key=value` pairs of sensitive names,

@@ -66,17 +66,11 @@ impl ReportReceiver {
 
     /// Waits (up to 10 s) for an event `matches` accepts, and answers it.
     pub async fn wait_for(&self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(event) = self.events().into_iter().find(|e| matches(e)) {
-                return event;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no error report {what} within 10 s; received: {:#?}",
-                self.events()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let what = format!("an error report {what}");
+        crate::wait::eventually(Duration::from_secs(10), &what, || async {
+            self.events().iter().any(&matches)
+        })
+        .await;
+        self.events().into_iter().find(|e| matches(e)).unwrap()
     }
 }

@@ -16,6 +16,20 @@ fn tag<'a>(event: &'a Value, name: &str) -> &'a str {
     event["tags"][name].as_str().unwrap_or_default()
 }
 
+/// Checks that `response` is a 500 and waits for its report; the request id and the report.
+async fn report_of_500(receiver: &ReportReceiver, response: reqwest::Response) -> (String, Value) {
+    assert_eq!(response.status(), 500);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let what = format!("for request {request_id}");
+    let event = receiver
+        .wait_for(&what, |e| tag(e, "request_id") == request_id)
+        .await;
+    (request_id, event)
+}
+
 #[tokio::test]
 async fn a_500_is_reported_with_its_request_route_shop_and_user() {
     let receiver = ReportReceiver::start().await;
@@ -40,15 +54,7 @@ async fn a_500_is_reported_with_its_request_route_shop_and_user() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 500);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-
-    let event = receiver
-        .wait_for("for the 500", |e| tag(e, "request_id") == request_id)
-        .await;
+    let (_, event) = report_of_500(&receiver, response).await;
     assert_eq!(event["level"], "error");
     assert_eq!(tag(&event, "method"), "GET");
     assert_eq!(tag(&event, "route"), "/api/v1/admin/tax-rules");
@@ -81,15 +87,7 @@ async fn a_panic_is_reported_once_with_its_request_and_without_secrets() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 500);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-
-    let event = receiver
-        .wait_for("for the panic", |e| tag(e, "request_id") == request_id)
-        .await;
+    let (request_id, event) = report_of_500(&receiver, response).await;
     let exception = &event["exception"]["values"][0];
     assert_eq!(exception["type"], "panic", "{event:#}");
     assert_eq!(exception["value"], "secret internals: password=[Filtered]");
@@ -109,22 +107,13 @@ async fn a_panic_is_reported_once_with_its_request_and_without_secrets() {
         assert!(!everything.contains(secret), "{secret} in {everything}");
     }
 
-    // An internal error's cause is reported, its secrets filtered.
+    // An internal error's cause chain is reported (the answer itself shows none of it).
     let response = reqwest::Client::new()
         .get(format!("{base}/probe/fail"))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 500);
-    let request_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    let event = receiver
-        .wait_for("for the internal error", |e| {
-            tag(e, "request_id") == request_id
-        })
-        .await;
+    let (_, event) = report_of_500(&receiver, response).await;
     assert_eq!(event["message"], "disk on fire at /var/secret", "{event:#}");
 }
 

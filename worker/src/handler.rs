@@ -125,11 +125,12 @@ pub async fn execute<J: Handler>(
             hub.capture_message(&message, level);
         }
     };
-    let handled = AssertUnwindSafe(job.handle(&ctx)).catch_unwind();
-    let outcome = match &reports {
-        Some(hub) => handled.bind_hub(hub.clone()).instrument(span).await,
-        None => handled.instrument(span).await,
-    };
+    let hub = reports.clone().unwrap_or_else(sentry::Hub::current);
+    let outcome = AssertUnwindSafe(job.handle(&ctx))
+        .catch_unwind()
+        .bind_hub(hub)
+        .instrument(span)
+        .await;
     let took = started.elapsed();
     pace.record(took);
     metrics::histogram!("cartwheel_job_duration_seconds", "queue" => queue)

@@ -44,6 +44,22 @@ export const thresholds = {
 
 export const summaryTrendStats = ['avg', 'med', 'p(95)', 'p(99)', 'max'];
 
+// The options of a script that runs VUS shoppers (default `vus`) for DURATION (default
+// `duration`), with the thresholds above.
+export function constantShoppers(name, vus, duration) {
+  return {
+    scenarios: {
+      [name]: {
+        executor: 'constant-vus',
+        vus: parseInt(__ENV.VUS || String(vus), 10),
+        duration: __ENV.DURATION || duration,
+      },
+    },
+    thresholds,
+    summaryTrendStats,
+  };
+}
+
 const ADDRESS = { name: 'A', line1: '1 Main St', city: 'Springfield', postalCode: '62701', country: 'US' };
 const pick = (xs) => xs[Math.floor(Math.random() * xs.length)];
 const think = () => THINK > 0 && sleep(THINK / 3 + Math.random() * (THINK * 2 / 3));
