@@ -261,6 +261,12 @@ run() {
     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
       AND query NOT LIKE '%pg_sleep%' AND query NOT LIKE '%pg_stat_activity%'
     ORDER BY total_exec_time DESC LIMIT 25" >"$RUN/statements.txt"
+  ((statements)) && psql "$PG/$DB" -c "
+    SELECT calls, round(calls::numeric / greatest(1, (SELECT count(*) FROM orders)), 2) AS per_order,
+           round(total_exec_time::numeric, 0) AS total_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 140) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND query NOT LIKE '%pg_sleep%' AND query NOT LIKE '%pg_stat_activity%'
+    ORDER BY calls DESC LIMIT 60" >"$RUN/statements-by-calls.txt"
   sql "SELECT job_type, count(*) FILTER (WHERE status = 'Done'), count(*) FILTER (WHERE status <> 'Done')
     FROM apalis.jobs GROUP BY 1 ORDER BY 1" >"$RUN/jobs.txt"
   cleanup_run

@@ -14,7 +14,7 @@ use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TryIntoModel,
 };
 use uuid::Uuid;
 
@@ -165,7 +165,7 @@ pub async fn start(db: &DatabaseConnection, cart: CartKey) -> Result<CheckoutVie
             "the cart is empty",
         )]));
     }
-    let settings = crate::defaults::store_settings(db, cart.tenant_id)
+    let shop = tax::shop_tax(db, cart.tenant_id, None)
         .await?
         .ok_or(CheckoutError::NotFound("shop"))?;
     let applied_coupon = match &view.coupon {
@@ -187,7 +187,7 @@ pub async fn start(db: &DatabaseConnection, cart: CartKey) -> Result<CheckoutVie
         billing_address: Set(None),
         shipping_method_id: Set(None),
         coupon_id: Set(None),
-        currency: Set(settings.currency),
+        currency: Set(shop.currency),
         subtotal: Set(0),
         discount: Set(0),
         shipping: Set(0),
@@ -218,24 +218,33 @@ pub async fn start(db: &DatabaseConnection, cart: CartKey) -> Result<CheckoutVie
         .filter(checkout_lines::Column::CheckoutId.eq(checkout.id))
         .exec(&txn)
         .await?;
-    let lines: Vec<checkout_lines::ActiveModel> = view
+    let lines: Vec<checkout_lines::Model> = view
         .lines
         .iter()
         .enumerate()
-        .map(|(position, l)| checkout_lines::ActiveModel {
-            checkout_id: Set(checkout.id),
-            position: Set(position as i32),
-            item_id: Set(l.item_id),
-            sku: Set(l.sku.clone()),
-            name: Set(l.name.clone()),
-            tax_class: Set(l.tax_class.clone()),
-            quantity: Set(l.quantity),
-            unit_price: Set(l.unit_price),
+        .map(|(position, l)| checkout_lines::Model {
+            checkout_id: checkout.id,
+            position: position as i32,
+            item_id: l.item_id,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            tax_class: l.tax_class.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price,
         })
         .collect();
-    checkout_lines::Entity::insert_many(lines)
-        .exec_without_returning(&txn)
-        .await?;
+    checkout_lines::Entity::insert_many(lines.iter().map(|l| checkout_lines::ActiveModel {
+        checkout_id: Set(l.checkout_id),
+        position: Set(l.position),
+        item_id: Set(l.item_id),
+        sku: Set(l.sku.clone()),
+        name: Set(l.name.clone()),
+        tax_class: Set(l.tax_class.clone()),
+        quantity: Set(l.quantity),
+        unit_price: Set(l.unit_price),
+    }))
+    .exec_without_returning(&txn)
+    .await?;
     let mut active: checkouts::ActiveModel = checkout.clone().into();
     active.status = Set(Status::Pending);
     active.coupon_id = Set(applied_coupon);
@@ -245,9 +254,7 @@ pub async fn start(db: &DatabaseConnection, cart: CartKey) -> Result<CheckoutVie
     if checkout.email.is_none() {
         active.email = Set(view.cart.email.clone());
     }
-    let checkout = active.update(&txn).await?;
-    let checkout = recompute(&txn, checkout).await?;
-    let view = load(&txn, checkout).await?;
+    let view = store(&txn, active, lines).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -410,12 +417,11 @@ pub async fn update(
         method_id = Some(wanted);
     }
     active.shipping_method_id = Set(method_id);
-    let checkout = active.update(&txn).await?;
     if let Some(wanted) = changes.shipping_method_id {
-        check_method(&txn, &checkout, wanted).await?;
+        check_method(&txn, &active.clone().try_into_model()?, wanted).await?;
     }
-    let checkout = recompute(&txn, checkout).await?;
-    let view = load(&txn, checkout).await?;
+    let lines = lines_of(&txn, checkout.id).await?;
+    let view = store(&txn, active, lines).await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -583,23 +589,25 @@ pub(crate) async fn price<C: ConnectionTrait>(
     })
 }
 
-/// Stores the checkout's totals as they are now.
-async fn recompute<C: ConnectionTrait>(
+/// Prices the checkout as `active` leaves it, with `lines`, and stores it with its totals and a
+/// fresh expiry: the one place a checkout's totals are written. Answers its view.
+async fn store<C: ConnectionTrait>(
     db: &C,
-    checkout: checkouts::Model,
-) -> Result<checkouts::Model, CheckoutError> {
-    let lines = lines_of(db, checkout.id).await?;
-    let priced = price(db, &checkout, &lines).await?;
-    let mut active: checkouts::ActiveModel = checkout.into();
+    mut active: checkouts::ActiveModel,
+    lines: Vec<checkout_lines::Model>,
+) -> Result<CheckoutView, CheckoutError> {
+    let priced = price(db, &active.clone().try_into_model()?, &lines).await?;
     active.subtotal = Set(priced.totals.subtotal);
     active.discount = Set(priced.totals.discount);
     active.shipping = Set(priced.totals.shipping);
     active.tax = Set(priced.totals.tax);
     active.total = Set(priced.totals.total);
-    active.shipping_method_id = Set(priced.method.map(|m| m.id));
-    active.updated_at = Set(Utc::now());
-    active.expires_at = Set(Utc::now() + chrono::Duration::from_std(TTL).unwrap_or_default());
-    Ok(active.update(db).await?)
+    active.shipping_method_id = Set(priced.method.as_ref().map(|m| m.id));
+    let now = Utc::now();
+    active.updated_at = Set(now);
+    active.expires_at = Set(now + chrono::Duration::from_std(TTL).unwrap_or_default());
+    let checkout = active.update(db).await?;
+    view_of(db, checkout, lines, priced.method).await
 }
 
 pub(crate) async fn lines_of<C: ConnectionTrait>(
@@ -622,6 +630,16 @@ async fn load<C: ConnectionTrait>(
         Some(id) => shipping_methods::Entity::find_by_id(id).one(db).await?,
         None => None,
     };
+    view_of(db, checkout, lines, shipping_method).await
+}
+
+/// The view of a checkout whose lines and shipping method are at hand.
+async fn view_of<C: ConnectionTrait>(
+    db: &C,
+    checkout: checkouts::Model,
+    lines: Vec<checkout_lines::Model>,
+    shipping_method: Option<shipping_methods::Model>,
+) -> Result<CheckoutView, CheckoutError> {
     let coupon = match checkout.coupon_id {
         Some(id) => match coupons::Entity::find_by_id(id).one(db).await? {
             Some(c) => {

@@ -36,10 +36,11 @@ pub struct SettingsInput {
     pub prices_include_tax: bool,
 }
 
-/// Changes the shop's country, timezone and whether its prices include tax.
+/// Changes the shop's country, timezone and whether its prices include tax (committed, then
+/// forgotten by this process's cache of the shop's tax).
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn update_settings<C: ConnectionTrait>(
-    db: &C,
+pub async fn update_settings(
+    db: &sea_orm::DatabaseConnection,
     tenant_id: TenantId,
     input: SettingsInput,
 ) -> Result<store_settings::Model, CatalogError> {
@@ -61,7 +62,9 @@ pub async fn update_settings<C: ConnectionTrait>(
     settings.timezone = Set(timezone);
     settings.prices_include_tax = Set(input.prices_include_tax);
     settings.updated_at = Set(chrono::Utc::now());
-    Ok(settings.update(db).await?)
+    let settings = settings.update(db).await?;
+    crate::tax::forget(tenant_id);
+    Ok(settings)
 }
 
 /// The chart of accounts, ordered by code (parents before children).

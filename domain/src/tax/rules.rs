@@ -4,7 +4,8 @@ use cartwheel_entity::{TenantId, tax_rules};
 use chrono::Utc;
 use sea_orm::sea_query::Order;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -42,14 +43,14 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
+pub async fn create(
+    db: &DatabaseConnection,
     tenant_id: TenantId,
     input: RuleInput,
 ) -> Result<tax_rules::Model, CatalogError> {
     let input = validate(input)?;
     let now = Utc::now();
-    tax_rules::ActiveModel {
+    let rule = tax_rules::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
         name: Set(input.name),
@@ -62,12 +63,14 @@ pub async fn create<C: ConnectionTrait>(
     }
     .insert(db)
     .await
-    .map_err(taken)
+    .map_err(taken)?;
+    super::forget(tenant_id);
+    Ok(rule)
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn update<C: ConnectionTrait>(
-    db: &C,
+pub async fn update(
+    db: &DatabaseConnection,
     tenant_id: TenantId,
     id: Uuid,
     input: RuleInput,
@@ -81,17 +84,20 @@ pub async fn update<C: ConnectionTrait>(
     rule.tax_class = Set(input.tax_class);
     rule.rate_basis_points = Set(input.rate_basis_points);
     rule.updated_at = Set(Utc::now());
-    rule.update(db).await.map_err(taken)
+    let rule = rule.update(db).await.map_err(taken)?;
+    super::forget(tenant_id);
+    Ok(rule)
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn delete<C: ConnectionTrait>(
-    db: &C,
+pub async fn delete(
+    db: &DatabaseConnection,
     tenant_id: TenantId,
     id: Uuid,
 ) -> Result<(), CatalogError> {
     get(db, tenant_id, id).await?;
     tax_rules::Entity::delete_by_id(id).exec(db).await?;
+    super::forget(tenant_id);
     Ok(())
 }
 
