@@ -1,8 +1,10 @@
-//! Confirming a checkout: one transaction re-checks the lines and the coupon, reserves the
-//! stock, takes the shop's next order number and places the order, closes the cart and enqueues
-//! the confirmation mail. The checkout's row lock serialises confirms of one checkout, and the
-//! unique order per checkout holds even if that were bypassed: a confirm repeated, concurrently
-//! or later, with or without the same `Idempotency-Key`, answers with the one order.
+//! Confirming a checkout: one transaction re-checks the lines and the coupon, posts the order's
+//! documents, closes the cart and enqueues the confirmation mail, and last reserves the stock,
+//! takes the shop's next order number and inserts the order: the rows every confirm of a shop
+//! contends for are held only for those last statements and the commit. The checkout's row lock
+//! serialises confirms of one checkout, and the unique order per checkout holds even if that
+//! were bypassed: a confirm repeated, concurrently or later, with or without the same
+//! `Idempotency-Key`, answers with the one order.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -145,68 +147,107 @@ async fn place(
             quantity: l.quantity,
         })
         .collect();
-    reserve::reserve(txn, tenant_id, checkout.id, &wanted).await?;
 
     let now = Utc::now();
     let token = crate::accounts::token::generate();
     let billing = super::address_of(checkout.billing_address.as_ref()).unwrap_or(address.clone());
-    // Taken last, in the order's own transaction: a confirm that fails takes no number, and the
-    // shop's counter row is held only for the inserts and the commit.
-    let number = next_number(txn, tenant_id).await?;
-    let order = orders::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
-        number: Set(number),
-        checkout_id: Set(checkout.id),
-        idempotency_key: Set(confirm.idempotency_key.clone()),
-        customer_id: Set(checkout.customer_id),
-        email: Set(checkout.email.clone().unwrap_or_default()),
-        phone: Set(checkout
+    let mut order = orders::Model {
+        id: Uuid::now_v7(),
+        tenant_id,
+        // Taken last (below).
+        number: 0,
+        checkout_id: checkout.id,
+        idempotency_key: confirm.idempotency_key.clone(),
+        customer_id: checkout.customer_id,
+        email: checkout.email.clone().unwrap_or_default(),
+        phone: checkout
             .phone
             .clone()
             .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| address.phone.clone())),
-        status: Set(orders::Status::Pending),
-        payment_status: Set(orders::PaymentStatus::Pending),
-        payment_method: Set(confirm.method),
-        currency: Set(checkout.currency.clone()),
-        prices_include_tax: Set(priced.prices_include_tax),
-        subtotal: Set(priced.totals.subtotal),
-        discount: Set(priced.totals.discount),
-        shipping: Set(priced.totals.shipping),
-        shipping_tax: Set(priced.totals.shipping_tax.tax),
-        tax: Set(priced.totals.tax),
-        total: Set(priced.totals.total),
-        refunded: Set(0),
-        refund_due: Set(0),
-        coupon_code: Set(priced
+            .unwrap_or_else(|| address.phone.clone()),
+        status: orders::Status::Pending,
+        payment_status: orders::PaymentStatus::Pending,
+        payment_method: confirm.method,
+        currency: checkout.currency.clone(),
+        prices_include_tax: priced.prices_include_tax,
+        subtotal: priced.totals.subtotal,
+        discount: priced.totals.discount,
+        shipping: priced.totals.shipping,
+        shipping_tax: priced.totals.shipping_tax.tax,
+        tax: priced.totals.tax,
+        total: priced.totals.total,
+        refunded: 0,
+        refund_due: 0,
+        coupon_code: priced
             .coupon
             .as_ref()
             .filter(|_| priced.totals.discount > 0)
-            .map(|c| c.code.clone())),
-        shipping_method: Set(priced
+            .map(|c| c.code.clone()),
+        shipping_method: priced
             .method
             .as_ref()
-            .map_or_else(String::new, |m| m.name.clone())),
-        shipping_address: Set(super::to_json(&address)),
-        billing_address: Set(super::to_json(&billing)),
-        token_hash: Set(crate::accounts::token::hash(&token)),
-        carrier: Set(None),
-        tracking_number: Set(None),
-        tracking_url: Set(None),
-        placed_at: Set(now),
-        updated_at: Set(now),
-        payment_due_at: Set(Some(
+            .map_or_else(String::new, |m| m.name.clone()),
+        shipping_address: super::to_json(&address),
+        billing_address: super::to_json(&billing),
+        token_hash: crate::accounts::token::hash(&token),
+        carrier: None,
+        tracking_number: None,
+        tracking_url: None,
+        placed_at: now,
+        updated_at: now,
+        payment_due_at: Some(
             now + chrono::Duration::from_std(confirm.payment_window).unwrap_or_default(),
-        )),
-        paid_at: Set(None),
-        shipped_at: Set(None),
-        delivered_at: Set(None),
-        cancelled_at: Set(None),
-    }
-    .insert(txn)
-    .await
-    .map_err(|e| conflict_or(e, confirm))?;
+        ),
+        paid_at: None,
+        shipped_at: None,
+        delivered_at: None,
+        cancelled_at: None,
+    };
+
+    // First what no other confirm waits for: the sales order and its invoice (the shopper owes
+    // the total from now on), the checkout completed, the cart closed (never reminded, never
+    // checked out again), the confirmation mail's job.
+    ledger::post_for_order(txn, &order, ledger::Kind::SalesOrder, order.total, vec![]).await?;
+    let invoice = ledger::invoice(&order);
+    ledger::post_for_order(
+        txn,
+        &order,
+        ledger::Kind::SalesInvoice,
+        order.total,
+        invoice,
+    )
+    .await?;
+    checkouts::Entity::update_many()
+        .col_expr(checkouts::Column::Status, Expr::value(Status::Completed))
+        .col_expr(checkouts::Column::UpdatedAt, Expr::value(now))
+        .filter(checkouts::Column::Id.eq(checkout.id))
+        .exec(txn)
+        .await?;
+    carts::Entity::update_many()
+        .col_expr(carts::Column::Status, Expr::value(carts::Status::Ordered))
+        .col_expr(carts::Column::SessionHash, Expr::value(None::<String>))
+        .filter(carts::Column::Id.eq(checkout.cart_id))
+        .exec(txn)
+        .await?;
+    let mail = SendOrderMail {
+        tenant_id,
+        order_id: order.id,
+        mail: OrderMail::Confirmation,
+        token: Some(token.clone()),
+    };
+    let key = mail.idempotency_key();
+    cartwheel_jobs::enqueue(txn, NewJob::new(mail).idempotency_key(key)).await?;
+
+    // Then the rows every confirm of the shop contends for, held from here to the commit: the
+    // items' stock levels, then the shop's order counter (a confirm that fails takes no
+    // number), then the order itself and its lines.
+    reserve::reserve(txn, tenant_id, checkout.id, &wanted).await?;
+    order.number = next_number(txn, tenant_id).await?;
+    let order = orders::ActiveModel::from(order.clone())
+        .reset_all()
+        .insert(txn)
+        .await
+        .map_err(|e| conflict_or(e, confirm))?;
     let order_lines: Vec<order_lines::ActiveModel> = lines
         .iter()
         .zip(&priced.totals.lines)
@@ -230,38 +271,6 @@ async fn place(
     order_lines::Entity::insert_many(order_lines)
         .exec_without_returning(txn)
         .await?;
-    // The sales order and its invoice: the shopper owes the total from now on.
-    ledger::post_for_order(txn, &order, ledger::Kind::SalesOrder, order.total, vec![]).await?;
-    let invoice = ledger::invoice(&order);
-    ledger::post_for_order(
-        txn,
-        &order,
-        ledger::Kind::SalesInvoice,
-        order.total,
-        invoice,
-    )
-    .await?;
-    checkouts::Entity::update_many()
-        .col_expr(checkouts::Column::Status, Expr::value(Status::Completed))
-        .col_expr(checkouts::Column::UpdatedAt, Expr::value(now))
-        .filter(checkouts::Column::Id.eq(checkout.id))
-        .exec(txn)
-        .await?;
-    // The cart is done: never reminded, never checked out again.
-    carts::Entity::update_many()
-        .col_expr(carts::Column::Status, Expr::value(carts::Status::Ordered))
-        .col_expr(carts::Column::SessionHash, Expr::value(None::<String>))
-        .filter(carts::Column::Id.eq(checkout.cart_id))
-        .exec(txn)
-        .await?;
-    let mail = SendOrderMail {
-        tenant_id,
-        order_id: order.id,
-        mail: OrderMail::Confirmation,
-        token: Some(token.clone()),
-    };
-    let key = mail.idempotency_key();
-    cartwheel_jobs::enqueue(txn, NewJob::new(mail).idempotency_key(key)).await?;
     Ok((order, token))
 }
 
