@@ -10,12 +10,19 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 pub use store::enqueue::{EnqueueError, Enqueued, NewJob, enqueue, enqueue_batch};
 
+/// Mail jobs run this many at once per worker process unless the settings say otherwise.
+pub const MAIL_CONCURRENCY: usize = 32;
+
 /// A kind of job: its payload type names the queue it runs on and how failures are retried.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static {
     /// The queue (apalis `job_type`) this job is stored and fetched under.
     const QUEUE: &'static str;
     /// How often and how far apart failures are retried.
     const RETRY: RetryPolicy;
+    /// How many jobs of this queue run at once in a worker process when the settings name no
+    /// number for the queue; `None`: the worker's `worker_concurrency`. Jobs that mostly wait
+    /// on another server (a mail's SMTP conversation) set more.
+    const CONCURRENCY: Option<usize> = None;
 
     /// The tenant the job works for, when its payload names one: the job's log span shows it,
     /// and [`NewJob::new`] files the job under it.

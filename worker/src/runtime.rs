@@ -41,10 +41,13 @@ pub struct WorkerSettings {
 }
 
 impl WorkerSettings {
-    pub fn concurrency_for(&self, queue: &str) -> usize {
+    /// Jobs of `queue` run at once: the queue's setting, else the job's own default
+    /// (`Job::CONCURRENCY`), else `concurrency`.
+    pub fn concurrency_for(&self, queue: &str, job_default: Option<usize>) -> usize {
         self.queue_concurrency
             .get(queue)
             .copied()
+            .or(job_default)
             .unwrap_or(self.concurrency)
             .max(1)
     }
@@ -127,7 +130,7 @@ fn register<J: Handler>(
     settings: &WorkerSettings,
     process: &str,
 ) -> Monitor {
-    let concurrency = settings.concurrency_for(J::QUEUE);
+    let concurrency = settings.concurrency_for(J::QUEUE, J::CONCURRENCY);
     let pace = Arc::new(Pace::new(concurrency, settings.batch_size_for(J::QUEUE)));
     let name = format!("{process}:{}", J::QUEUE);
     let deps = deps.clone();

@@ -52,6 +52,9 @@ impl Job for SendOrderMail {
     const QUEUE: &'static str = "order_confirmation.mail";
     const RETRY: RetryPolicy =
         RetryPolicy::new(10, Duration::from_secs(5), Duration::from_secs(1800));
+    /// A mail job waits on the SMTP server most of its time: at 8 at once, a shop placing 90
+    /// orders a second built a backlog of thousands of mails (docs/BENCHMARKS.md).
+    const CONCURRENCY: Option<usize> = Some(crate::MAIL_CONCURRENCY);
 
     fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
         Some(self.tenant_id)
