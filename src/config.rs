@@ -136,6 +136,10 @@ pub struct Config {
     /// platform operator.
     #[serde(default, deserialize_with = "read::secret")]
     pub operator_token: Option<SecretString>,
+    /// Seals shops' payment secrets (Stripe keys) at rest: 64 hex digits. Unset: no shop can
+    /// store Stripe keys, and shops take manual payment only.
+    #[serde(default, deserialize_with = "read::secrets_key")]
+    pub secrets_key: Option<cartwheel_domain::secrets::SecretsKey>,
     /// When set, `/metrics` answers only requests bearing it.
     #[serde(default, deserialize_with = "read::secret")]
     pub metrics_token: Option<SecretString>,
@@ -640,6 +644,16 @@ mod read {
     pub fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
         let value: String = text(d)?;
         Ok((!value.trim().is_empty()).then(|| value.into()))
+    }
+
+    /// Errors never show the key.
+    pub fn secrets_key<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<cartwheel_domain::secrets::SecretsKey>, D::Error> {
+        secret(d)?
+            .map(|s| cartwheel_domain::secrets::SecretsKey::from_hex(s.expose_secret()))
+            .transpose()
+            .map_err(D::Error::custom)
     }
 
     pub fn jwt_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {

@@ -165,6 +165,7 @@ impl Application {
                 db: self.db.clone(),
                 operator_token: config.operator_token.clone(),
                 metrics_token: config.metrics_token.clone(),
+                secrets: config.secrets_key.clone(),
                 jwt: Jwt::new(
                     self.jwt_secret
                         .as_deref()

@@ -2,8 +2,8 @@
 //! its dependencies' generic code once: `cargo test --release --test integration catalog::`
 //! runs one area. Each area is a folder: the API's cross-cutting behaviour (`api`), backups
 //! (`backups`), the catalog, storefront and carts (`catalog`), the deploy files run (`deploy`:
-//! Traefik), the job platform (`jobs`), checkout and orders (`orders`), and shops, accounts and
-//! mail (`tenants`).
+//! Traefik), the job platform (`jobs`), checkout and orders (`orders`), payments (`payments`:
+//! Stripe keys), and shops, accounts and mail (`tenants`).
 
 mod api;
 mod backups;
@@ -11,4 +11,5 @@ mod catalog;
 mod deploy;
 mod jobs;
 mod orders;
+mod payments;
 mod tenants;

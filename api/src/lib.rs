@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod orders;
 pub mod paging;
+pub mod payments;
 pub mod postal;
 pub mod problem;
 pub mod provisioning;
@@ -90,7 +91,12 @@ pub type Apis = (
     account::AccountApi,
     coupons::CouponsApi,
     // Tuples implement OpenApi up to 16 members: the store setup APIs (and the ledger) go as one.
-    (tax::TaxApi, shipping::ShippingApi, ledger::LedgerApi),
+    (
+        tax::TaxApi,
+        shipping::ShippingApi,
+        ledger::LedgerApi,
+        payments::PaymentsApi,
+    ),
     jobs::JobsApi,
 );
 
@@ -117,7 +123,12 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
             ),
             account::AccountApi,
             coupons::CouponsApi,
-            (tax::TaxApi, shipping::ShippingApi, ledger::LedgerApi),
+            (
+                tax::TaxApi,
+                shipping::ShippingApi,
+                ledger::LedgerApi,
+                payments::PaymentsApi,
+            ),
             jobs::JobsApi,
         )),
         "Cartwheel",

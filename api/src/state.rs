@@ -14,6 +14,8 @@ pub struct AppState {
     pub operator_token: Option<secrecy::SecretString>,
     /// When set, the bearer token `/metrics` asks for.
     pub metrics_token: Option<secrecy::SecretString>,
+    /// Seals and opens shops' payment secrets; `None`: shops cannot store Stripe keys.
+    pub secrets: Option<cartwheel_domain::secrets::SecretsKey>,
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,

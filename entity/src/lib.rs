@@ -31,6 +31,7 @@ pub mod stock_movements;
 pub mod stock_reservations;
 pub mod stock_subscriptions;
 pub mod store_settings;
+pub mod stripe_settings;
 pub mod tax_rules;
 pub mod tenant_signups;
 pub mod tenants;

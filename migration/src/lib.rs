@@ -24,6 +24,7 @@ mod m20261206_000018_shipping;
 mod m20261206_000019_checkout_and_orders;
 mod m20261206_000020_ledger;
 mod m20261206_000021_backup_runs;
+mod m20261206_000022_stripe_settings;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_checkout_and_orders::Migration),
             Box::new(m20261206_000020_ledger::Migration),
             Box::new(m20261206_000021_backup_runs::Migration),
+            Box::new(m20261206_000022_stripe_settings::Migration),
         ]
     }
 }

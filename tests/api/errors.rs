@@ -104,6 +104,7 @@ pub async fn spawn_probe_reporting_to(
             db,
             operator_token: None,
             metrics_token: None,
+            secrets: None,
             jwt: cartwheel_api::auth::jwt::Jwt::new(
                 cartwheel_testkit::JWT_SECRET.as_bytes(),
                 std::time::Duration::from_secs(60),

@@ -1,0 +1,3 @@
+//! Payments: a shop's Stripe keys (sealed at rest, write-only).
+
+mod stripe_keys;
