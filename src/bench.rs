@@ -68,7 +68,7 @@ pub async fn run(target: BenchTarget, config: Config) -> anyhow::Result<()> {
     if let Some(n) = batch_size {
         settings.queue_batch_size.insert(Noop::QUEUE.to_string(), n);
     }
-    let concurrency = settings.concurrency_for(Noop::QUEUE, Noop::CONCURRENCY);
+    let concurrency = settings.concurrency_for(Noop::QUEUE, Noop::CONCURRENCY_SCALE);
     let settings_batch = match settings.batch_size_for(Noop::QUEUE) {
         Some(n) => serde_json::json!(n),
         None => serde_json::json!("adaptive"),

@@ -70,16 +70,15 @@ impl SecretsKey {
             .ok_or(Unreadable)?;
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Unreadable)?;
-        let mut ciphertext = ciphertext.to_vec();
-        let plain = self
+        let mut buffer = ciphertext.to_vec();
+        let len = self
             .0
-            .open_in_place(
-                nonce,
-                Aad::from(associated(tenant_id, field)),
-                &mut ciphertext,
-            )
-            .map_err(|_| Unreadable)?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| Unreadable)?;
+            .open_in_place(nonce, Aad::from(associated(tenant_id, field)), &mut buffer)
+            .map_err(|_| Unreadable)?
+            .len();
+        // The buffer itself becomes the secret (wiped when dropped), not a copy of it.
+        buffer.truncate(len);
+        let text = String::from_utf8(buffer).map_err(|_| Unreadable)?;
         Ok(text.into())
     }
 }

@@ -41,14 +41,13 @@ pub struct WorkerSettings {
 }
 
 impl WorkerSettings {
-    /// Jobs of `queue` run at once: the queue's setting, else the job's own default
-    /// (`Job::CONCURRENCY`), else `concurrency`.
-    pub fn concurrency_for(&self, queue: &str, job_default: Option<usize>) -> usize {
+    /// Jobs of `queue` run at once: the queue's setting, else `concurrency` times the job's
+    /// `Job::CONCURRENCY_SCALE`.
+    pub fn concurrency_for(&self, queue: &str, scale: usize) -> usize {
         self.queue_concurrency
             .get(queue)
             .copied()
-            .or(job_default)
-            .unwrap_or(self.concurrency)
+            .unwrap_or(self.concurrency.saturating_mul(scale))
             .max(1)
     }
 
@@ -130,7 +129,7 @@ fn register<J: Handler>(
     settings: &WorkerSettings,
     process: &str,
 ) -> Monitor {
-    let concurrency = settings.concurrency_for(J::QUEUE, J::CONCURRENCY);
+    let concurrency = settings.concurrency_for(J::QUEUE, J::CONCURRENCY_SCALE);
     let pace = Arc::new(Pace::new(concurrency, settings.batch_size_for(J::QUEUE)));
     let name = format!("{process}:{}", J::QUEUE);
     let deps = deps.clone();

@@ -1,10 +1,10 @@
-//! Confirming a checkout: one transaction re-checks the lines and the coupon, posts the order's
-//! documents, closes the cart and enqueues the confirmation mail, and last reserves the stock,
-//! takes the shop's next order number and inserts the order: the rows every confirm of a shop
-//! contends for are held only for those last statements and the commit. The checkout's row lock
-//! serialises confirms of one checkout, and the unique order per checkout holds even if that
-//! were bypassed: a confirm repeated, concurrently or later, with or without the same
-//! `Idempotency-Key`, answers with the one order.
+//! Confirming a checkout: one transaction re-checks the lines, posts the order's documents,
+//! closes the cart and enqueues the confirmation mail, and last counts the coupon's use,
+//! reserves the stock, takes the shop's next order number and inserts the order: the rows every
+//! confirm of a shop contends for are held only for those last statements and the commit. The
+//! checkout's row lock serialises confirms of one checkout, and the unique order per checkout
+//! holds even if that were bypassed: a confirm repeated, concurrently or later, with or without
+//! the same `Idempotency-Key`, answers with the one order.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -136,9 +136,6 @@ async fn place(
         unreachable!("checked above")
     };
     let costs = check_on_sale(txn, tenant_id, &lines).await?;
-    if let Some(coupon) = &priced.coupon {
-        redeem(txn, &checkout, coupon, priced.totals.subtotal).await?;
-    }
     let wanted: Vec<Wanted> = lines
         .iter()
         .map(|l| Wanted {
@@ -239,8 +236,11 @@ async fn place(
     cartwheel_jobs::enqueue(txn, NewJob::new(mail).idempotency_key(key)).await?;
 
     // Then the rows every confirm of the shop contends for, held from here to the commit: the
-    // items' stock levels, then the shop's order counter (a confirm that fails takes no
-    // number), then the order itself and its lines.
+    // coupon's use count (a code many shoppers share), the items' stock levels, then the shop's
+    // order counter (a confirm that fails takes no number), then the order and its lines.
+    if let Some(coupon) = &priced.coupon {
+        redeem(txn, &checkout, coupon, priced.totals.subtotal).await?;
+    }
     reserve::reserve(txn, tenant_id, checkout.id, &wanted).await?;
     order.number = next_number(txn, tenant_id).await?;
     let order = orders::ActiveModel::from(order.clone())

@@ -4,6 +4,7 @@
 
 pub mod rules;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -46,6 +47,9 @@ static SHOPS: LazyLock<moka::sync::Cache<TenantId, Arc<Shop>>> = LazyLock::new(|
         .build()
 });
 
+/// Raised by every `forget`: a read that began before a change is not cached after it.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
 /// The shop's tax setting and its rules for `country` (the shop's own country when `None`);
 /// `None` for a shop not set up yet.
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
@@ -57,6 +61,7 @@ pub async fn shop_tax<C: ConnectionTrait>(
     let shop = match SHOPS.get(&tenant_id) {
         Some(shop) => shop,
         None => {
+            let generation = GENERATION.load(Ordering::SeqCst);
             let rows = shop_query(tenant_id).all(db).await?;
             let Some((settings, _)) = rows.first() else {
                 // Not cached: the shop's defaults are on their way.
@@ -66,7 +71,12 @@ pub async fn shop_tax<C: ConnectionTrait>(
                 settings: settings.clone(),
                 rules: rows.into_iter().filter_map(|(_, rule)| rule).collect(),
             });
+            // A change forgotten while this read ran (which may have read the rows before it)
+            // takes back what it cached: `forget` raises the generation before it invalidates.
             SHOPS.insert(tenant_id, shop.clone());
+            if GENERATION.load(Ordering::SeqCst) != generation {
+                SHOPS.invalidate(&tenant_id);
+            }
             shop
         }
     };
@@ -87,6 +97,7 @@ pub async fn shop_tax<C: ConnectionTrait>(
 /// Drops what this process remembers of the shop's tax: called after its settings or rules
 /// changed (and committed).
 pub fn forget(tenant_id: TenantId) {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
     SHOPS.invalidate(&tenant_id);
 }
 

@@ -17,7 +17,7 @@ impl Job for SendEmail {
     const QUEUE: &'static str = "email.send";
     const RETRY: RetryPolicy =
         RetryPolicy::new(8, Duration::from_secs(10), Duration::from_secs(3600));
-    const CONCURRENCY: Option<usize> = Some(crate::MAIL_CONCURRENCY);
+    const CONCURRENCY_SCALE: usize = crate::MAIL_CONCURRENCY_SCALE;
 }
 
 /// Whose password a reset is for.

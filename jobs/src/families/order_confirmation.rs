@@ -54,7 +54,7 @@ impl Job for SendOrderMail {
         RetryPolicy::new(10, Duration::from_secs(5), Duration::from_secs(1800));
     /// A mail job waits on the SMTP server most of its time: at 8 at once, a shop placing 90
     /// orders a second built a backlog of thousands of mails (docs/BENCHMARKS.md).
-    const CONCURRENCY: Option<usize> = Some(crate::MAIL_CONCURRENCY);
+    const CONCURRENCY_SCALE: usize = crate::MAIL_CONCURRENCY_SCALE;
 
     fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
         Some(self.tenant_id)

@@ -58,6 +58,9 @@ impl Mailer {
                 )
                 .context("CARTWHEEL_SMTP_URL is not a valid SMTP URL")?
                 .timeout(Some(settings.send_timeout))
+                // The mail queues send many at once (`Job::CONCURRENCY_SCALE`); lettre keeps 10
+                // connections for reuse by default and opens and closes one per send beyond.
+                .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(32))
                 .build(),
             )),
             None => Ok(Mailer::Outbox(Outbox::new(settings.outbox_dir.clone())?)),
