@@ -28,6 +28,7 @@ trap cleanup EXIT
 DATABASE_URL="$server/$db" CARTWHEEL_BIND="127.0.0.1:$port" \
   CARTWHEEL_JWT_SECRET="contract-run-secret-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   CARTWHEEL_OPERATOR_TOKEN="$operator" CARTWHEEL_OUTBOX_DIR="$work/outbox" \
+  CARTWHEEL_SECRETS_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
   CARTWHEEL_RATE_LIMIT_PER_MINUTE=1000000 CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE=1000000 \
   "$binary" serve >"$work/serve.log" 2>&1 &
 pid=$!

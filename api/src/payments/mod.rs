@@ -27,13 +27,14 @@ pub struct PaymentsApi;
 #[oai(rename_all = "camelCase")]
 struct StripeKeysRequest {
     /// `pk_test_…` or `pk_live_…`; the storefront hands it to the browser.
-    #[oai(validator(max_length = 255))]
+    #[oai(validator(pattern = "^pk_(test|live)_[A-Za-z0-9_]{8,247}$"))]
     publishable_key: String,
-    /// `sk_…` or a restricted `rk_…` key of the same mode as the publishable key. Write-only.
-    #[oai(validator(max_length = 255))]
+    /// `sk_…` or a restricted `rk_…` key, of the same mode (test or live) as the publishable
+    /// key. Write-only.
+    #[oai(validator(pattern = "^[sr]k_(test|live)_[A-Za-z0-9_]{8,247}$"))]
     secret_key: String,
     /// The signing secret of the shop's webhook endpoint, `whsec_…`. Write-only.
-    #[oai(validator(max_length = 255))]
+    #[oai(validator(pattern = "^whsec_[A-Za-z0-9_]{8,247}$"))]
     webhook_secret: String,
 }
 
