@@ -243,7 +243,7 @@ async fn place(
     }
     reserve::reserve(txn, tenant_id, checkout.id, &wanted).await?;
     order.number = next_number(txn, tenant_id).await?;
-    let order = orders::ActiveModel::from(order.clone())
+    let order = orders::ActiveModel::from(order)
         .reset_all()
         .insert(txn)
         .await
