@@ -140,6 +140,10 @@ pub struct Config {
     /// store Stripe keys, and shops take manual payment only.
     #[serde(default, deserialize_with = "read::secrets_key")]
     pub secrets_key: Option<cartwheel_domain::secrets::SecretsKey>,
+    /// Stripe's API address; unset: `https://api.stripe.com/`. Only a stand-in for Stripe (the
+    /// tests' fake) sets it.
+    #[serde(default, deserialize_with = "read::optional")]
+    pub stripe_api_base: Option<url::Url>,
     /// When set, `/metrics` answers only requests bearing it.
     #[serde(default, deserialize_with = "read::secret")]
     pub metrics_token: Option<SecretString>,
@@ -335,6 +339,22 @@ impl Config {
             from: self.mail_from.clone(),
             public_url: self.public_url.clone(),
             send_timeout: self.smtp_timeout,
+        }
+    }
+
+    /// How shops' card payments reach Stripe.
+    pub fn stripe(&self) -> cartwheel_domain::payments::stripe::Stripe {
+        cartwheel_domain::payments::stripe::Stripe {
+            secrets: self.secrets_key.clone(),
+            // async-stripe appends `v1/…` to the base: it must end with a slash.
+            api_base: self.stripe_api_base.as_ref().map(|url| {
+                let url = url.as_str();
+                if url.ends_with('/') {
+                    url.to_string()
+                } else {
+                    format!("{url}/")
+                }
+            }),
         }
     }
 

@@ -166,6 +166,7 @@ impl Application {
                 operator_token: config.operator_token.clone(),
                 metrics_token: config.metrics_token.clone(),
                 secrets: config.secrets_key.clone(),
+                stripe: config.stripe(),
                 jwt: Jwt::new(
                     self.jwt_secret
                         .as_deref()
@@ -307,5 +308,6 @@ pub fn worker_settings(config: &Config) -> WorkerSettings {
         backup: config.backup(),
         operator_email: config.operator_email.clone(),
         error_reports: None,
+        stripe: config.stripe(),
     }
 }

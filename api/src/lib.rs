@@ -96,6 +96,7 @@ pub type Apis = (
         shipping::ShippingApi,
         ledger::LedgerApi,
         payments::PaymentsApi,
+        payments::webhook::WebhookApi,
     ),
     jobs::JobsApi,
 );
@@ -128,6 +129,7 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
                 shipping::ShippingApi,
                 ledger::LedgerApi,
                 payments::PaymentsApi,
+                payments::webhook::WebhookApi,
             ),
             jobs::JobsApi,
         )),

@@ -16,6 +16,8 @@ pub struct AppState {
     pub metrics_token: Option<secrecy::SecretString>,
     /// Seals and opens shops' payment secrets; `None`: shops cannot store Stripe keys.
     pub secrets: Option<cartwheel_domain::secrets::SecretsKey>,
+    /// How shops' card payments reach Stripe.
+    pub stripe: cartwheel_domain::payments::stripe::Stripe,
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,

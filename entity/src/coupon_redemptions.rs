@@ -12,6 +12,8 @@ pub struct Model {
     pub tenant_id: TenantId,
     pub coupon_id: Uuid,
     pub customer_id: Option<Uuid>,
+    /// The checkout that counted it (given back if the checkout's card payment fails).
+    pub checkout_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

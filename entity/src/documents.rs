@@ -32,6 +32,8 @@ pub enum Kind {
     PaymentEntry,
     Shipment,
     CreditNote,
+    /// Card money paid back through Stripe.
+    Refund,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -43,6 +43,8 @@ pub enum Template {
     LowStockAlert,
     OrderConfirmation,
     PaymentReceipt,
+    /// A card payment that could place no order, refunded in full.
+    PaymentRefunded,
     OrderShipped,
     OrderDelivered,
     OrderCancelled,

@@ -91,6 +91,8 @@ pub enum PaymentStatus {
 pub enum PaymentMethod {
     /// Bank transfer or cash on delivery, marked paid by an admin.
     Manual,
+    /// Paid by card through the shop's Stripe account before the order was placed.
+    Stripe,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

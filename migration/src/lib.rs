@@ -25,6 +25,7 @@ mod m20261206_000019_checkout_and_orders;
 mod m20261206_000020_ledger;
 mod m20261206_000021_backup_runs;
 mod m20261206_000022_stripe_settings;
+mod m20261207_000023_stripe_payments;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_ledger::Migration),
             Box::new(m20261206_000021_backup_runs::Migration),
             Box::new(m20261206_000022_stripe_settings::Migration),
+            Box::new(m20261207_000023_stripe_payments::Migration),
         ]
     }
 }

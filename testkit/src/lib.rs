@@ -13,6 +13,7 @@ pub mod s3;
 pub mod shops;
 pub mod smtp;
 pub mod sql;
+pub mod stripe;
 pub mod wait;
 
 pub use app::{
@@ -23,6 +24,7 @@ pub use database::{Backend, TestDatabase, admin_database_url, migrated_database}
 pub use jobs::{drain_jobs, job_count, jobs};
 pub use process::{Process, cartwheel_process};
 pub use sql::{scalar, scalar_uuid};
+pub use stripe::StripeFake;
 pub use wait::eventually;
 
 /// `on_each_backend!(name)` runs `async fn name(backend: Backend)` as two tests, `name::postgres`

@@ -105,6 +105,7 @@ pub async fn spawn_probe_reporting_to(
             operator_token: None,
             metrics_token: None,
             secrets: None,
+            stripe: Default::default(),
             jwt: cartwheel_api::auth::jwt::Jwt::new(
                 cartwheel_testkit::JWT_SECRET.as_bytes(),
                 std::time::Duration::from_secs(60),

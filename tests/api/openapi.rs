@@ -161,7 +161,7 @@ const PLAN: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/store/auth/addresses", None),
     ("PUT", "/api/v1/store/auth/addresses/:id", None),
     ("DELETE", "/api/v1/store/auth/addresses/:id", None),
-    ("POST", "/api/v1/store/payments/webhook", Some("stripe")),
+    ("POST", "/api/v1/store/payments/webhook", None),
     (
         "POST",
         "/api/v1/store/payments/:orderId/refund",

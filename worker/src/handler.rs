@@ -27,6 +27,8 @@ pub struct JobContext {
     pub worker: Arc<str>,
     pub mail: Arc<Mail>,
     pub operator: Arc<Operator>,
+    /// How shops' card payments reach Stripe.
+    pub stripe: cartwheel_domain::payments::stripe::Stripe,
 }
 
 /// What the platform operator set up for the jobs that are theirs rather than a shop's.
@@ -73,6 +75,7 @@ pub struct Deps {
     pub worker: Arc<str>,
     pub mail: Arc<Mail>,
     pub operator: Arc<Operator>,
+    pub stripe: cartwheel_domain::payments::stripe::Stripe,
     pub error_reports: Option<Arc<sentry::Client>>,
 }
 
@@ -92,6 +95,7 @@ pub async fn execute<J: Handler>(
         worker: deps.worker.clone(),
         mail: deps.mail.clone(),
         operator: deps.operator.clone(),
+        stripe: deps.stripe.clone(),
     };
     let started = Instant::now();
     metrics::counter!("cartwheel_jobs_started_total", "queue" => queue).increment(1);

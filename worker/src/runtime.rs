@@ -38,6 +38,8 @@ pub struct WorkerSettings {
     pub operator_email: Option<String>,
     /// Where job failures and dead jobs are reported (Sentry); `None`: nowhere.
     pub error_reports: Option<Arc<sentry::Client>>,
+    /// How shops' card payments reach Stripe (their keys, opened; Stripe's address).
+    pub stripe: cartwheel_domain::payments::stripe::Stripe,
 }
 
 impl WorkerSettings {
@@ -87,6 +89,7 @@ pub async fn run(
             backup: settings.backup.clone(),
             email: settings.operator_email.clone(),
         }),
+        stripe: settings.stripe.clone(),
         error_reports: settings.error_reports.clone(),
     };
     macro_rules! register_every {

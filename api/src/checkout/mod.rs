@@ -4,6 +4,8 @@
 use cartwheel_domain::carts::CartKey;
 use cartwheel_domain::checkout::confirm::{self, Confirm};
 use cartwheel_domain::checkout::{self, Changes, CheckoutError, CheckoutKey, CheckoutView, Shown};
+use cartwheel_domain::payments::card;
+use cartwheel_domain::payments::stripe::CallError;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
@@ -195,6 +197,9 @@ struct ShippingChoices {
 enum PaymentMethodName {
     /// Bank transfer or cash on delivery; an admin marks the order paid.
     Manual,
+    /// By card through the shop's Stripe account (a shop without one answers 409): the order is
+    /// placed once the money arrives.
+    Stripe,
 }
 
 #[derive(Object)]
@@ -223,6 +228,32 @@ struct Placed {
     payment_due_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// A card payment to collect: hand `clientSecret` and `publishableKey` to Stripe.js (or confirm
+/// the PaymentIntent with them). The order is placed when Stripe reports the payment, by its
+/// webhook or when this confirm is repeated.
+#[derive(Object)]
+#[oai(rename_all = "camelCase")]
+struct CardPayment {
+    checkout_id: uuid::Uuid,
+    status: CheckoutStatus,
+    payment_intent_id: String,
+    client_secret: String,
+    publishable_key: String,
+    /// What the card is charged, in minor units.
+    amount: i64,
+    currency: String,
+}
+
+#[derive(ApiResponse)]
+enum Confirmed {
+    /// The order is placed (by this confirm, or an earlier one of this checkout).
+    #[oai(status = 200)]
+    Placed(Json<Placed>),
+    /// The stock is reserved and a card payment waits for the shopper (`paymentMethod: stripe`).
+    #[oai(status = 202)]
+    PaymentPending(Json<CardPayment>),
+}
+
 #[derive(ApiResponse)]
 enum CheckoutFailure {
     /// A path parameter or header is malformed (answered by the parameter parser).
@@ -249,6 +280,13 @@ enum CheckoutFailure {
     /// An unexpected error; the log has the details under the request id.
     #[oai(status = 500)]
     Internal(ProblemJson),
+    /// Stripe refused the shop's request (its keys revoked, say).
+    #[oai(status = 502)]
+    BadGateway(ProblemJson),
+    /// Stripe could not be reached; the stock stays reserved, and repeating the confirm
+    /// continues the same payment.
+    #[oai(status = 503)]
+    Unavailable(ProblemJson),
 }
 
 impl From<CheckoutError> for CheckoutFailure {
@@ -295,6 +333,26 @@ impl From<CheckoutError> for CheckoutFailure {
             }
             CheckoutError::Database(e) => CheckoutFailure::Internal(ProblemJson::internal(&e)),
             CheckoutError::Enqueue(e) => CheckoutFailure::Internal(ProblemJson::internal(&e)),
+            CheckoutError::Provider(CallError::Unavailable(reason)) => {
+                tracing::warn!(%reason, "Stripe unavailable");
+                CheckoutFailure::Unavailable(ProblemJson::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "payment-provider-unavailable",
+                    "Stripe could not be reached. The stock stays reserved; confirm again to \
+                     continue the same payment.",
+                ))
+            }
+            CheckoutError::Provider(CallError::Refused(reason)) => {
+                tracing::warn!(%reason, "Stripe refused a request");
+                CheckoutFailure::BadGateway(ProblemJson::new(
+                    StatusCode::BAD_GATEWAY,
+                    "payment-provider-refused",
+                    "Stripe refused the shop's request; the shop's Stripe settings need a look.",
+                ))
+            }
+            CheckoutError::Provider(CallError::Keys(e)) => {
+                CheckoutFailure::Internal(ProblemJson::internal(&e))
+            }
         }
     }
 }
@@ -393,6 +451,10 @@ impl CheckoutApi {
     /// Places the order: re-checks every line and the coupon, reserves the stock (all of it or
     /// none: a 409 names each item short), and answers with the order. Repeating it — the same
     /// `Idempotency-Key`, or the same checkout — answers with the same order.
+    ///
+    /// With `paymentMethod: stripe` it reserves the stock the same way and answers 202 with
+    /// the card payment to collect; repeating it continues the same payment, and answers with
+    /// the order once Stripe reports the money.
     #[oai(path = "/:id/confirm", method = "post")]
     #[tracing::instrument(skip_all)]
     async fn confirm(
@@ -404,24 +466,42 @@ impl CheckoutApi {
         #[oai(name = "Idempotency-Key", validator(pattern = "^[!-~]{1,255}$"))]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<ConfirmRequest>,
-    ) -> Result<Json<Placed>, CheckoutFailure> {
-        let method = match body.0.payment_method {
-            PaymentMethodName::Manual => confirm::PaymentMethod::Manual,
+    ) -> Result<Confirmed, CheckoutFailure> {
+        let key = key(&tenant, &shopper, &id);
+        let placed = match body.0.payment_method {
+            PaymentMethodName::Manual => {
+                confirm::confirm(
+                    &state.db,
+                    key,
+                    Confirm {
+                        method: confirm::PaymentMethod::Manual,
+                        idempotency_key: idempotency_key.0,
+                        payment_window: state.orders.payment_window,
+                    },
+                )
+                .await?
+            }
+            PaymentMethodName::Stripe => {
+                match card::confirm(&state.db, &state.stripe, key).await? {
+                    card::Confirmed::Placed(placed) => placed,
+                    card::Confirmed::Pending(pending) => {
+                        return Ok(Confirmed::PaymentPending(Json(CardPayment {
+                            checkout_id: pending.payment.checkout_id,
+                            status: CheckoutStatus::PaymentPending,
+                            payment_intent_id: pending.payment_intent,
+                            client_secret: pending.client_secret,
+                            publishable_key: pending.publishable_key,
+                            amount: pending.payment.amount,
+                            currency: pending.payment.currency,
+                        })));
+                    }
+                }
+            }
         };
-        let placed = confirm::confirm(
-            &state.db,
-            key(&tenant, &shopper, &id),
-            Confirm {
-                method,
-                idempotency_key: idempotency_key.0,
-                payment_window: state.orders.payment_window,
-            },
-        )
-        .await?;
         let o = placed.order;
         let payment_instructions =
             cartwheel_domain::orders::payment_instructions(&o).unwrap_or_default();
-        Ok(Json(Placed {
+        Ok(Confirmed::Placed(Json(Placed {
             order_id: o.id,
             order_number: o.number,
             status: o.status.into(),
@@ -431,7 +511,7 @@ impl CheckoutApi {
             total: o.total,
             order_token: placed.token,
             payment_due_at: o.payment_due_at,
-        }))
+        })))
     }
 }
 

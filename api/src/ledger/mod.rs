@@ -29,6 +29,8 @@ enum DocumentKind {
     PaymentEntry,
     Shipment,
     CreditNote,
+    /// Card money paid back through Stripe.
+    Refund,
 }
 
 impl From<Kind> for DocumentKind {
@@ -39,6 +41,7 @@ impl From<Kind> for DocumentKind {
             Kind::PaymentEntry => DocumentKind::PaymentEntry,
             Kind::Shipment => DocumentKind::Shipment,
             Kind::CreditNote => DocumentKind::CreditNote,
+            Kind::Refund => DocumentKind::Refund,
         }
     }
 }

@@ -170,6 +170,7 @@ impl From<OrderView> for OrderBody {
             payment_status: o.payment_status.into(),
             payment_method: match o.payment_method {
                 orders::PaymentMethod::Manual => "manual".into(),
+                orders::PaymentMethod::Stripe => "stripe".into(),
             },
             email: o.email,
             phone: o.phone,

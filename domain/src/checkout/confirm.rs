@@ -109,6 +109,56 @@ async fn place(
     checkout: checkouts::Model,
     confirm: &Confirm,
 ) -> Result<(orders::Model, String), CheckoutError> {
+    let checked = check(txn, &checkout, Sale::Checked).await?;
+    let due = Utc::now() + chrono::Duration::from_std(confirm.payment_window).unwrap_or_default();
+    let (order, token) = draft(
+        &checkout,
+        &checked,
+        confirm.method,
+        confirm.idempotency_key.clone(),
+        Some(due),
+    );
+    // First what no other confirm waits for (`record`), then the rows every confirm of the
+    // shop contends for, held from here to the commit: the coupon's use count (a code many
+    // shoppers share) and the items' stock levels (`hold`), then the order counter (`insert`).
+    record(txn, &order, &checkout, &token, &[]).await?;
+    hold(txn, &checkout, &checked).await?;
+    let order = insert(txn, order, &checked)
+        .await
+        .map_err(|e| conflict_or(e, confirm))?;
+    Ok((order, token))
+}
+
+/// Whether the lines' items must still be for sale: when the shopper confirms, yes; when a
+/// card payment for them has arrived, the sale was made then.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sale {
+    Checked,
+    Made,
+}
+
+/// What a checkout becomes an order of: its lines, their prices and tax, its address, and each
+/// item's cost price (which the order line keeps).
+pub(crate) struct Checked {
+    lines: Vec<checkout_lines::Model>,
+    priced: super::Priced,
+    address: crate::postal::Address,
+    costs: HashMap<Uuid, i64>,
+}
+
+impl Checked {
+    pub(crate) fn total(&self) -> i64 {
+        self.priced.totals.total
+    }
+}
+
+/// Checks that the checkout can become an order (contact, address, shipping method, and, with
+/// `Sale::Checked`, every item still for sale) and prices it.
+pub(crate) async fn check(
+    txn: &DatabaseTransaction,
+    checkout: &checkouts::Model,
+    sale: Sale,
+) -> Result<Checked, CheckoutError> {
     let tenant_id = checkout.tenant_id;
     let lines = super::lines_of(txn, checkout.id).await?;
     let address = super::address_of(checkout.shipping_address.as_ref());
@@ -122,7 +172,7 @@ async fn place(
             "is required to place the order",
         ));
     }
-    let priced = super::price(txn, &checkout, &lines).await?;
+    let priced = super::price(txn, checkout, &lines).await?;
     if priced.method.is_none() && super::ships_anywhere(txn, tenant_id).await? {
         missing.push(FieldProblem::new(
             "shippingMethodId",
@@ -135,26 +185,38 @@ async fn place(
     let Some(address) = address else {
         unreachable!("checked above")
     };
-    let costs = check_on_sale(txn, tenant_id, &lines).await?;
-    let wanted: Vec<Wanted> = lines
-        .iter()
-        .map(|l| Wanted {
-            item_id: l.item_id,
-            sku: &l.sku,
-            quantity: l.quantity,
-        })
-        .collect();
+    let costs = match sale {
+        Sale::Checked => check_on_sale(txn, tenant_id, &lines).await?,
+        Sale::Made => costs_of(txn, &lines).await?,
+    };
+    Ok(Checked {
+        lines,
+        priced,
+        address,
+        costs,
+    })
+}
 
+/// The order a checkout makes, numbered 0 (`insert` takes the number), and the token a guest
+/// reads it with.
+pub(crate) fn draft(
+    checkout: &checkouts::Model,
+    checked: &Checked,
+    method: PaymentMethod,
+    idempotency_key: Option<String>,
+    payment_due_at: Option<chrono::DateTime<Utc>>,
+) -> (orders::Model, String) {
     let now = Utc::now();
     let token = crate::accounts::token::generate();
+    let priced = &checked.priced;
+    let address = &checked.address;
     let billing = super::address_of(checkout.billing_address.as_ref()).unwrap_or(address.clone());
-    let mut order = orders::Model {
+    let order = orders::Model {
         id: Uuid::now_v7(),
-        tenant_id,
-        // Taken last (below).
+        tenant_id: checkout.tenant_id,
         number: 0,
         checkout_id: checkout.id,
-        idempotency_key: confirm.idempotency_key.clone(),
+        idempotency_key,
         customer_id: checkout.customer_id,
         email: checkout.email.clone().unwrap_or_default(),
         phone: checkout
@@ -164,7 +226,7 @@ async fn place(
             .unwrap_or_else(|| address.phone.clone()),
         status: orders::Status::Pending,
         payment_status: orders::PaymentStatus::Pending,
-        payment_method: confirm.method,
+        payment_method: method,
         currency: checkout.currency.clone(),
         prices_include_tax: priced.prices_include_tax,
         subtotal: priced.totals.subtotal,
@@ -184,7 +246,7 @@ async fn place(
             .method
             .as_ref()
             .map_or_else(String::new, |m| m.name.clone()),
-        shipping_address: super::to_json(&address),
+        shipping_address: super::to_json(address),
         billing_address: super::to_json(&billing),
         token_hash: crate::accounts::token::hash(&token),
         carrier: None,
@@ -192,31 +254,32 @@ async fn place(
         tracking_url: None,
         placed_at: now,
         updated_at: now,
-        payment_due_at: Some(
-            now + chrono::Duration::from_std(confirm.payment_window).unwrap_or_default(),
-        ),
+        payment_due_at,
         paid_at: None,
         shipped_at: None,
         delivered_at: None,
         cancelled_at: None,
     };
+    (order, token)
+}
 
-    // First what no other confirm waits for: the sales order and its invoice (the shopper owes
-    // the total from now on), the checkout completed, the cart closed (never reminded, never
-    // checked out again), the confirmation mail's job.
-    ledger::post_for_order(txn, &order, ledger::Kind::SalesOrder, order.total, vec![]).await?;
-    let invoice = ledger::invoice(&order);
-    ledger::post_for_order(
-        txn,
-        &order,
-        ledger::Kind::SalesInvoice,
-        order.total,
-        invoice,
-    )
-    .await?;
+/// What placing `order` changes besides the order itself, none of it contended: the sales
+/// order and its invoice (the shopper owes the total from now on), the checkout completed, the
+/// cart closed (never reminded, never checked out again), the confirmation mail's job, and
+/// `more_mails` (a card payment's receipt).
+pub(crate) async fn record(
+    txn: &DatabaseTransaction,
+    order: &orders::Model,
+    checkout: &checkouts::Model,
+    token: &str,
+    more_mails: &[OrderMail],
+) -> Result<(), CheckoutError> {
+    ledger::post_for_order(txn, order, ledger::Kind::SalesOrder, order.total, vec![]).await?;
+    let invoice = ledger::invoice(order);
+    ledger::post_for_order(txn, order, ledger::Kind::SalesInvoice, order.total, invoice).await?;
     checkouts::Entity::update_many()
         .col_expr(checkouts::Column::Status, Expr::value(Status::Completed))
-        .col_expr(checkouts::Column::UpdatedAt, Expr::value(now))
+        .col_expr(checkouts::Column::UpdatedAt, Expr::value(order.placed_at))
         .filter(checkouts::Column::Id.eq(checkout.id))
         .exec(txn)
         .await?;
@@ -226,31 +289,67 @@ async fn place(
         .filter(carts::Column::Id.eq(checkout.cart_id))
         .exec(txn)
         .await?;
-    let mail = SendOrderMail {
-        tenant_id,
-        order_id: order.id,
-        mail: OrderMail::Confirmation,
-        token: Some(token.clone()),
-    };
-    let key = mail.idempotency_key();
-    cartwheel_jobs::enqueue(txn, NewJob::new(mail).idempotency_key(key)).await?;
-
-    // Then the rows every confirm of the shop contends for, held from here to the commit: the
-    // coupon's use count (a code many shoppers share), the items' stock levels, then the shop's
-    // order counter (a confirm that fails takes no number), then the order and its lines.
-    if let Some(coupon) = &priced.coupon {
-        redeem(txn, &checkout, coupon, priced.totals.subtotal).await?;
+    let mails = std::iter::once((OrderMail::Confirmation, Some(token.to_string())))
+        .chain(more_mails.iter().map(|m| (*m, None)));
+    for (mail, token) in mails {
+        let mail = SendOrderMail {
+            tenant_id: order.tenant_id,
+            order_id: order.id,
+            mail,
+            token,
+        };
+        let key = mail.idempotency_key();
+        cartwheel_jobs::enqueue(txn, NewJob::new(mail).idempotency_key(key)).await?;
     }
-    reserve::reserve(txn, tenant_id, checkout.id, &wanted).await?;
-    order.number = next_number(txn, tenant_id).await?;
+    Ok(())
+}
+
+/// Counts the coupon's use and reserves the stock, for the checkout: the contended rows, held
+/// from here to the commit.
+pub(crate) async fn hold(
+    txn: &DatabaseTransaction,
+    checkout: &checkouts::Model,
+    checked: &Checked,
+) -> Result<(), CheckoutError> {
+    if let Some(coupon) = &checked.priced.coupon {
+        redeem(txn, checkout, coupon, checked.priced.totals.subtotal).await?;
+    }
+    reserve_lines(txn, checkout, checked).await
+}
+
+/// Reserves the checkout's stock (a shortfall reserves nothing).
+pub(crate) async fn reserve_lines(
+    txn: &DatabaseTransaction,
+    checkout: &checkouts::Model,
+    checked: &Checked,
+) -> Result<(), CheckoutError> {
+    let wanted: Vec<Wanted> = checked
+        .lines
+        .iter()
+        .map(|l| Wanted {
+            item_id: l.item_id,
+            sku: &l.sku,
+            quantity: l.quantity,
+        })
+        .collect();
+    reserve::reserve(txn, checkout.tenant_id, checkout.id, &wanted).await
+}
+
+/// Takes the shop's next order number and inserts the order and its lines.
+pub(crate) async fn insert(
+    txn: &DatabaseTransaction,
+    mut order: orders::Model,
+    checked: &Checked,
+) -> Result<orders::Model, sea_orm::DbErr> {
+    order.number = next_number(txn, order.tenant_id).await?;
     let order = orders::ActiveModel::from(order)
         .reset_all()
         .insert(txn)
-        .await
-        .map_err(|e| conflict_or(e, confirm))?;
-    let order_lines: Vec<order_lines::ActiveModel> = lines
+        .await?;
+    let order_lines: Vec<order_lines::ActiveModel> = checked
+        .lines
         .iter()
-        .zip(&priced.totals.lines)
+        .zip(&checked.priced.totals.lines)
         .enumerate()
         .map(|(position, (line, tax))| order_lines::ActiveModel {
             order_id: Set(order.id),
@@ -260,7 +359,11 @@ async fn place(
             name: Set(line.name.clone()),
             quantity: Set(line.quantity),
             unit_price: Set(line.unit_price),
-            unit_cost: Set(costs.get(&line.item_id).copied().unwrap_or_default()),
+            unit_cost: Set(checked
+                .costs
+                .get(&line.item_id)
+                .copied()
+                .unwrap_or_default()),
             line_total: Set(line.unit_price * line.quantity),
             discount: Set(line.unit_price * line.quantity - tax.taxable),
             tax_class: Set(line.tax_class.clone()),
@@ -271,7 +374,25 @@ async fn place(
     order_lines::Entity::insert_many(order_lines)
         .exec_without_returning(txn)
         .await?;
-    Ok((order, token))
+    Ok(order)
+}
+
+/// Each line's item's cost price, whether or not it is still for sale.
+async fn costs_of(
+    txn: &DatabaseTransaction,
+    lines: &[checkout_lines::Model],
+) -> Result<HashMap<Uuid, i64>, CheckoutError> {
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.item_id).collect();
+    Ok(items::Entity::find()
+        .select_only()
+        .column(items::Column::Id)
+        .column(items::Column::CostPrice)
+        .filter(items::Column::Id.is_in(ids))
+        .into_tuple::<(Uuid, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Every line's item is still for sale (active, not deleted, listed); each one that is not is
@@ -373,6 +494,7 @@ async fn redeem(
         tenant_id: Set(checkout.tenant_id),
         coupon_id: Set(coupon.id),
         customer_id: Set(checkout.customer_id),
+        checkout_id: Set(Some(checkout.id)),
         created_at: Set(Utc::now()),
     }
     .insert(txn)
@@ -381,7 +503,10 @@ async fn redeem(
 }
 
 /// The shop's next order number, counted in the caller's transaction.
-async fn next_number(txn: &DatabaseTransaction, tenant_id: TenantId) -> Result<i64, CheckoutError> {
+async fn next_number(
+    txn: &DatabaseTransaction,
+    tenant_id: TenantId,
+) -> Result<i64, sea_orm::DbErr> {
     let backend = txn.get_database_backend();
     let p = crate::sql::placeholder(backend, 1);
     let row = txn
@@ -396,10 +521,10 @@ async fn next_number(txn: &DatabaseTransaction, tenant_id: TenantId) -> Result<i
         ))
         .await?
         .ok_or_else(|| sea_orm::DbErr::Custom("order number upsert returned no row".into()))?;
-    Ok(row.try_get("", "last")?)
+    row.try_get("", "last")
 }
 
-async fn order_of<C: ConnectionTrait>(
+pub(crate) async fn order_of<C: ConnectionTrait>(
     db: &C,
     checkout_id: Uuid,
 ) -> Result<orders::Model, CheckoutError> {

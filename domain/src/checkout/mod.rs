@@ -50,6 +50,9 @@ pub enum CheckoutError {
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Enqueue(#[from] cartwheel_jobs::EnqueueError),
+    /// A card payment's call to Stripe failed (or the shop's keys cannot be opened).
+    #[error(transparent)]
+    Provider(#[from] crate::payments::stripe::CallError),
 }
 
 /// An item a confirm wanted more of than there is.
@@ -106,7 +109,7 @@ pub struct CheckoutKey {
 }
 
 impl CheckoutKey {
-    fn held(&self) -> sea_orm::Condition {
+    pub(crate) fn held(&self) -> sea_orm::Condition {
         let anyone = sea_orm::Condition::any().add(checkouts::Column::CustomerId.is_null());
         match self.customer_id {
             Some(customer) => anyone.add(checkouts::Column::CustomerId.eq(customer)),
@@ -465,7 +468,7 @@ async fn find<C: ConnectionTrait>(
 }
 
 /// A checkout takes changes while open: not completed, not waiting for a payment, not expired.
-fn open_for_changes(checkout: &checkouts::Model) -> Result<(), CheckoutError> {
+pub(crate) fn open_for_changes(checkout: &checkouts::Model) -> Result<(), CheckoutError> {
     let message = match shown(checkout) {
         Shown::Pending | Shown::PaymentFailed => return Ok(()),
         Shown::Completed => "This checkout is completed: its order is placed.",

@@ -157,6 +157,15 @@ async fn take_from<C: ConnectionTrait>(
     Ok(changed == 1)
 }
 
+/// Whether the checkout holds any stock.
+pub async fn holds<C: ConnectionTrait>(txn: &C, checkout_id: Uuid) -> Result<bool, sea_orm::DbErr> {
+    Ok(stock_reservations::Entity::find()
+        .filter(stock_reservations::Column::CheckoutId.eq(checkout_id))
+        .one(txn)
+        .await?
+        .is_some())
+}
+
 /// What a checkout's reservations become.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {

@@ -61,6 +61,7 @@ pub const ACCOUNTS: &[Account] = &[
     leaf("1120", "Bank", "1100", "Asset", "Bank"),
     leaf("1130", "Accounts Receivable", "1100", "Asset", "Receivable"),
     leaf("1140", "Stock Asset", "1100", "Asset", "Stock"),
+    leaf("1150", "Stripe Clearing", "1100", "Asset", "Bank"),
     group("2000", "Liabilities", None, "Liability"),
     group("2100", "Current Liabilities", Some("2000"), "Liability"),
     leaf("2110", "Accounts Payable", "2100", "Liability", "Payable"),

@@ -20,6 +20,8 @@ pub mod accounts {
     pub const BANK: &str = "1120";
     pub const RECEIVABLE: &str = "1130";
     pub const STOCK: &str = "1140";
+    /// Card money Stripe holds until its payout.
+    pub const STRIPE_CLEARING: &str = "1150";
     pub const SALES_TAX: &str = "2120";
     pub const SALES: &str = "4100";
     pub const SHIPPING_INCOME: &str = "4200";
@@ -88,6 +90,31 @@ pub fn payment(amount: i64) -> Vec<Line> {
     vec![
         debit(accounts::BANK, amount),
         credit(accounts::RECEIVABLE, amount),
+    ]
+}
+
+/// A payment by card through Stripe: Dr Stripe Clearing, Cr Accounts Receivable.
+pub fn card_payment(amount: i64) -> Vec<Line> {
+    vec![
+        debit(accounts::STRIPE_CLEARING, amount),
+        credit(accounts::RECEIVABLE, amount),
+    ]
+}
+
+/// Card money paid back on an order that stands: the sale shrinks by the amount, its tax in
+/// the order's proportion (half up), and the money leaves Stripe Clearing: Dr Sales, Dr Sales
+/// Tax Payable, Cr Stripe Clearing.
+pub fn card_refund(order: &orders::Model, amount: i64) -> Vec<Line> {
+    let tax = if order.total > 0 {
+        ((i128::from(amount) * i128::from(order.tax) * 2 + i128::from(order.total))
+            / (2 * i128::from(order.total))) as i64
+    } else {
+        0
+    };
+    vec![
+        debit(accounts::SALES, amount - tax),
+        debit(accounts::SALES_TAX, tax),
+        credit(accounts::STRIPE_CLEARING, amount),
     ]
 }
 

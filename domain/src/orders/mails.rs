@@ -109,6 +109,7 @@ fn context(view: &super::OrderView, token: Option<&str>) -> serde_json::Value {
         "payment_status": status::payment_name(o.payment_status),
         "payment_method": match o.payment_method {
             orders::PaymentMethod::Manual => "manual",
+            orders::PaymentMethod::Stripe => "stripe",
         },
         "payment_instructions": super::payment_instructions(o),
         "payment_due_at": o.payment_due_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),

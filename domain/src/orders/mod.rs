@@ -42,6 +42,8 @@ impl From<crate::checkout::CheckoutError> for OrderError {
             C::NotFound(_) => OrderError::NotFound,
             C::Conflict { message, .. } => OrderError::Conflict(message),
             C::Shortfall(_) => OrderError::Conflict("not enough stock".into()),
+            // No order path calls Stripe yet (cancelling a card order refunds nothing so far).
+            C::Provider(e) => OrderError::Conflict(format!("Stripe: {e}")),
         }
     }
 }
@@ -82,6 +84,8 @@ pub fn payment_instructions(order: &orders::Model) -> Option<String> {
             crate::money::display(order.total, &order.currency),
             order.number
         )),
+        // Paid before the order was placed.
+        PaymentMethod::Stripe => None,
     }
 }
 

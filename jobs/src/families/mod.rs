@@ -6,6 +6,7 @@ pub mod email;
 pub mod maintenance;
 pub mod noop;
 pub mod order_confirmation;
+pub mod payments;
 pub mod provisioning;
 pub mod stock;
 
@@ -30,6 +31,8 @@ macro_rules! with_every_job {
             $crate::families::order_confirmation::SendOrderMail,
             $crate::families::order_confirmation::ExpireUnpaidOrders,
             $crate::families::backup::RunBackup,
+            $crate::families::payments::HandleStripeEvent,
+            $crate::families::payments::RefundOrphanPayment,
         )
     };
 }

@@ -6,5 +6,6 @@ pub mod email;
 pub mod maintenance;
 pub mod noop;
 pub mod order_confirmation;
+pub mod payments;
 pub mod provisioning;
 pub mod stock;

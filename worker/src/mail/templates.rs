@@ -32,6 +32,7 @@ const SOURCES: &[(&str, &str)] = emails!(
     "low_stock_alert",
     "order_confirmation",
     "payment_receipt",
+    "payment_refunded",
     "order_shipped",
     "order_delivered",
     "order_cancelled",
@@ -156,6 +157,8 @@ mod tests {
             "attempts": 3,
             "job_id": "01J0000000000000000000000",
             "last_verified": "2026-12-05 02:30 UTC",
+            "amount": 1999,
+            "reason": "an item sold out before the payment arrived.",
             "payment_instructions": "Transfer 19.99 EUR quoting \"Order 7\".",
         });
         if let (Some(all), serde_json::Value::Object(more)) = (context.as_object_mut(), operator) {
