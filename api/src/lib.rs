@@ -97,6 +97,7 @@ pub type Apis = (
         ledger::LedgerApi,
         payments::PaymentsApi,
         payments::webhook::WebhookApi,
+        payments::refunds::RefundsApi,
     ),
     jobs::JobsApi,
 );
@@ -130,6 +131,7 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
                 ledger::LedgerApi,
                 payments::PaymentsApi,
                 payments::webhook::WebhookApi,
+                payments::refunds::RefundsApi,
             ),
             jobs::JobsApi,
         )),

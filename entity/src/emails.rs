@@ -48,6 +48,8 @@ pub enum Template {
     OrderShipped,
     OrderDelivered,
     OrderCancelled,
+    /// Card money paid back on an order (each refund).
+    OrderRefunded,
     ReviewRequest,
     /// To the platform operator, not a shop: backups keep failing.
     BackupFailed,

@@ -22,6 +22,7 @@ pub mod low_stock_alerts;
 pub mod order_lines;
 pub mod orders;
 pub mod payments;
+pub mod refunds;
 pub mod reset_tokens;
 pub mod roles;
 pub mod shipping_methods;

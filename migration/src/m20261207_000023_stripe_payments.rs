@@ -1,5 +1,6 @@
 //! Stripe payments: a payment row per attempt at paying a checkout (unique per checkout and
-//! attempt, and per PaymentIntent), the webhook's events stored once by their id, and the
+//! attempt, and per PaymentIntent), the refunds admins ask for, the webhook's events stored
+//! once by their id, and the
 //! "Stripe Clearing" account (1150) where card money waits for Stripe's payout, added to the
 //! chart of every existing shop.
 
@@ -45,6 +46,33 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(Refunds::Table)
+                    .col(pk_uuid(Refunds::Id))
+                    .col(uuid(Refunds::TenantId))
+                    .col(uuid(Refunds::OrderId))
+                    .col(uuid(Refunds::PaymentId))
+                    .col(big_integer(Refunds::Amount))
+                    .col(string_len(Refunds::Reason, 500))
+                    .col(string_len(Refunds::Status, 16))
+                    .col(string_len_null(Refunds::ProviderId, 255))
+                    .col(timestamp_with_time_zone(Refunds::CreatedAt))
+                    .col(timestamp_with_time_zone(Refunds::UpdatedAt))
+                    .foreign_key(&mut tenant_fk(Refunds::Table, Refunds::TenantId))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("refunds_order_id")
+                    .table(Refunds::Table)
+                    .col(Refunds::OrderId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
                     .table(StripeEvents::Table)
                     .col(uuid(StripeEvents::TenantId))
                     .col(string_len(StripeEvents::Id, 255))
@@ -86,7 +114,11 @@ impl MigrationTrait for Migration {
             .await?;
         drop_tables(
             manager,
-            vec![StripeEvents::Table.into_iden(), Payments::Table.into_iden()],
+            vec![
+                StripeEvents::Table.into_iden(),
+                Refunds::Table.into_iden(),
+                Payments::Table.into_iden(),
+            ],
         )
         .await
     }
@@ -158,6 +190,21 @@ enum Payments {
     Received,
     Refunded,
     OrderId,
+    CreatedAt,
+    UpdatedAt,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
+enum Refunds {
+    Table,
+    Id,
+    TenantId,
+    OrderId,
+    PaymentId,
+    Amount,
+    Reason,
+    Status,
+    ProviderId,
     CreatedAt,
     UpdatedAt,
 }

@@ -501,3 +501,182 @@ async fn money_that_arrives_after_its_stock_went_is_refunded() {
     let ledger = balances(&shop.owner).await;
     assert_eq!(ledger.get("1150").copied().unwrap_or(0), 0, "{ledger:?}");
 }
+
+#[tokio::test]
+async fn refunds_never_pay_back_more_than_was_paid() {
+    let mail = MailServer::start().await;
+    let fake = StripeFake::start().await;
+    let app = app(Backend::Postgres, &mail, &fake).await;
+    let shop = card_shop(&app, fake, "refunds", 5).await;
+    let checkout = shop.checkout("max@example.com", 2).await;
+    let (_, pending) = shop.confirm(&checkout).await;
+    shop.pay(&pending, "pm_card_visa").await;
+    let total = pending["amount"].as_i64().unwrap();
+    cartwheel_testkit::eventually(Duration::from_secs(10), "the order placed", || async {
+        drain_jobs(&app.db).await;
+        orders_for(&app, "max@example.com").await == 1
+    })
+    .await;
+    let (_, placed) = shop.confirm(&checkout).await;
+    let order = placed["orderId"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/store/payments/{order}/refund");
+
+    // A refund made in Stripe's dashboard reaches the order through the webhook.
+    let response = reqwest::Client::new()
+        .post(format!("{}v1/refunds", shop.fake.base_url()))
+        .bearer_auth(SECRET)
+        .form(&[
+            (
+                "payment_intent",
+                pending["paymentIntentId"].as_str().unwrap(),
+            ),
+            ("amount", "100"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    cartwheel_testkit::eventually(Duration::from_secs(10), "the dashboard refund", || async {
+        drain_jobs(&app.db).await;
+        let view = shop
+            .owner
+            .get_ok(&format!("/api/v1/store/admin/orders/{order}"))
+            .await;
+        view["refunded"] == 100
+    })
+    .await;
+
+    // Twelve admins refund a tenth of the total at once: never more than what is left.
+    let tenth = total / 10;
+    let asks = (0..12).map(|_| {
+        shop.owner.post(
+            &path,
+            json!({"amount": tenth, "reason": "damaged in transit"}),
+        )
+    });
+    let answers = futures::future::join_all(asks).await;
+    let refunded: Vec<&Value> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body)
+        .collect();
+    let refused = answers.iter().filter(|(status, _)| *status == 422).count();
+    let fits = ((total - 100) / tenth) as usize;
+    assert_eq!((refunded.len(), refused), (fits, 12 - fits), "{answers:?}");
+    assert!(
+        refunded.iter().all(|r| r["status"] == "succeeded"),
+        "{refunded:?}"
+    );
+
+    // The rest, then nothing more.
+    let (status, rest) = shop.owner.post(&path, json!({"reason": "the rest"})).await;
+    assert_eq!(status, 200, "{rest}");
+    assert_eq!(rest["orderRefunded"], total);
+    assert_eq!(rest["orderPaymentStatus"], "refunded");
+    let (status, body) = shop
+        .owner
+        .post(&path, json!({"amount": 1, "reason": "once more"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+
+    // Stripe paid back exactly the total; the webhook's reports of the same refunds count
+    // nothing twice; the money left Stripe Clearing and the books balance.
+    cartwheel_testkit::eventually(Duration::from_secs(30), "every event delivered", || async {
+        shop.fake
+            .events(SECRET)
+            .iter()
+            .all(|e| shop.fake.attempts(&e.id).last() == Some(&200))
+    })
+    .await;
+    drain_jobs(&app.db).await;
+    let paid_back: i64 = shop
+        .fake
+        .refunds(SECRET)
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(paid_back, total);
+    let view = shop
+        .owner
+        .get_ok(&format!("/api/v1/store/admin/orders/{order}"))
+        .await;
+    assert_eq!(view["refunded"], total, "{view}");
+    assert_eq!(view["paymentStatus"], "refunded");
+    let ledger = balances(&shop.owner).await;
+    assert_eq!(ledger.get("1150").copied().unwrap_or(0), 0, "{ledger:?}");
+    // Confirmation, receipt, and one mail per refund.
+    let refunds = shop.fake.refunds(SECRET).len();
+    mails_after_drain(&app, &mail, "max@example.com", 2 + refunds).await;
+
+    // Another shop's admin cannot refund it; a manual order is not refunded through Stripe.
+    let other = ready_shop(&app, "other-refunds").await;
+    let (status, body) = other
+        .post(&path, json!({"amount": 1, "reason": "not mine"}))
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let manual = shop.checkout("nat@example.com", 1).await;
+    let placed: Value = crate::orders::confirm(&shop.shopper, &manual)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (status, body) = shop
+        .owner
+        .post(
+            &format!(
+                "/api/v1/store/payments/{}/refund",
+                placed["orderId"].as_str().unwrap()
+            ),
+            json!({"reason": "manual"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+}
+
+#[tokio::test]
+async fn a_card_checkout_left_unpaid_gives_its_stock_back() {
+    use cartwheel_entity::checkouts;
+    use cartwheel_jobs::NewJob;
+    use cartwheel_jobs::families::order_confirmation::ExpireUnpaidOrders;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    let mail = MailServer::start().await;
+    let fake = StripeFake::start().await;
+    let app = app(Backend::Postgres, &mail, &fake).await;
+    let shop = card_shop(&app, fake, "abandons", 2).await;
+    let gone = shop.checkout("gone@example.com", 2).await;
+    let (_, pending) = shop.confirm(&gone).await;
+    assert_eq!(stock_of(&shop.owner, &shop.item).await.1, 2);
+
+    // An hour and more without a payment: the expiry run releases the stock.
+    let past = chrono::Utc::now() - chrono::Duration::minutes(61);
+    checkouts::Entity::update_many()
+        .col_expr(checkouts::Column::UpdatedAt, Expr::value(past))
+        .filter(checkouts::Column::Id.eq(gone.parse::<uuid::Uuid>().unwrap()))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    cartwheel_jobs::enqueue(&app.db, NewJob::new(ExpireUnpaidOrders {}))
+        .await
+        .unwrap();
+    drain_jobs(&app.db).await;
+    assert_eq!(stock_of(&shop.owner, &shop.item).await.1, 0);
+    let view: Value = shop
+        .shopper
+        .get(&format!("checkout/{gone}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "PAYMENT_FAILED", "{view}");
+
+    // The shopper pays after all, while the stock is still there: the order is placed.
+    shop.pay(&pending, "pm_card_visa").await;
+    cartwheel_testkit::eventually(Duration::from_secs(10), "the late order placed", || async {
+        drain_jobs(&app.db).await;
+        orders_for(&app, "gone@example.com").await == 1
+    })
+    .await;
+    assert_eq!(stock_of(&shop.owner, &shop.item).await.1, 2);
+}

@@ -1,7 +1,8 @@
 //! A shop's payment settings (admin): its Stripe keys. The secrets are write-only: they are
 //! sealed at rest and shown back by their last 4 characters only. Stripe's webhook is in
-//! `webhook`.
+//! `webhook`, refunds of card-paid orders in `refunds`.
 
+pub mod refunds;
 pub mod webhook;
 
 use cartwheel_domain::accounts::roles::Permission;

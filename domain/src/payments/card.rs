@@ -443,6 +443,49 @@ pub async fn fail(
     Ok(())
 }
 
+/// How long a card checkout holds its stock while its shopper pays; past it, the stock goes
+/// back on sale (money arriving later places the order if the stock is still there, and is
+/// refunded if not).
+pub const CARD_HOLD: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Gives back the stock and coupon of card checkouts left PAYMENT_PENDING since before `before`
+/// (at most `limit`); they become PAYMENT_FAILED, and their shoppers may confirm again. Each is
+/// re-checked under its lock. Returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn release_abandoned(
+    db: &DatabaseConnection,
+    before: chrono::DateTime<Utc>,
+    limit: u64,
+) -> Result<usize, CheckoutError> {
+    let stale: Vec<Uuid> = checkouts::Entity::find()
+        .select_only()
+        .column(checkouts::Column::Id)
+        .filter(checkouts::Column::Status.eq(Status::PaymentPending))
+        .filter(checkouts::Column::UpdatedAt.lt(before))
+        .order_by_asc(checkouts::Column::UpdatedAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut released = 0;
+    for id in stale {
+        let txn = crate::transaction::begin(db).await?;
+        let checkout = checkouts::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+        match checkout {
+            Some(c) if c.status == Status::PaymentPending && c.updated_at < before => {
+                give_back(&txn, &c, Status::PaymentFailed).await?;
+                released += 1;
+            }
+            _ => {}
+        }
+        txn.commit().await?;
+    }
+    Ok(released)
+}
+
 /// Releases the checkout's stock and its coupon's use, and sets its status.
 async fn give_back(
     txn: &DatabaseTransaction,

@@ -9,18 +9,14 @@ use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::payments::HandleStripeEvent;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
 use secrecy::ExposeSecret;
 use stripe_webhook::{Webhook, WebhookError};
 
-use super::card;
 use super::stripe::{PaymentIntentStatus, Stripe};
 use super::stripe_keys::StripeKeysError;
+use super::{card, refunds};
 use crate::checkout::CheckoutError;
-use crate::ledger;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReceiveError {
@@ -166,9 +162,8 @@ pub async fn handle(
     Ok(())
 }
 
-/// Brings the payment and its order up to the refunds Stripe has for the PaymentIntent (made
-/// here or in Stripe's dashboard): each succeeded refund is posted once (`ledger::card_refund`),
-/// and the order's refunded amount and payment status follow their sum.
+/// Records each refund Stripe has for the payment's PaymentIntent (made here or in Stripe's
+/// dashboard) that is not recorded yet (`refunds::record`).
 pub async fn reconcile_refunds(
     db: &DatabaseConnection,
     account: &super::stripe::Account,
@@ -178,60 +173,36 @@ pub async fn reconcile_refunds(
     let Some(intent_id) = &payment.provider_id else {
         return Ok(());
     };
-    let refunds: Vec<_> = account
+    let made: Vec<_> = account
         .refunds(intent_id)
         .await?
         .into_iter()
         .filter(|r| r.status.as_deref() == Some("succeeded"))
         .collect();
-    if refunds.is_empty() {
+    if made.is_empty() {
         return Ok(());
     }
     let txn = crate::transaction::begin(db).await?;
-    let order = orders::Entity::find_by_id(order.id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?;
-    let Some(order) = order else {
-        txn.commit().await?;
-        return Ok(());
-    };
-    let mut refunded = 0;
-    for refund in &refunds {
-        refunded += refund.amount;
-        ledger::post(
-            &txn,
-            ledger::Document {
-                tenant_id: order.tenant_id,
-                kind: ledger::Kind::Refund,
-                source_key: format!("refund:{}", refund.id),
-                order_id: Some(order.id),
-                amount: refund.amount,
-                currency: &order.currency,
-                lines: ledger::card_refund(&order, refund.amount),
-            },
-        )
-        .await?;
-    }
-    let refunded = refunded.min(order.total);
-    if refunded != order.refunded {
-        let status = if refunded >= order.total {
-            orders::PaymentStatus::Refunded
-        } else {
-            orders::PaymentStatus::PartiallyRefunded
+    // Oldest first, so the mails count up.
+    for refund in made.iter().rev() {
+        let Some(order) = orders::Entity::find_by_id(order.id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
+            break;
         };
-        let mut active = order.into_active_model();
-        active.refunded = Set(refunded);
-        active.payment_status = Set(status);
-        active.updated_at = Set(Utc::now());
-        active.update(&txn).await?;
+        refunds::record(&txn, &order, payment, refund.id.as_str(), refund.amount)
+            .await
+            .map_err(|e| match e {
+                refunds::RefundError::Database(e) => CheckoutError::Database(e),
+                refunds::RefundError::Enqueue(e) => CheckoutError::Enqueue(e),
+                other => CheckoutError::Conflict {
+                    field: "refund",
+                    message: other.to_string(),
+                },
+            })?;
     }
-    payments::Entity::update_many()
-        .col_expr(payments::Column::Refunded, Expr::value(refunded))
-        .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(payments::Column::Id.eq(payment.id))
-        .exec(&txn)
-        .await?;
     txn.commit().await?;
     Ok(())
 }

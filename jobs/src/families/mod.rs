@@ -33,6 +33,7 @@ macro_rules! with_every_job {
             $crate::families::backup::RunBackup,
             $crate::families::payments::HandleStripeEvent,
             $crate::families::payments::RefundOrphanPayment,
+            $crate::families::payments::SendRefund,
         )
     };
 }

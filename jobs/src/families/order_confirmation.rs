@@ -67,8 +67,9 @@ impl SendOrderMail {
     }
 }
 
-/// Cancels the manual orders left unpaid past their due time, releasing their stock (from the
-/// cron table, every few minutes).
+/// Cancels the manual orders left unpaid past their due time, releasing their stock, and gives
+/// back the stock of card checkouts left unpaid an hour (from the cron table, every few
+/// minutes).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExpireUnpaidOrders {}
 

@@ -56,3 +56,27 @@ impl RefundOrphanPayment {
         format!("refund-orphan:{}", self.payment_id)
     }
 }
+
+/// Asks Stripe for a refund an admin requested (`refunds` row), with the row's idempotency key:
+/// the request's own call and this job's make one refund between them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendRefund {
+    pub tenant_id: cartwheel_entity::TenantId,
+    pub refund_id: uuid::Uuid,
+}
+
+impl Job for SendRefund {
+    const QUEUE: &'static str = "payments.refund";
+    const RETRY: RetryPolicy =
+        RetryPolicy::new(12, Duration::from_secs(5), Duration::from_secs(1800));
+
+    fn tenant(&self) -> Option<cartwheel_entity::TenantId> {
+        Some(self.tenant_id)
+    }
+}
+
+impl SendRefund {
+    pub fn idempotency_key(&self) -> String {
+        format!("refund:{}", self.refund_id)
+    }
+}

@@ -1,5 +1,5 @@
-//! Runs an order's mails (stored, then sent by the same job) and the expiry of unpaid manual
-//! orders.
+//! Runs an order's mails (stored, then sent by the same job), the expiry of unpaid manual
+//! orders, and the release of card checkouts whose shoppers never paid.
 
 use cartwheel_domain::orders::mails::{self, Queued};
 use cartwheel_domain::orders::status;
@@ -39,7 +39,18 @@ impl Handler for ExpireUnpaidOrders {
         let expired = status::expire_unpaid(&ctx.db, chrono::Utc::now(), EXPIRE_AT_MOST)
             .await
             .map_err(JobError::retryable)?;
-        tracing::info!(expired, "unpaid orders expired");
+        let released = cartwheel_domain::payments::card::release_abandoned(
+            &ctx.db,
+            chrono::Utc::now() - cartwheel_domain::payments::card::CARD_HOLD,
+            EXPIRE_AT_MOST,
+        )
+        .await
+        .map_err(JobError::retryable)?;
+        tracing::info!(
+            expired,
+            released,
+            "unpaid orders expired, abandoned card checkouts released"
+        );
         Ok(())
     }
 }

@@ -36,6 +36,7 @@ const SOURCES: &[(&str, &str)] = emails!(
     "order_shipped",
     "order_delivered",
     "order_cancelled",
+    "order_refunded",
     "review_request",
     "backup_failed",
 );
@@ -158,6 +159,7 @@ mod tests {
             "job_id": "01J0000000000000000000000",
             "last_verified": "2026-12-05 02:30 UTC",
             "amount": 1999,
+            "refunded": 1999,
             "reason": "an item sold out before the payment arrived.",
             "payment_instructions": "Transfer 19.99 EUR quoting \"Order 7\".",
         });
