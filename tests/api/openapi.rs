@@ -162,11 +162,7 @@ const PLAN: &[(&str, &str, Option<&str>)] = &[
     ("PUT", "/api/v1/store/auth/addresses/:id", None),
     ("DELETE", "/api/v1/store/auth/addresses/:id", None),
     ("POST", "/api/v1/store/payments/webhook", None),
-    (
-        "POST",
-        "/api/v1/store/payments/:orderId/refund",
-        Some("stripe"),
-    ),
+    ("POST", "/api/v1/store/payments/:orderId/refund", None),
     ("GET", "/api/v1/store/orders", None),
     ("GET", "/api/v1/store/orders/:id", None),
     ("POST", "/api/v1/store/orders/:id/cancel", None),
