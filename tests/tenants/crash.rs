@@ -63,7 +63,7 @@ async fn a_killed_worker_leaves_every_shop_ready_with_no_duplicates() {
     .await;
 
     for (table, per_shop) in [
-        ("ledger_accounts", 21),
+        ("ledger_accounts", 22),
         ("roles", 4),
         ("users", 1),
         ("warehouses", 1),

@@ -41,7 +41,7 @@ async fn a_signup_becomes_a_ready_shop_with_every_default_and_a_welcome_mail(bac
         let db = app.db.clone();
         async move { scalar(&db, &sql).await }
     };
-    assert_eq!(count("ledger_accounts").await, 21);
+    assert_eq!(count("ledger_accounts").await, 22);
     assert_eq!(count("warehouses").await, 1);
     assert_eq!(count("warehouse_locations").await, 4);
     assert_eq!(count("units").await, 4);
@@ -410,7 +410,7 @@ async fn a_failed_attempt_reports_failed_then_the_retry_makes_it_ready() {
             &format!("SELECT COUNT(*) FROM ledger_accounts WHERE tenant_id = '{tenant_id}'")
         )
         .await,
-        21
+        22
     );
     assert_eq!(
         mails_after_drain(&app, &mail, "owner@flaky.example", 1)
