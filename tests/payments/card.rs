@@ -680,3 +680,124 @@ async fn a_card_checkout_left_unpaid_gives_its_stock_back() {
     .await;
     assert_eq!(stock_of(&shop.owner, &shop.item).await.1, 2);
 }
+
+cartwheel_testkit::on_each_backend!(cancelling_a_card_paid_order_refunds_what_is_left);
+
+async fn cancelling_a_card_paid_order_refunds_what_is_left(backend: Backend) {
+    let mail = MailServer::start().await;
+    let fake = StripeFake::start().await;
+    let app = app(backend, &mail, &fake).await;
+    let shop = card_shop(&app, fake, "cancels", 5).await;
+    let checkout = shop.checkout("ola@example.com", 2).await;
+    let (_, pending) = shop.confirm(&checkout).await;
+    shop.pay(&pending, "pm_card_visa").await;
+    let total = pending["amount"].as_i64().unwrap();
+    cartwheel_testkit::eventually(Duration::from_secs(10), "the order placed", || async {
+        drain_jobs(&app.db).await;
+        orders_for(&app, "ola@example.com").await == 1
+    })
+    .await;
+    let (_, placed) = shop.confirm(&checkout).await;
+    let order = placed["orderId"].as_str().unwrap().to_string();
+    let admin_path = format!("/api/v1/store/admin/orders/{order}");
+
+    // Part refunded first; cancelling pays back the rest, once, however often it is asked.
+    let (status, body) = shop
+        .owner
+        .post(
+            &format!("/api/v1/store/payments/{order}/refund"),
+            json!({"amount": 300, "reason": "scratched"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = shop
+        .owner
+        .put(
+            &format!("{admin_path}/status"),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = shop
+        .owner
+        .put(
+            &format!("{admin_path}/status"),
+            json!({"status": "cancelled"}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    drain_jobs(&app.db).await;
+
+    let amounts: Vec<i64> = shop
+        .fake
+        .refunds(SECRET)
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [300, total - 300]);
+    let view = shop.owner.get_ok(&admin_path).await;
+    assert_eq!(
+        (&view["status"], &view["paymentStatus"], &view["refunded"]),
+        (&json!("cancelled"), &json!("refunded"), &json!(total)),
+        "{view}"
+    );
+    assert_eq!(stock_of(&shop.owner, &shop.item).await.1, 0);
+    // Paid in, paid back: Stripe Clearing and receivables are empty, and no sale is left.
+    let ledger = balances(&shop.owner).await;
+    let sold: i64 = ["4100", "4200", "2120"]
+        .iter()
+        .map(|code| ledger.get(*code).copied().unwrap_or(0))
+        .sum();
+    assert_eq!(
+        (
+            ledger.get("1150").copied().unwrap_or(0),
+            ledger.get("1130").copied().unwrap_or(0),
+            sold
+        ),
+        (0, 0, 0),
+        "{ledger:?}"
+    );
+    // Confirmation, receipt, two refunds, and the cancellation.
+    mails_after_drain(&app, &mail, "ola@example.com", 5).await;
+}
+
+#[tokio::test]
+async fn new_stripe_keys_are_used_at_once() {
+    let mail = MailServer::start().await;
+    let fake = StripeFake::start().await;
+    let app = app(Backend::Postgres, &mail, &fake).await;
+    let shop = card_shop(&app, fake, "rekeys", 5).await;
+    let first = shop.checkout("uma@example.com", 1).await;
+    let (status, _) = shop.confirm(&first).await;
+    assert_eq!(status, 202);
+
+    // The owner moves the shop to another Stripe account (and its webhook secret).
+    const OTHER_SECRET: &str = "sk_test_51CardShopOtherAccount";
+    const OTHER_SIGNING: &str = "whsec_CardShopOtherSigning";
+    let (status, body) = shop
+        .owner
+        .put(
+            "/api/v1/admin/payments/stripe",
+            json!({"publishableKey": PUBLISHABLE, "secretKey": OTHER_SECRET, "webhookSecret": OTHER_SIGNING}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    shop.fake.webhook(
+        OTHER_SECRET,
+        &app.url(WEBHOOK),
+        OTHER_SIGNING,
+        vec![("X-Tenant".into(), "rekeys".into())],
+    );
+    let second = shop.checkout("vic@example.com", 1).await;
+    let (status, pending) = shop.confirm(&second).await;
+    assert_eq!(status, 202, "{pending}");
+    assert_eq!(shop.fake.payment_intents(SECRET).len(), 1);
+    assert_eq!(shop.fake.payment_intents(OTHER_SECRET).len(), 1);
+    // Its events are checked with the new signing secret, and place the order.
+    shop.pay(&pending, "pm_card_visa").await;
+    cartwheel_testkit::eventually(Duration::from_secs(10), "the order placed", || async {
+        drain_jobs(&app.db).await;
+        orders_for(&app, "vic@example.com").await == 1
+    })
+    .await;
+}

@@ -42,8 +42,22 @@ impl From<crate::checkout::CheckoutError> for OrderError {
             C::NotFound(_) => OrderError::NotFound,
             C::Conflict { message, .. } => OrderError::Conflict(message),
             C::Shortfall(_) => OrderError::Conflict("not enough stock".into()),
-            // No order path calls Stripe yet (cancelling a card order refunds nothing so far).
+            // No order path calls Stripe: a cancelled card order's refund is the job's.
             C::Provider(e) => OrderError::Conflict(format!("Stripe: {e}")),
+        }
+    }
+}
+
+impl From<crate::payments::refunds::RefundError> for OrderError {
+    fn from(e: crate::payments::refunds::RefundError) -> Self {
+        use crate::payments::refunds::RefundError as R;
+        match e {
+            R::Database(e) => OrderError::Database(e),
+            R::Enqueue(e) => OrderError::Enqueue(e),
+            R::Invalid(p) => OrderError::Invalid(p),
+            R::NotFound => OrderError::NotFound,
+            R::Conflict(message) => OrderError::Conflict(message),
+            R::Provider(e) => OrderError::Conflict(format!("Stripe: {e}")),
         }
     }
 }

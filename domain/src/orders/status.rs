@@ -2,7 +2,8 @@
 //! cancelled before shipping) and the payment status (pending → paid) move separately; each
 //! move locks the order's row, checks the move is legal from where the order is now, does what
 //! the move means for stock (shipped: out of stock; cancelled: released) and enqueues the
-//! order's mail, all in one transaction.
+//! order's mail, all in one transaction. Cancelling a card-paid order refunds what is left of it
+//! (`payments::refunds::on_cancel`).
 
 use std::time::Duration;
 
@@ -251,15 +252,30 @@ async fn apply(
                 &reason,
             )
             .await?;
-            let lines = ledger::credit_note(&order);
-            ledger::post_for_order(txn, &order, ledger::Kind::CreditNote, order.total, lines)
-                .await?;
+            match order.payment_method {
+                PaymentMethod::Manual => {
+                    let lines = ledger::credit_note(&order);
+                    ledger::post_for_order(
+                        txn,
+                        &order,
+                        ledger::Kind::CreditNote,
+                        order.total,
+                        lines,
+                    )
+                    .await?;
+                    // A manual payment received is owed back; the admin pays it and records it.
+                    if order.payment_status == PaymentStatus::Paid {
+                        active.refund_due = Set(order.total - order.refunded);
+                    }
+                }
+                // The card payment is paid back by a job; each Stripe refund reverses its part
+                // of the sale when it is recorded (`payments::refunds::record`).
+                PaymentMethod::Stripe => {
+                    crate::payments::refunds::on_cancel(txn, &order).await?;
+                }
+            }
             active.cancelled_at = Set(Some(now));
             active.payment_due_at = Set(None);
-            // A manual payment received is owed back; the admin pays it and records it.
-            if order.payment_status == PaymentStatus::Paid {
-                active.refund_due = Set(order.total - order.refunded);
-            }
             Some(OrderMail::Cancelled)
         }
     };

@@ -64,30 +64,12 @@ pub async fn request(
         .one(&txn)
         .await?
         .ok_or(RefundError::NotFound)?;
-    let payment = payments::Entity::find()
-        .filter(payments::Column::OrderId.eq(order.id))
-        .filter(payments::Column::Status.eq(payments::Status::Succeeded))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            RefundError::Conflict(
-                "The order was not paid by card: a manual payment is paid back by the shop \
-                 itself."
-                    .into(),
-            )
-        })?;
-    // Asked of Stripe and not answered yet: held as if refunded.
-    let asked: i64 = refunds::Entity::find()
-        .select_only()
-        .column(refunds::Column::Amount)
-        .filter(refunds::Column::OrderId.eq(order.id))
-        .filter(refunds::Column::Status.eq(refunds::Status::Pending))
-        .into_tuple::<i64>()
-        .all(&txn)
-        .await?
-        .into_iter()
-        .sum();
-    let left = payment.received - order.refunded - asked;
+    let (payment, left) = refundable(&txn, &order).await?.ok_or_else(|| {
+        RefundError::Conflict(
+            "The order was not paid by card: a manual payment is paid back by the shop itself."
+                .into(),
+        )
+    })?;
     if left <= 0 {
         return Err(RefundError::Conflict(
             "Nothing is left to refund on this order.".into(),
@@ -100,10 +82,72 @@ pub async fn request(
             format!("is more than what is left to refund ({left})"),
         )]));
     }
+    let refund = hold(&txn, &order, &payment, amount, reason).await?;
+    txn.commit().await?;
+    let refund = send(db, stripe, tenant_id, refund.id).await?;
+    let order = orders::Entity::find_by_id(order_id)
+        .one(db)
+        .await?
+        .ok_or(RefundError::NotFound)?;
+    Ok(Refunded { refund, order })
+}
+
+/// Refunds all that is left of a card-paid order being cancelled, through the job enqueued on
+/// `txn` (which holds the order's row lock): `Ok(None)` when it was not paid by card or nothing
+/// is left.
+pub async fn on_cancel(
+    txn: &DatabaseTransaction,
+    order: &orders::Model,
+) -> Result<Option<refunds::Model>, RefundError> {
+    match refundable(txn, order).await? {
+        Some((payment, left)) if left > 0 => {
+            let reason = format!("order #{} cancelled", order.number);
+            Ok(Some(hold(txn, order, &payment, left, reason).await?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The order's card payment and what is left of it to refund: received, less what was refunded
+/// and what Stripe was asked for and has not answered yet. `None` when it was not paid by card.
+async fn refundable(
+    txn: &DatabaseTransaction,
+    order: &orders::Model,
+) -> Result<Option<(payments::Model, i64)>, RefundError> {
+    let Some(payment) = payments::Entity::find()
+        .filter(payments::Column::OrderId.eq(order.id))
+        .filter(payments::Column::Status.eq(payments::Status::Succeeded))
+        .one(txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let asked: i64 = refunds::Entity::find()
+        .select_only()
+        .column(refunds::Column::Amount)
+        .filter(refunds::Column::OrderId.eq(order.id))
+        .filter(refunds::Column::Status.eq(refunds::Status::Pending))
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .sum();
+    let left = payment.received - order.refunded - asked;
+    Ok(Some((payment, left)))
+}
+
+/// Records a refund of `amount` to ask Stripe for, and its job, on `txn`.
+async fn hold(
+    txn: &DatabaseTransaction,
+    order: &orders::Model,
+    payment: &payments::Model,
+    amount: i64,
+    reason: String,
+) -> Result<refunds::Model, RefundError> {
     let now = Utc::now();
     let refund = refunds::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(order.tenant_id),
         order_id: Set(order.id),
         payment_id: Set(payment.id),
         amount: Set(amount),
@@ -113,21 +157,15 @@ pub async fn request(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let job = SendRefund {
-        tenant_id,
+        tenant_id: order.tenant_id,
         refund_id: refund.id,
     };
     let key = job.idempotency_key();
-    cartwheel_jobs::enqueue(&txn, NewJob::new(job).idempotency_key(key)).await?;
-    txn.commit().await?;
-    let refund = send(db, stripe, tenant_id, refund.id).await?;
-    let order = orders::Entity::find_by_id(order_id)
-        .one(db)
-        .await?
-        .ok_or(RefundError::NotFound)?;
-    Ok(Refunded { refund, order })
+    cartwheel_jobs::enqueue(txn, NewJob::new(job).idempotency_key(key)).await?;
+    Ok(refund)
 }
 
 /// Asks Stripe for a recorded refund (again, with the same key) unless it was answered; a
