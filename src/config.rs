@@ -344,18 +344,16 @@ impl Config {
 
     /// How shops' card payments reach Stripe.
     pub fn stripe(&self) -> cartwheel_domain::payments::stripe::Stripe {
-        cartwheel_domain::payments::stripe::Stripe {
-            secrets: self.secrets_key.clone(),
-            // async-stripe appends `v1/…` to the base: it must end with a slash.
-            api_base: self.stripe_api_base.as_ref().map(|url| {
-                let url = url.as_str();
-                if url.ends_with('/') {
-                    url.to_string()
-                } else {
-                    format!("{url}/")
-                }
-            }),
-        }
+        // async-stripe appends `v1/…` to the base: it must end with a slash.
+        let api_base = self.stripe_api_base.as_ref().map(|url| {
+            let url = url.as_str();
+            if url.ends_with('/') {
+                url.to_string()
+            } else {
+                format!("{url}/")
+            }
+        });
+        cartwheel_domain::payments::stripe::Stripe::new(self.secrets_key.clone(), api_base)
     }
 
     /// Where backups go and what they keep, when backups are configured.

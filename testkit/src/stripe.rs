@@ -90,7 +90,12 @@ pub fn sign(secret: &str, body: &str, timestamp: i64) -> String {
 impl StripeFake {
     /// Starts the server on a free 127.0.0.1 port.
     pub async fn start() -> StripeFake {
-        let acceptor = TcpListener::bind("127.0.0.1:0")
+        StripeFake::start_at("127.0.0.1:0").await
+    }
+
+    /// Starts the server on `address` (`host:port`), as the `stripe-fake` command does.
+    pub async fn start_at(address: &str) -> StripeFake {
+        let acceptor = TcpListener::bind(address.to_string())
             .into_acceptor()
             .await
             .expect("bind the Stripe fake");
@@ -109,7 +114,8 @@ impl StripeFake {
         StripeFake { port, state, http }
     }
 
-    /// The base URL for `stripe::ClientBuilder::url`: `http://127.0.0.1:<port>/`.
+    /// The base URL for `stripe::ClientBuilder::url`: `http://127.0.0.1:<port>/` (the fake
+    /// listens on 127.0.0.1 in tests).
     pub fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}/", self.port)
     }

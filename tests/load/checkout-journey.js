@@ -13,6 +13,10 @@
 //             its own, WARMUP=5 DURATION=0, then the measured one with WARMUP=0)
 //   DURATION  seconds measured after the warm-up (30)
 //   SUMMARY   where handleSummary writes the numbers as JSON (the driver reads them)
+//   PAYMENT   manual (the default) or stripe: confirm by card (202 with the PaymentIntent), then
+//             pay it at the Stripe fake as Stripe.js would (publishable key and client secret);
+//             the webhook places the order afterwards, so `orders_placed` counts payments made
+//   STRIPE    the Stripe fake's base URL (PAYMENT=stripe)
 //
 // One scenario of VUS shoppers runs for WARMUP + DURATION; a request counts when it was sent in
 // the measured window (tag phase=measure). The scenario stops at the end with no grace period,
@@ -28,8 +32,10 @@ const METHOD = __ENV.METHOD;
 const VUS = parseInt(__ENV.VUS || '32', 10);
 const WARMUP = parseFloat(__ENV.WARMUP || '5');
 const DURATION = parseFloat(__ENV.DURATION || '30');
-if (!BASE || !TENANT || ITEMS.length < 3 || !METHOD) {
-  throw new Error('set BASE, TENANT, ITEMS (3 or more ids) and METHOD (see the header)');
+const PAYMENT = __ENV.PAYMENT || 'manual';
+const STRIPE = __ENV.STRIPE;
+if (!BASE || !TENANT || ITEMS.length < 3 || !METHOD || (PAYMENT === 'stripe' && !STRIPE)) {
+  throw new Error('set BASE, TENANT, ITEMS (3 or more ids), METHOD and for PAYMENT=stripe STRIPE (see the header)');
 }
 
 // Measured-window metrics only: the confirm's latency, the orders it placed, and failures.
@@ -38,6 +44,7 @@ const ordersPlaced = new Counter('orders_placed');
 const journeyErrors = new Counter('journey_errors');
 
 const STEPS = ['cart', 'add_item', 'checkout', 'checkout_update', 'confirm'];
+if (PAYMENT === 'stripe') STEPS.push('pay');
 // A threshold on a tagged sub-metric is what makes k6 keep it for handleSummary; these always
 // hold (the driver reports the numbers against the issue's targets, it does not fail on them).
 const thresholds = { 'http_reqs{phase:measure}': ['count>=0'] };
@@ -115,6 +122,10 @@ export default function () {
   const email = `shopper-${exec.vu.idInTest}-${exec.vu.iterationInInstance}@load.example`;
   const update = { email, shippingAddress: ADDRESS, shippingMethodId: METHOD };
   if (!call('PUT', 'checkout_update', `/api/v1/store/checkout/${id}`, update, 200)) return;
+  if (PAYMENT === 'stripe') {
+    payByCard(id);
+    return;
+  }
   const placed = call('POST', 'confirm', `/api/v1/store/checkout/${id}/confirm`, { paymentMethod: 'manual' }, 200);
   if (!placed || placed.phase !== 'measure') return;
   if (!placed.json.orderId || !placed.json.orderNumber) {
@@ -122,6 +133,29 @@ export default function () {
     return;
   }
   confirmMs.add(placed.res.timings.duration);
+  ordersPlaced.add(1);
+}
+
+// Confirm by card, then pay the PaymentIntent at the Stripe fake the way Stripe.js does.
+function payByCard(id) {
+  const pending = call('POST', 'confirm', `/api/v1/store/checkout/${id}/confirm`, { paymentMethod: 'stripe' }, 202);
+  if (!pending) return;
+  const intent = pending.json;
+  const res = http.post(
+    `${STRIPE}v1/payment_intents/${intent.paymentIntentId}/confirm`,
+    { payment_method: 'pm_card_visa', client_secret: intent.clientSecret },
+    {
+      headers: { Authorization: `Bearer ${intent.publishableKey}` },
+      tags: { step: 'pay', phase: pending.phase, name: 'pay' },
+    },
+  );
+  if (res.status !== 200 || res.json().status !== 'succeeded') {
+    if (pending.phase === 'measure') journeyErrors.add(1, { step: 'pay' });
+    if (printed++ < 5) console.error(`pay: got ${res.status}: ${String(res.body).slice(0, 300)}`);
+    return;
+  }
+  if (pending.phase !== 'measure') return;
+  confirmMs.add(pending.res.timings.duration);
   ordersPlaced.add(1);
 }
 

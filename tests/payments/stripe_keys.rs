@@ -54,10 +54,8 @@ async fn stripe_keys_are_sealed_write_only_and_per_shop(backend: Backend) {
         assert!(!sealed.contains("North"), "{sealed}");
     }
     let key = SecretsKey::from_hex(KEY).unwrap();
-    let opened = stripe_keys::keys(&app.db, Some(&key), tenant)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stripe_keys::row(&app.db, tenant).await.unwrap().unwrap();
+    let opened = stripe_keys::open(Some(&key), stored).unwrap();
     assert_eq!(opened.secret_key.expose_secret(), SECRET);
     assert_eq!(opened.webhook_secret.expose_secret(), WEBHOOK);
     assert!(!opened.live);
@@ -120,12 +118,7 @@ async fn stripe_keys_are_sealed_write_only_and_per_shop(backend: Backend) {
     assert_eq!(status, 204);
     let (status, _) = north.get(PATH).await;
     assert_eq!(status, 404);
-    assert!(
-        stripe_keys::keys(&app.db, Some(&key), tenant)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(stripe_keys::row(&app.db, tenant).await.unwrap().is_none());
 }
 
 #[tokio::test]

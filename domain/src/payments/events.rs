@@ -13,8 +13,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySe
 use secrecy::ExposeSecret;
 use stripe_webhook::{Webhook, WebhookError};
 
-use super::stripe::{PaymentIntentStatus, Stripe};
-use super::stripe_keys::StripeKeysError;
+use super::stripe::{CallError, PaymentIntentStatus, Stripe};
 use super::{card, refunds};
 use crate::checkout::CheckoutError;
 
@@ -26,8 +25,9 @@ pub enum ReceiveError {
     /// Not signed by the shop's secret, signed too long ago, or not an event.
     #[error("{0}")]
     Rejected(&'static str),
+    /// The shop's keys could not be opened.
     #[error(transparent)]
-    Keys(#[from] StripeKeysError),
+    Keys(#[from] CallError),
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -50,10 +50,12 @@ pub async fn receive(
     payload: &str,
     signature: &str,
 ) -> Result<Received, ReceiveError> {
-    let keys = super::stripe_keys::keys(db, stripe.secrets.as_ref(), tenant_id)
+    let account = stripe
+        .account(db, tenant_id)
         .await?
         .ok_or(ReceiveError::NoStripe)?;
-    match Webhook::construct_event(payload, signature, keys.webhook_secret.expose_secret()) {
+    let secret = account.keys.webhook_secret.expose_secret();
+    match Webhook::construct_event(payload, signature, secret) {
         // Signed, and of a type this version of async-stripe knows or not: stored either way.
         Ok(_) | Err(WebhookError::BadParse(_)) => {}
         Err(WebhookError::BadTimestamp(_)) => {

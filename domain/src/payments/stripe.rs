@@ -5,9 +5,11 @@
 //! PaymentIntent or refund. What still fails is retried by the caller's job, again with the key.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use cartwheel_entity::TenantId;
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use secrecy::ExposeSecret;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
@@ -20,11 +22,34 @@ use crate::secrets::SecretsKey;
 
 /// How a shop's payments reach Stripe: the server's secrets key (which opens the shops' keys)
 /// and Stripe's API address (`CARTWHEEL_STRIPE_API_BASE`; a stand-in in tests, Stripe itself
-/// by default).
-#[derive(Clone, Default)]
+/// by default). Clones share the accounts opened so far.
+#[derive(Clone)]
 pub struct Stripe {
     pub secrets: Option<SecretsKey>,
     pub api_base: Option<String>,
+    /// Each shop's account as last opened, reused while its stored keys are the same (same
+    /// `updated_at`): the keys are opened once, not per call, and calls share the client's
+    /// connections to Stripe instead of each opening its own.
+    accounts: moka::sync::Cache<TenantId, Arc<Account>>,
+}
+
+/// The shops whose accounts a process keeps open at most.
+const MAX_ACCOUNTS: u64 = 10_000;
+
+impl Stripe {
+    pub fn new(secrets: Option<SecretsKey>, api_base: Option<String>) -> Stripe {
+        Stripe {
+            secrets,
+            api_base,
+            accounts: moka::sync::Cache::new(MAX_ACCOUNTS),
+        }
+    }
+}
+
+impl Default for Stripe {
+    fn default() -> Stripe {
+        Stripe::new(None, None)
+    }
 }
 
 impl std::fmt::Debug for Stripe {
@@ -40,6 +65,8 @@ impl std::fmt::Debug for Stripe {
 pub struct Account {
     pub keys: StripeKeys,
     client: Client,
+    /// When the keys it opened were stored.
+    stored_at: DateTime<Utc>,
 }
 
 /// Each call's attempts at most, and the waits between them.
@@ -66,15 +93,27 @@ pub enum CallError {
 }
 
 impl Stripe {
-    /// The shop's account; `None` when the shop has no Stripe keys.
+    /// The shop's account; `None` when the shop has no Stripe keys. The stored keys are read
+    /// each time (one row by its key), so a change made by any process is used at once.
     pub async fn account(
         &self,
         db: &DatabaseConnection,
         tenant_id: TenantId,
-    ) -> Result<Option<Account>, CallError> {
-        let Some(keys) = stripe_keys::keys(db, self.secrets.as_ref(), tenant_id).await? else {
+    ) -> Result<Option<Arc<Account>>, CallError> {
+        let Some(row) = stripe_keys::row(db, tenant_id)
+            .await
+            .map_err(StripeKeysError::from)?
+        else {
+            self.accounts.invalidate(&tenant_id);
             return Ok(None);
         };
+        if let Some(account) = self.accounts.get(&tenant_id)
+            && account.stored_at == row.updated_at
+        {
+            return Ok(Some(account));
+        }
+        let stored_at = row.updated_at;
+        let keys = stripe_keys::open(self.secrets.as_ref(), row)?;
         let mut builder = ClientBuilder::new(keys.secret_key.expose_secret())
             .timeout(ATTEMPT_TIMEOUT)
             .app_info("Cartwheel", Some(env!("CARGO_PKG_VERSION").into()), None);
@@ -84,7 +123,13 @@ impl Stripe {
         let client = builder
             .build()
             .map_err(|e| CallError::Refused(e.to_string()))?;
-        Ok(Some(Account { keys, client }))
+        let account = Arc::new(Account {
+            keys,
+            client,
+            stored_at,
+        });
+        self.accounts.insert(tenant_id, account.clone());
+        Ok(Some(account))
     }
 }
 

@@ -122,26 +122,27 @@ pub async fn shown(
         .map(Shown::from))
 }
 
-/// The shop's keys, opened; `None` when the shop has no Stripe (it takes manual payment only).
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn keys(
+/// The shop's stored keys, sealed; `None` when the shop has no Stripe (it takes manual payment
+/// only).
+pub async fn row(
     db: &DatabaseConnection,
-    secrets: Option<&SecretsKey>,
     tenant_id: TenantId,
-) -> Result<Option<StripeKeys>, StripeKeysError> {
-    let Some(row) = stripe_settings::Entity::find_by_id(tenant_id)
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
+) -> Result<Option<stripe_settings::Model>, sea_orm::DbErr> {
+    stripe_settings::Entity::find_by_id(tenant_id).one(db).await
+}
+
+/// The shop's stored keys, opened.
+pub fn open(
+    secrets: Option<&SecretsKey>,
+    row: stripe_settings::Model,
+) -> Result<StripeKeys, StripeKeysError> {
     let secrets = secrets.ok_or(StripeKeysError::NoSecretsKey)?;
-    Ok(Some(StripeKeys {
-        secret_key: secrets.open(tenant_id, SECRET_KEY, &row.secret_key)?,
-        webhook_secret: secrets.open(tenant_id, WEBHOOK_SECRET, &row.webhook_secret)?,
+    Ok(StripeKeys {
+        secret_key: secrets.open(row.tenant_id, SECRET_KEY, &row.secret_key)?,
+        webhook_secret: secrets.open(row.tenant_id, WEBHOOK_SECRET, &row.webhook_secret)?,
         publishable_key: row.publishable_key,
         live: row.live,
-    }))
+    })
 }
 
 /// Removes the shop's keys: it takes manual payment only. `false` when it had none.
