@@ -167,6 +167,7 @@ impl Application {
                 metrics_token: config.metrics_token.clone(),
                 secrets: config.secrets_key.clone(),
                 stripe: config.stripe(),
+                stripe_inbox: cartwheel_domain::payments::events::Inbox::start(self.db.clone()),
                 jwt: Jwt::new(
                     self.jwt_secret
                         .as_deref()

@@ -18,6 +18,8 @@ pub struct AppState {
     pub secrets: Option<cartwheel_domain::secrets::SecretsKey>,
     /// How shops' card payments reach Stripe.
     pub stripe: cartwheel_domain::payments::stripe::Stripe,
+    /// Stores Stripe's webhook deliveries, those that arrive together in one transaction.
+    pub stripe_inbox: cartwheel_domain::payments::events::Inbox,
     /// Signs and checks login tokens.
     pub jwt: Jwt,
     pub metrics: PrometheusHandle,

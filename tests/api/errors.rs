@@ -101,6 +101,7 @@ pub async fn spawn_probe_reporting_to(
     let endpoint = with_middleware(
         routes,
         AppState {
+            stripe_inbox: cartwheel_domain::payments::events::Inbox::start(db.clone()),
             db,
             operator_token: None,
             metrics_token: None,

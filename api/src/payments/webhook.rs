@@ -100,20 +100,26 @@ impl WebhookApi {
         #[oai(name = "Stripe-Signature")] signature: Header<String>,
         body: RawJson,
     ) -> Result<Json<Acknowledged>, WebhookFailure> {
-        let received =
-            events::receive(&state.db, &state.stripe, tenant.0.id, &body.0, &signature.0)
-                .await
-                .map_err(|e| match e {
-                    ReceiveError::NoStripe => WebhookFailure::NotFound(ProblemJson::not_found(
-                        "This shop takes no card payments.",
-                    )),
-                    ReceiveError::Rejected(why) => WebhookFailure::BadRequest(ProblemJson::new(
-                        StatusCode::BAD_REQUEST,
-                        "webhook-rejected",
-                        why,
-                    )),
-                    e => WebhookFailure::Internal(ProblemJson::internal(&e)),
-                })?;
+        let received = events::receive(
+            &state.db,
+            &state.stripe,
+            &state.stripe_inbox,
+            tenant.0.id,
+            &body.0,
+            &signature.0,
+        )
+        .await
+        .map_err(|e| match e {
+            ReceiveError::NoStripe => WebhookFailure::NotFound(ProblemJson::not_found(
+                "This shop takes no card payments.",
+            )),
+            ReceiveError::Rejected(why) => WebhookFailure::BadRequest(ProblemJson::new(
+                StatusCode::BAD_REQUEST,
+                "webhook-rejected",
+                why,
+            )),
+            e => WebhookFailure::Internal(ProblemJson::internal(&e)),
+        })?;
         Ok(Json(Acknowledged {
             received: true,
             duplicate: received == Received::Again,

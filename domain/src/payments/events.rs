@@ -1,17 +1,23 @@
 //! Stripe's webhook: each event is checked against the shop's signing secret on the raw body
 //! (300 s tolerance), stored once by its id (a delivery repeated finds it) with its job enqueued
-//! in the same transaction, and answered at once. The job (`handle`) fetches the PaymentIntent
+//! in the same transaction (the `Inbox` writes deliveries that arrive together in one), and
+//! answered at once. The job (`handle`) fetches the PaymentIntent
 //! from Stripe again and acts on the status Stripe gives now, never on the event's copy: events
 //! may come late, twice, or out of order, and that changes nothing.
+
+use std::collections::HashSet;
 
 use cartwheel_entity::{TenantId, orders, payments, stripe_events};
 use cartwheel_jobs::NewJob;
 use cartwheel_jobs::families::payments::HandleStripeEvent;
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
+};
 use secrecy::ExposeSecret;
 use stripe_webhook::{Webhook, WebhookError};
+use tokio::sync::{mpsc, oneshot};
 
 use super::stripe::{CallError, PaymentIntentStatus, Stripe};
 use super::{card, refunds};
@@ -46,6 +52,7 @@ pub enum Received {
 pub async fn receive(
     db: &DatabaseConnection,
     stripe: &Stripe,
+    inbox: &Inbox,
     tenant_id: TenantId,
     payload: &str,
     signature: &str,
@@ -84,35 +91,135 @@ pub async fn receive(
         Some("charge" | "refund") => object["payment_intent"].as_str(),
         _ => None,
     };
-    let txn = crate::transaction::begin(db).await?;
-    let stored = stripe_events::Entity::insert(stripe_events::ActiveModel {
-        tenant_id: Set(tenant_id),
-        id: Set(id.to_string()),
-        event_type: Set(event_type.chars().take(255).collect()),
-        payment_intent: Set(payment_intent.map(|p| p.chars().take(255).collect())),
-        payload: Set(payload.to_string()),
-        received_at: Set(Utc::now()),
-        processed_at: Set(None),
-    })
-    .on_conflict(
-        OnConflict::columns([stripe_events::Column::TenantId, stripe_events::Column::Id])
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    if stored == 0 {
-        txn.commit().await?;
-        return Ok(Received::Again);
+    inbox
+        .store(stripe_events::ActiveModel {
+            tenant_id: Set(tenant_id),
+            id: Set(id.to_string()),
+            event_type: Set(event_type.chars().take(255).collect()),
+            payment_intent: Set(payment_intent.map(|p| p.chars().take(255).collect())),
+            payload: Set(payload.to_string()),
+            received_at: Set(Utc::now()),
+            processed_at: Set(None),
+        })
+        .await
+}
+
+/// The webhook's writer. Deliveries that arrive while a batch is being written are stored
+/// together in the next one: every event row (insert or ignore by shop and id) and the job of
+/// each new one in one transaction, so a burst of deliveries costs the database one commit per
+/// batch rather than one per event. Each delivery is answered once its batch has committed; a
+/// batch that fails fails each of its deliveries (Stripe sends them again). Clones share it.
+#[derive(Clone)]
+pub struct Inbox {
+    queue: mpsc::Sender<Delivery>,
+}
+
+struct Delivery {
+    event: stripe_events::ActiveModel,
+    answer: oneshot::Sender<Result<Received, String>>,
+}
+
+/// Events per batch at most (and deliveries waiting for a batch, per process).
+const BATCH: usize = 256;
+
+impl Inbox {
+    /// Starts the writer (a task of the current Tokio runtime); it ends when the last clone is
+    /// dropped.
+    pub fn start(db: DatabaseConnection) -> Inbox {
+        let (queue, mut deliveries) = mpsc::channel::<Delivery>(BATCH);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while deliveries.recv_many(&mut batch, BATCH).await > 0 {
+                let events = batch.iter().map(|d| d.event.clone()).collect();
+                match store(&db, events).await {
+                    Ok(received) => {
+                        for (delivery, received) in batch.drain(..).zip(received) {
+                            let _ = delivery.answer.send(Ok(received));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, events = batch.len(), "storing Stripe events failed");
+                        for delivery in batch.drain(..) {
+                            let _ = delivery.answer.send(Err(e.to_string()));
+                        }
+                    }
+                }
+            }
+        });
+        Inbox { queue }
     }
-    let job = HandleStripeEvent {
-        tenant_id,
-        event_id: id.to_string(),
+
+    async fn store(&self, event: stripe_events::ActiveModel) -> Result<Received, ReceiveError> {
+        let stopped =
+            || ReceiveError::Database(sea_orm::DbErr::Custom("the webhook inbox stopped".into()));
+        let (answer, answered) = oneshot::channel();
+        self.queue
+            .send(Delivery { event, answer })
+            .await
+            .map_err(|_| stopped())?;
+        answered
+            .await
+            .map_err(|_| stopped())?
+            .map_err(|e| ReceiveError::Database(sea_orm::DbErr::Custom(e)))
+    }
+}
+
+/// Stores a batch of events, each once, with a job for each new one, in one transaction; answers
+/// for each event of `events`, in order, whether it was new.
+async fn store(
+    db: &DatabaseConnection,
+    events: Vec<stripe_events::ActiveModel>,
+) -> Result<Vec<Received>, ReceiveError> {
+    let keys: Vec<(TenantId, String)> = events
+        .iter()
+        .map(|e| (e.tenant_id.clone().unwrap(), e.id.clone().unwrap()))
+        .collect();
+    // The same event twice in one batch: stored once, the second copy is a repeat.
+    let mut seen = HashSet::new();
+    let firsts: Vec<bool> = keys.iter().map(|k| seen.insert(k.clone())).collect();
+    let unique: Vec<stripe_events::ActiveModel> = events
+        .into_iter()
+        .zip(&firsts)
+        .filter(|(_, first)| **first)
+        .map(|(e, _)| e)
+        .collect();
+    let txn = crate::transaction::begin(db).await?;
+    let inserted: HashSet<(TenantId, String)> = match stripe_events::Entity::insert_many(unique)
+        .on_conflict_do_nothing()
+        .exec_with_returning_keys(&txn)
+        .await?
+    {
+        TryInsertResult::Inserted(keys) => keys.into_iter().collect(),
+        TryInsertResult::Empty | TryInsertResult::Conflicted => HashSet::new(),
     };
-    let key = job.idempotency_key();
-    cartwheel_jobs::enqueue(&txn, NewJob::new(job).idempotency_key(key)).await?;
+    let jobs: Vec<_> = keys
+        .iter()
+        .zip(&firsts)
+        .filter(|(key, first)| **first && inserted.contains(*key))
+        .map(|((tenant_id, event_id), _)| {
+            let job = HandleStripeEvent {
+                tenant_id: *tenant_id,
+                event_id: event_id.clone(),
+            };
+            let key = job.idempotency_key();
+            NewJob::new(job).idempotency_key(key)
+        })
+        .collect();
+    if !jobs.is_empty() {
+        cartwheel_jobs::enqueue_batch(&txn, jobs).await?;
+    }
     txn.commit().await?;
-    Ok(Received::Stored)
+    Ok(keys
+        .iter()
+        .zip(firsts)
+        .map(|(key, first)| {
+            if first && inserted.contains(key) {
+                Received::Stored
+            } else {
+                Received::Again
+            }
+        })
+        .collect())
 }
 
 /// Acts on one stored event (see the module's docs); running it again changes nothing.
