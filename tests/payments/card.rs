@@ -114,6 +114,21 @@ impl CardShop<'_> {
         response.json().await.unwrap()
     }
 
+    /// A checkout of `qty` for `email`, confirmed by card and paid: the confirm's 202 answer and
+    /// the order the webhook placed.
+    async fn paid_order(&self, app: &TestApp, email: &str, qty: i64) -> (Value, String) {
+        let checkout = self.checkout(email, qty).await;
+        let (_, pending) = self.confirm(&checkout).await;
+        self.pay(&pending, "pm_card_visa").await;
+        cartwheel_testkit::eventually(Duration::from_secs(10), "the order placed", || async {
+            drain_jobs(&app.db).await;
+            orders_for(app, email).await == 1
+        })
+        .await;
+        let (_, placed) = self.confirm(&checkout).await;
+        (pending, placed["orderId"].as_str().unwrap().to_string())
+    }
+
     /// The fake's events of `type_` for the shop's account, oldest first.
     fn events(&self, type_: &str) -> Vec<String> {
         self.fake
@@ -508,17 +523,8 @@ async fn refunds_never_pay_back_more_than_was_paid() {
     let fake = StripeFake::start().await;
     let app = app(Backend::Postgres, &mail, &fake).await;
     let shop = card_shop(&app, fake, "refunds", 5).await;
-    let checkout = shop.checkout("max@example.com", 2).await;
-    let (_, pending) = shop.confirm(&checkout).await;
-    shop.pay(&pending, "pm_card_visa").await;
+    let (pending, order) = shop.paid_order(&app, "max@example.com", 2).await;
     let total = pending["amount"].as_i64().unwrap();
-    cartwheel_testkit::eventually(Duration::from_secs(10), "the order placed", || async {
-        drain_jobs(&app.db).await;
-        orders_for(&app, "max@example.com").await == 1
-    })
-    .await;
-    let (_, placed) = shop.confirm(&checkout).await;
-    let order = placed["orderId"].as_str().unwrap().to_string();
     let path = format!("/api/v1/store/payments/{order}/refund");
 
     // A refund made in Stripe's dashboard reaches the order through the webhook.
@@ -688,17 +694,8 @@ async fn cancelling_a_card_paid_order_refunds_what_is_left(backend: Backend) {
     let fake = StripeFake::start().await;
     let app = app(backend, &mail, &fake).await;
     let shop = card_shop(&app, fake, "cancels", 5).await;
-    let checkout = shop.checkout("ola@example.com", 2).await;
-    let (_, pending) = shop.confirm(&checkout).await;
-    shop.pay(&pending, "pm_card_visa").await;
+    let (pending, order) = shop.paid_order(&app, "ola@example.com", 2).await;
     let total = pending["amount"].as_i64().unwrap();
-    cartwheel_testkit::eventually(Duration::from_secs(10), "the order placed", || async {
-        drain_jobs(&app.db).await;
-        orders_for(&app, "ola@example.com").await == 1
-    })
-    .await;
-    let (_, placed) = shop.confirm(&checkout).await;
-    let order = placed["orderId"].as_str().unwrap().to_string();
     let admin_path = format!("/api/v1/store/admin/orders/{order}");
 
     // Part refunded first; cancelling pays back the rest, once, however often it is asked.
@@ -710,21 +707,11 @@ async fn cancelling_a_card_paid_order_refunds_what_is_left(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = shop
-        .owner
-        .put(
-            &format!("{admin_path}/status"),
-            json!({"status": "cancelled"}),
-        )
-        .await;
+    let status_path = format!("{admin_path}/status");
+    let cancel = || shop.owner.put(&status_path, json!({"status": "cancelled"}));
+    let (status, body) = cancel().await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = shop
-        .owner
-        .put(
-            &format!("{admin_path}/status"),
-            json!({"status": "cancelled"}),
-        )
-        .await;
+    let (status, body) = cancel().await;
     assert_eq!(status, 409, "{body}");
     drain_jobs(&app.db).await;
 
