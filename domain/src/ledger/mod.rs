@@ -105,9 +105,9 @@ pub fn card_payment(amount: i64) -> Vec<Line> {
 /// the order's proportion (half up), and the money leaves Stripe Clearing: Dr Sales, Dr Sales
 /// Tax Payable, Cr Stripe Clearing.
 pub fn card_refund(order: &orders::Model, amount: i64) -> Vec<Line> {
+    // At most the order's tax (the amount is at most the total), so it never overflows.
     let tax = if order.total > 0 {
-        ((i128::from(amount) * i128::from(order.tax) * 2 + i128::from(order.total))
-            / (2 * i128::from(order.total))) as i64
+        crate::money::share(amount, order.tax, order.total).unwrap_or(order.tax)
     } else {
         0
     };

@@ -203,46 +203,34 @@ pub async fn send(
             &format!("cartwheel:refund:{}", refund.id),
         )
         .await;
-    let txn = crate::transaction::begin(db).await?;
-    let (status, provider_id) = match &answer {
-        Ok(stripe_refund) => (
-            refunds::Status::Succeeded,
-            Some(stripe_refund.id.to_string()),
-        ),
-        Err(CallError::Refused(_)) => (refunds::Status::Failed, None),
-        Err(_) => {
-            txn.rollback().await?;
-            return Err(answer
-                .err()
-                .map(RefundError::from)
-                .unwrap_or(RefundError::NotFound));
-        }
+    // Refused: the refund failed, freeing its amount. Unreachable: it stays pending for the job.
+    let (made, refused) = match answer {
+        Ok(made) => (Some(made), None),
+        Err(refused @ CallError::Refused(_)) => (None, Some(refused)),
+        Err(e) => return Err(e.into()),
     };
-    if let (Ok(stripe_refund), Some(order)) = (
-        &answer,
-        orders::Entity::find_by_id(refund.order_id)
+    let txn = crate::transaction::begin(db).await?;
+    if let Some(made) = &made
+        && let Some(order) = orders::Entity::find_by_id(refund.order_id)
             .lock_exclusive()
             .one(&txn)
-            .await?,
-    ) {
-        record(
-            &txn,
-            &order,
-            &payment,
-            stripe_refund.id.as_str(),
-            stripe_refund.amount,
-        )
-        .await?;
+            .await?
+    {
+        record(&txn, &order, &payment, made.id.as_str(), made.amount).await?;
     }
     let mut active = refund.into_active_model();
-    active.status = Set(status);
-    active.provider_id = Set(provider_id);
+    active.status = Set(if made.is_some() {
+        refunds::Status::Succeeded
+    } else {
+        refunds::Status::Failed
+    });
+    active.provider_id = Set(made.map(|made| made.id.to_string()));
     active.updated_at = Set(Utc::now());
     let refund = active.update(&txn).await?;
     txn.commit().await?;
-    match answer {
-        Err(e @ CallError::Refused(_)) => Err(e.into()),
-        _ => Ok(refund),
+    match refused {
+        Some(refused) => Err(refused.into()),
+        None => Ok(refund),
     }
 }
 
