@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use cartwheel_domain::audit::Actor;
 use cartwheel_domain::catalog::CatalogChanges;
 use cartwheel_domain::catalog::items::{self, Image, ItemInput, ListingInput};
 use cartwheel_domain::catalog::stock::{self, Place};
@@ -42,12 +43,13 @@ pub async fn stock_when_ready(db: DatabaseConnection, slug: &'static str) {
 
 async fn stock(db: &DatabaseConnection, tenant: TenantId) -> anyhow::Result<()> {
     let changes = CatalogChanges::default();
+    let by = Actor::system(tenant, "demo");
     for (sku, name, price, cost, quantity) in PRODUCTS {
         let slug = sku.to_lowercase();
         let item = items::create(
             db,
             &changes,
-            tenant,
+            &by,
             ItemInput {
                 sku: sku.to_string(),
                 name: name.to_string(),
@@ -80,7 +82,7 @@ async fn stock(db: &DatabaseConnection, tenant: TenantId) -> anyhow::Result<()> 
         stock::adjust(
             db,
             &changes,
-            tenant,
+            &by,
             item.item.id,
             place,
             *quantity,
@@ -91,7 +93,7 @@ async fn stock(db: &DatabaseConnection, tenant: TenantId) -> anyhow::Result<()> 
     }
     let zone = zones::create(
         db,
-        tenant,
+        &by,
         zones::ZoneInput {
             name: "United States".into(),
             countries: vec!["US".into()],
@@ -102,7 +104,7 @@ async fn stock(db: &DatabaseConnection, tenant: TenantId) -> anyhow::Result<()> 
     for (name, price, free_over) in [("Standard", 495, Some(5000)), ("Express", 1495, None)] {
         methods::create(
             db,
-            tenant,
+            &by,
             methods::MethodInput {
                 zone_id: zone.zone.id,
                 name: name.into(),

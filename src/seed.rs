@@ -4,6 +4,7 @@
 use anyhow::Context;
 use cartwheel_domain::accounts::{password, token};
 use cartwheel_domain::catalog::items::{self as catalog_items, Image, ListingInput};
+use cartwheel_domain::dashboard::rollups;
 use cartwheel_domain::provisioning::{self, Signup};
 use cartwheel_domain::tenants::{self, Status};
 use cartwheel_entity::orders::{PaymentMethod, PaymentStatus, Status as OrderStatus};
@@ -321,6 +322,7 @@ pub async fn orders(
         _ => 1,
     };
     let mut writing = tokio::task::JoinSet::new();
+    let mut tally = rollups::Tally::default();
     let per_txn = ORDERS_PER_STATEMENT * STATEMENTS_PER_TXN;
     for txn_start in (0..count).step_by(per_txn) {
         let txn_end = (txn_start + per_txn).min(count);
@@ -335,6 +337,7 @@ pub async fn orders(
                 let placed_at = start + Duration::milliseconds(offset as i64);
                 let (order, lines) =
                     shop.order(&mut rng, first + n as i64, placed_at, &products, &customers);
+                tally.add(&order, &lines);
                 order_rows.push(orders::ActiveModel::from(order));
                 line_rows.extend(lines.into_iter().map(order_lines::ActiveModel::from));
             }
@@ -363,6 +366,8 @@ pub async fn orders(
     while let Some(done) = writing.join_next().await {
         done??;
     }
+    // The dashboard's rollups, as placing these orders one by one would have kept them.
+    tally.write(&db, tenant.id).await?;
     let last = first - 1 + count as i64;
     if count > 0 {
         let backend = db.get_database_backend();
@@ -383,8 +388,11 @@ pub async fn orders(
         db.execute_raw(upsert).await?;
     }
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        db.execute_unprepared("VACUUM ANALYZE orders, order_lines, customers, order_numbers")
-            .await?;
+        db.execute_unprepared(
+            "VACUUM ANALYZE orders, order_lines, customers, order_numbers, order_counts, \
+             sales_days, item_sales_days",
+        )
+        .await?;
     }
     println!(
         "{}",

@@ -1,6 +1,7 @@
 //! The HTTP API: poem-openapi endpoints grouped by feature, middleware, and problem+json errors.
 
 pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
@@ -8,6 +9,7 @@ pub mod checkout;
 pub mod country;
 pub mod coupons;
 pub mod csv_body;
+pub mod dashboard;
 pub mod defaults;
 pub mod health;
 pub mod jobs;
@@ -90,7 +92,8 @@ pub type Apis = (
     ),
     account::AccountApi,
     coupons::CouponsApi,
-    // Tuples implement OpenApi up to 16 members: the store setup APIs (and the ledger) go as one.
+    // Tuples implement OpenApi up to 16 members: the store setup APIs (with the ledger, the audit
+    // log and the dashboard) go as one.
     (
         tax::TaxApi,
         shipping::ShippingApi,
@@ -98,6 +101,8 @@ pub type Apis = (
         payments::PaymentsApi,
         payments::webhook::WebhookApi,
         payments::refunds::RefundsApi,
+        audit::AuditApi,
+        dashboard::DashboardApi,
     ),
     jobs::JobsApi,
 );
@@ -132,6 +137,8 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
                 payments::PaymentsApi,
                 payments::webhook::WebhookApi,
                 payments::refunds::RefundsApi,
+                audit::AuditApi,
+                dashboard::DashboardApi,
             ),
             jobs::JobsApi,
         )),

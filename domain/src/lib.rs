@@ -1,12 +1,14 @@
 //! The commerce rules. Functions take the caller's connection or transaction.
 
 pub mod accounts;
+pub mod audit;
 pub mod backups;
 pub mod carts;
 pub mod catalog;
 pub mod checkout;
 pub mod coupons;
 pub mod customers;
+pub mod dashboard;
 pub mod defaults;
 pub mod emails;
 pub mod ledger;

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 
 use crate::TenantId;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "coupons")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -25,12 +25,13 @@ pub struct Model {
 }
 
 /// What a coupon's `value` means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum, serde::Serialize)]
 #[sea_orm(
     rs_type = "String",
     db_type = "String(StringLen::None)",
     rename_all = "lowercase"
 )]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "openapi", derive(poem_openapi::Enum))]
 #[cfg_attr(feature = "openapi", oai(rename_all = "lowercase"))]
 pub enum Kind {

@@ -1,6 +1,7 @@
 //! sea-orm entities, one file per table; data only, no business rules.
 
 pub mod addresses;
+pub mod audit_log;
 pub mod backup_runs;
 pub mod cart_lines;
 pub mod carts;
@@ -14,17 +15,20 @@ pub mod documents;
 pub mod emails;
 mod ids;
 pub mod invitations;
+pub mod item_sales_days;
 pub mod items;
 pub mod ledger_accounts;
 pub mod ledger_entries;
 pub mod listings;
 pub mod low_stock_alerts;
+pub mod order_counts;
 pub mod order_lines;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
 pub mod reset_tokens;
 pub mod roles;
+pub mod sales_days;
 pub mod shipping_methods;
 pub mod shipping_zone_countries;
 pub mod shipping_zones;

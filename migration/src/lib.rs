@@ -26,6 +26,8 @@ mod m20261206_000020_ledger;
 mod m20261206_000021_backup_runs;
 mod m20261206_000022_stripe_settings;
 mod m20261207_000023_stripe_payments;
+mod m20261207_000024_audit_log;
+mod m20261207_000025_dashboard;
 
 pub struct Migrator;
 
@@ -56,6 +58,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_backup_runs::Migration),
             Box::new(m20261206_000022_stripe_settings::Migration),
             Box::new(m20261207_000023_stripe_payments::Migration),
+            Box::new(m20261207_000024_audit_log::Migration),
+            Box::new(m20261207_000025_dashboard::Migration),
         ]
     }
 }

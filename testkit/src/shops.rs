@@ -189,6 +189,41 @@ impl<'a> ShopAdmin<'a> {
         self.answer(Method::DELETE, path, None).await
     }
 
+    /// Invites `email` as `role` and accepts the invitation from its mail: the new admin,
+    /// signed in, and their user id.
+    pub async fn invite_admin(
+        &self,
+        mail: &MailServer,
+        email: &str,
+        role: &str,
+    ) -> (ShopAdmin<'a>, String) {
+        let (status, body) = self
+            .post(
+                "/api/v1/admin/invitations",
+                serde_json::json!({ "email": email, "role": role }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let mails = mails_after_drain(self.app, mail, email, 1).await;
+        let token = token_from(&mails[0], "/admin/accept-invite");
+        let joined: Value = self
+            .app
+            .client
+            .post(self.app.url("/api/v1/auth/accept-invite"))
+            .header("X-Tenant", &self.shop)
+            .json(&serde_json::json!({
+                "token": token, "name": role, "password": "lighthouse-pickle-8"
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let admin = self.with_token(joined["token"].as_str().expect("a token"));
+        (admin, joined["user"]["id"].as_str().unwrap().to_string())
+    }
+
     async fn answer(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
         let mut request = self.request(method, path);
         if let Some(body) = body {

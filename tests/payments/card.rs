@@ -707,6 +707,15 @@ async fn cancelling_a_card_paid_order_refunds_what_is_left(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    // The dashboard's revenue is the order less its refund; cancelled, nothing.
+    let today = || async { shop.owner.get_ok("/api/v1/dashboard/revenue").await["today"].clone() };
+    assert_eq!(
+        (
+            today().await["orders"].as_i64(),
+            today().await["revenue"].as_i64()
+        ),
+        (Some(1), Some(total - 300))
+    );
     let status_path = format!("{admin_path}/status");
     let cancel = || shop.owner.put(&status_path, json!({"status": "cancelled"}));
     let (status, body) = cancel().await;
@@ -722,6 +731,18 @@ async fn cancelling_a_card_paid_order_refunds_what_is_left(backend: Backend) {
         .map(|r| r["amount"].as_i64().unwrap())
         .collect();
     assert_eq!(amounts, [300, total - 300]);
+    assert_eq!(
+        (
+            today().await["orders"].as_i64(),
+            today().await["revenue"].as_i64()
+        ),
+        (Some(0), Some(0))
+    );
+    let pipeline = shop.owner.get_ok("/api/v1/dashboard/orders").await;
+    assert_eq!(
+        (&pipeline["cancelled"], &pipeline["toFulfil"]),
+        (&json!(1), &json!(0))
+    );
     let view = shop.owner.get_ok(&admin_path).await;
     assert_eq!(
         (&view["status"], &view["paymentStatus"], &view["refunded"]),

@@ -2,6 +2,7 @@
 
 use cartwheel_domain::accounts::roles::{Permission, grants};
 use cartwheel_domain::accounts::users::{self, UserWithRole};
+use cartwheel_domain::audit::Actor;
 use cartwheel_entity::tenants;
 use poem::Request;
 use poem::http::StatusCode;
@@ -10,6 +11,7 @@ use poem_openapi::auth::Bearer;
 use sea_orm::ActiveEnum;
 
 use super::jwt::ADMIN_AUDIENCE;
+use crate::middleware::request_id::RequestId;
 use crate::problem::ProblemJson;
 use crate::state::AppState;
 
@@ -19,14 +21,25 @@ use crate::state::AppState;
 #[oai(ty = "bearer", bearer_format = "JWT", checker = "check_admin")]
 pub struct AdminAuth(pub AdminSession);
 
-/// Who is calling: the tenant and the user with their current role.
+/// Who is calling: the tenant and the user with their current role, in which request.
 #[derive(Clone, Debug)]
 pub struct AdminSession {
     pub tenant: tenants::Model,
     pub user: UserWithRole,
+    pub request_id: Option<String>,
 }
 
 impl AdminSession {
+    /// The admin as the audit log names them.
+    pub fn actor(&self) -> Actor {
+        Actor::admin(
+            self.tenant.id,
+            self.user.user.id,
+            &self.user.user.email,
+            self.request_id.as_deref(),
+        )
+    }
+
     /// 403 unless the user's role grants `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ProblemJson> {
         if grants(&self.user.role.permissions, permission) {
@@ -84,7 +97,12 @@ pub async fn authenticate(req: &Request, token: &str) -> Result<AdminSession, Pr
                     ..Default::default()
                 }))
             });
-            Ok(AdminSession { tenant, user })
+            let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+            Ok(AdminSession {
+                tenant,
+                user,
+                request_id,
+            })
         }
         Ok(None) => Err(unauthorized(
             "This account no longer exists or is deactivated.",

@@ -55,8 +55,7 @@ impl ImportApi {
     ) -> Result<Json<ImportReportView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
         let report =
-            import::import_csv(&state.db, &state.catalog_changes, auth.0.tenant.id, &body.0)
-                .await?;
+            import::import_csv(&state.db, &state.catalog_changes, &auth.0.actor(), &body.0).await?;
         let mut failed_lines: Vec<u64> = report.errors.iter().map(|e| e.line).collect();
         failed_lines.dedup();
         Ok(Json(ImportReportView {

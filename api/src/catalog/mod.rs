@@ -297,7 +297,7 @@ impl CatalogApi {
         let item = items::create(
             &state.db,
             &state.catalog_changes,
-            auth.0.tenant.id,
+            &auth.0.actor(),
             item_input(body.0),
         )
         .await?;
@@ -333,7 +333,7 @@ impl CatalogApi {
         let item = items::update(
             &state.db,
             &state.catalog_changes,
-            auth.0.tenant.id,
+            &auth.0.actor(),
             id.0,
             item_input(body.0),
         )
@@ -351,7 +351,7 @@ impl CatalogApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        items::delete(&state.db, &state.catalog_changes, auth.0.tenant.id, id.0).await?;
+        items::delete(&state.db, &state.catalog_changes, &auth.0.actor(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -383,7 +383,7 @@ impl CatalogApi {
         let category = categories::create(
             &state.db,
             &state.catalog_changes,
-            auth.0.tenant.id,
+            &auth.0.actor(),
             category_input(body.0),
         )
         .await?;
@@ -404,7 +404,7 @@ impl CatalogApi {
         let category = categories::update(
             &state.db,
             &state.catalog_changes,
-            auth.0.tenant.id,
+            &auth.0.actor(),
             id.0,
             category_input(body.0),
         )
@@ -422,7 +422,7 @@ impl CatalogApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        categories::delete(&state.db, &state.catalog_changes, auth.0.tenant.id, id.0).await?;
+        categories::delete(&state.db, &state.catalog_changes, &auth.0.actor(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -135,7 +135,7 @@ impl CouponsApi {
         body: JsonBody<CouponRequest>,
     ) -> Result<Created<CouponView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        let coupon = coupons::create(&state.db, auth.0.tenant.id, input(body.0)).await?;
+        let coupon = coupons::create(&state.db, &auth.0.actor(), input(body.0)).await?;
         Ok(Created::Created(Json(coupon.into())))
     }
 
@@ -150,7 +150,7 @@ impl CouponsApi {
         body: JsonBody<CouponRequest>,
     ) -> Result<Json<CouponView>, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        let coupon = coupons::update(&state.db, auth.0.tenant.id, id.0, input(body.0)).await?;
+        let coupon = coupons::update(&state.db, &auth.0.actor(), id.0, input(body.0)).await?;
         Ok(Json(coupon.into()))
     }
 
@@ -164,7 +164,7 @@ impl CouponsApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::CatalogManage)?;
-        coupons::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        coupons::delete(&state.db, &auth.0.actor(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

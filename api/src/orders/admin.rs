@@ -112,7 +112,7 @@ impl AdminOrdersApi {
         };
         let view = status::move_to(
             &state.db,
-            auth.0.tenant.id,
+            &auth.0.actor(),
             id.0,
             b.status.into(),
             shipment,
@@ -133,7 +133,7 @@ impl AdminOrdersApi {
         id: Path<uuid::Uuid>,
     ) -> Result<Json<OrderBody>, AdminError> {
         auth.0.require(Permission::OrdersManage)?;
-        let view = status::mark_paid(&state.db, auth.0.tenant.id, id.0).await?;
+        let view = status::mark_paid(&state.db, &auth.0.actor(), id.0).await?;
         Ok(Json(view.into()))
     }
 }

@@ -132,7 +132,7 @@ impl PaymentsApi {
             webhook_secret: body.webhook_secret.into(),
         };
         let shown =
-            stripe_keys::set(&state.db, state.secrets.as_ref(), auth.0.tenant.id, input).await?;
+            stripe_keys::set(&state.db, state.secrets.as_ref(), &auth.0.actor(), input).await?;
         Ok(Json(shown.into()))
     }
 
@@ -145,7 +145,7 @@ impl PaymentsApi {
         state: Data<&AppState>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        let removed = stripe_keys::remove(&state.db, auth.0.tenant.id)
+        let removed = stripe_keys::remove(&state.db, &auth.0.actor())
             .await
             .map_err(|e| AdminError::internal(&e))?;
         if !removed {

@@ -160,7 +160,7 @@ impl RefundsApi {
         let done = refunds::request(
             &state.db,
             &state.stripe,
-            auth.0.tenant.id,
+            &auth.0.actor(),
             order_id.0,
             body.amount,
             body.reason,

@@ -178,7 +178,7 @@ impl ShippingApi {
         body: JsonBody<ZoneRequest>,
     ) -> Result<Created<ZoneView>, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        let zone = zones::create(&state.db, auth.0.tenant.id, zone_input(body.0)).await?;
+        let zone = zones::create(&state.db, &auth.0.actor(), zone_input(body.0)).await?;
         Ok(Created::Created(Json(zone.into())))
     }
 
@@ -193,7 +193,7 @@ impl ShippingApi {
         body: JsonBody<ZoneRequest>,
     ) -> Result<Json<ZoneView>, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        let zone = zones::update(&state.db, auth.0.tenant.id, id.0, zone_input(body.0)).await?;
+        let zone = zones::update(&state.db, &auth.0.actor(), id.0, zone_input(body.0)).await?;
         Ok(Json(zone.into()))
     }
 
@@ -207,7 +207,7 @@ impl ShippingApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        zones::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        zones::delete(&state.db, &auth.0.actor(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -238,7 +238,7 @@ impl ShippingApi {
         body: JsonBody<MethodRequest>,
     ) -> Result<Created<MethodView>, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        let method = methods::create(&state.db, auth.0.tenant.id, method_input(body.0)).await?;
+        let method = methods::create(&state.db, &auth.0.actor(), method_input(body.0)).await?;
         Ok(Created::Created(Json(method.into())))
     }
 
@@ -254,7 +254,7 @@ impl ShippingApi {
     ) -> Result<Json<MethodView>, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
         let method =
-            methods::update(&state.db, auth.0.tenant.id, id.0, method_input(body.0)).await?;
+            methods::update(&state.db, &auth.0.actor(), id.0, method_input(body.0)).await?;
         Ok(Json(method.into()))
     }
 
@@ -268,7 +268,7 @@ impl ShippingApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        methods::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        methods::delete(&state.db, &auth.0.actor(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -144,7 +144,7 @@ impl StockApi {
         stock::adjust(
             &state.db,
             &state.catalog_changes,
-            tenant,
+            &auth.0.actor(),
             b.item_id,
             Place {
                 warehouse,
@@ -175,7 +175,7 @@ impl StockApi {
         stock::transfer(
             &state.db,
             &state.catalog_changes,
-            tenant,
+            &auth.0.actor(),
             b.item_id,
             Place {
                 warehouse,

@@ -113,7 +113,7 @@ impl TaxApi {
         body: JsonBody<TaxRuleRequest>,
     ) -> Result<Created<TaxRuleView>, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        let rule = rules::create(&state.db, auth.0.tenant.id, input(body.0)).await?;
+        let rule = rules::create(&state.db, &auth.0.actor(), input(body.0)).await?;
         Ok(Created::Created(Json(rule.into())))
     }
 
@@ -128,7 +128,7 @@ impl TaxApi {
         body: JsonBody<TaxRuleRequest>,
     ) -> Result<Json<TaxRuleView>, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        let rule = rules::update(&state.db, auth.0.tenant.id, id.0, input(body.0)).await?;
+        let rule = rules::update(&state.db, &auth.0.actor(), id.0, input(body.0)).await?;
         Ok(Json(rule.into()))
     }
 
@@ -142,7 +142,7 @@ impl TaxApi {
         id: Path<uuid::Uuid>,
     ) -> Result<NoContent, AdminError> {
         auth.0.require(Permission::SettingsManage)?;
-        rules::delete(&state.db, auth.0.tenant.id, id.0).await?;
+        rules::delete(&state.db, &auth.0.actor(), id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

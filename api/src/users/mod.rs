@@ -86,8 +86,14 @@ impl UsersApi {
     ) -> Result<Created<InvitationView>, AdminError> {
         auth.0.require(Permission::UsersManage)?;
         let body = body.0;
-        let invitation =
-            invitations::invite(&state.db, &auth.0.user, &body.email, body.role).await?;
+        let invitation = invitations::invite(
+            &state.db,
+            &auth.0.actor(),
+            &auth.0.user,
+            &body.email,
+            body.role,
+        )
+        .await?;
         Ok(Created::Created(Json(InvitationView {
             id: invitation.id,
             email: invitation.email,
@@ -107,7 +113,14 @@ impl UsersApi {
         body: JsonBody<RoleRequest>,
     ) -> Result<Json<UserView>, AdminError> {
         auth.0.require(Permission::UsersManage)?;
-        let user = users::change_role(&state.db, &auth.0.user, id.0, body.0.role).await?;
+        let user = users::change_role(
+            &state.db,
+            &auth.0.actor(),
+            auth.0.user.role.name,
+            id.0,
+            body.0.role,
+        )
+        .await?;
         Ok(Json(user.into()))
     }
 
@@ -167,6 +180,13 @@ async fn set_active(
     active: bool,
 ) -> Result<Json<UserView>, AdminError> {
     auth.0.require(Permission::UsersManage)?;
-    let user = users::set_active(&state.db, &auth.0.user, id, active).await?;
+    let user = users::set_active(
+        &state.db,
+        &auth.0.actor(),
+        auth.0.user.role.name,
+        id,
+        active,
+    )
+    .await?;
     Ok(Json(user.into()))
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::roles::Role;
 use super::users::{self, UserWithRole};
 use super::{AccountError, password, token};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::emails::{self, NewEmail, Template};
 use crate::validation::{FieldProblem, check_email};
 
@@ -22,6 +23,7 @@ pub const VALID_FOR: chrono::Duration = chrono::Duration::days(7);
 #[tracing::instrument(skip_all)]
 pub async fn invite(
     db: &DatabaseConnection,
+    by: &Actor,
     inviter: &UserWithRole,
     email: &str,
     role_name: Role,
@@ -56,6 +58,18 @@ pub async fn invite(
         created_at: Set(now),
     }
     .insert(&txn)
+    .await?;
+    let diff = Diff::default()
+        .field("email", (), &email)
+        .field("role", (), role.name.to_value());
+    audit::record(
+        &txn,
+        by,
+        Entity::Invitation,
+        invitation.id,
+        Action::Created,
+        diff,
+    )
     .await?;
     emails::queue(
         &txn,

@@ -16,10 +16,12 @@ pub enum Permission {
     OrdersManage,
     JobsRead,
     JobsManage,
+    DashboardRead,
+    AuditRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 12] = [
         Permission::UsersRead,
         Permission::UsersManage,
         Permission::SettingsRead,
@@ -30,6 +32,8 @@ impl Permission {
         Permission::OrdersManage,
         Permission::JobsRead,
         Permission::JobsManage,
+        Permission::DashboardRead,
+        Permission::AuditRead,
     ];
 
     /// The permission's one name, as roles store it and the API documents it.
@@ -45,6 +49,8 @@ impl Permission {
             Permission::OrdersManage => "orders:manage",
             Permission::JobsRead => "jobs:read",
             Permission::JobsManage => "jobs:manage",
+            Permission::DashboardRead => "dashboard:read",
+            Permission::AuditRead => "audit:read",
         }
     }
 }
@@ -131,11 +137,19 @@ pub fn builtin() -> Vec<(Role, Vec<Permission>)> {
                 OrdersRead,
                 OrdersManage,
                 JobsRead,
+                DashboardRead,
             ],
         ),
         (
             Role::Viewer,
-            vec![UsersRead, SettingsRead, CatalogRead, OrdersRead, JobsRead],
+            vec![
+                UsersRead,
+                SettingsRead,
+                CatalogRead,
+                OrdersRead,
+                JobsRead,
+                DashboardRead,
+            ],
         ),
     ]
 }

@@ -3,13 +3,14 @@
 use cartwheel_entity::{TenantId, roles, users};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
 use super::roles::Role;
 use super::{AccountError, password};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 
 pub struct NewUser {
     pub tenant_id: TenantId,
@@ -144,11 +145,12 @@ pub async fn find_role<C: ConnectionTrait>(
 #[tracing::instrument(skip_all)]
 pub async fn change_role(
     db: &DatabaseConnection,
-    actor: &UserWithRole,
+    by: &Actor,
+    by_role: Role,
     user_id: Uuid,
     role_name: Role,
 ) -> Result<UserWithRole, AccountError> {
-    let tenant_id = actor.user.tenant_id;
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
     let target = find(&txn, tenant_id, user_id)
         .await?
@@ -156,9 +158,7 @@ pub async fn change_role(
     let role = find_role(&txn, tenant_id, role_name)
         .await?
         .ok_or(AccountError::NotFound)?;
-    if (role.name == Role::Owner || target.role.name == Role::Owner)
-        && actor.role.name != Role::Owner
-    {
+    if (role.name == Role::Owner || target.role.name == Role::Owner) && by_role != Role::Owner {
         return Err(AccountError::Forbidden(
             "Only an Owner can make or unmake Owners.".into(),
         ));
@@ -172,6 +172,8 @@ pub async fn change_role(
         .filter(users::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;
+    let diff = Diff::default().field("role", target.role.name.to_value(), role.name.to_value());
+    audit::record(&txn, by, Entity::User, user_id, Action::RoleChanged, diff).await?;
     txn.commit().await?;
     Ok(UserWithRole {
         user: target.user,
@@ -184,16 +186,17 @@ pub async fn change_role(
 #[tracing::instrument(skip_all)]
 pub async fn set_active(
     db: &DatabaseConnection,
-    actor: &UserWithRole,
+    by: &Actor,
+    by_role: Role,
     user_id: Uuid,
     active: bool,
 ) -> Result<UserWithRole, AccountError> {
-    let tenant_id = actor.user.tenant_id;
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
     let mut target = find(&txn, tenant_id, user_id)
         .await?
         .ok_or(AccountError::NotFound)?;
-    if target.role.name == Role::Owner && actor.role.name != Role::Owner {
+    if target.role.name == Role::Owner && by_role != Role::Owner {
         return Err(AccountError::Forbidden(
             "Only an Owner can change an Owner's account.".into(),
         ));
@@ -207,6 +210,13 @@ pub async fn set_active(
         .filter(users::Column::Id.eq(user_id))
         .exec(&txn)
         .await?;
+    let action = if active {
+        Action::Activated
+    } else {
+        Action::Deactivated
+    };
+    let diff = Diff::default().field("active", target.user.active, active);
+    audit::record(&txn, by, Entity::User, user_id, action, diff).await?;
     txn.commit().await?;
     target.user.active = active;
     Ok(target)

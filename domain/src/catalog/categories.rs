@@ -4,6 +4,7 @@
 //! set and stops at the depth limit, and none recurses on the stack: a cycle written by hand in
 //! the database cannot hang or crash a request.
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use std::collections::{HashMap, HashSet};
 
 use cartwheel_entity::{TenantId, categories, items, listings};
@@ -151,13 +152,14 @@ fn children_of(all: &[categories::Model]) -> HashMap<Option<Uuid>, Vec<usize>> {
     children
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     input: CategoryInput,
 ) -> Result<categories::Model, CatalogError> {
+    let tenant_id = by.tenant_id;
     let (name, slug) = validate(&input)?;
     if let Some(parent) = input.parent_id {
         let all = list(db, tenant_id).await?;
@@ -178,18 +180,29 @@ pub async fn create(
     .insert(&txn)
     .await
     .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))?;
+    let diff = Diff::created(&category);
+    audit::record(
+        &txn,
+        by,
+        Entity::Category,
+        category.id,
+        Action::Created,
+        diff,
+    )
+    .await?;
     changes.commit(txn, tenant_id).await?;
     Ok(category)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
     input: CategoryInput,
 ) -> Result<categories::Model, CatalogError> {
+    let tenant_id = by.tenant_id;
     let (name, slug) = validate(&input)?;
     let txn = crate::transaction::begin(db).await?;
     let all = list_locked(&txn, tenant_id).await?;
@@ -207,6 +220,7 @@ pub async fn update(
         }
         check_parent(&all, parent, height(&all, id))?;
     }
+    let before = existing.clone();
     let mut category: categories::ActiveModel = existing.into();
     category.name = Set(name);
     category.slug = Set(slug.clone());
@@ -217,6 +231,8 @@ pub async fn update(
         .update(&txn)
         .await
         .map_err(|e| unique_conflict(e, "slug", format!("The slug `{slug}` is taken.")))?;
+    let diff = Diff::changed(&before, &category);
+    audit::record(&txn, by, Entity::Category, id, Action::Updated, diff).await?;
     changes.commit(txn, tenant_id).await?;
     Ok(category)
 }
@@ -240,15 +256,16 @@ fn check_parent(
 }
 
 /// Deletes an empty category: one with sub-categories or products is a conflict.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn delete(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
 ) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
-    find(&txn, tenant_id, id).await?;
+    let before = find(&txn, tenant_id, id).await?;
     let children = categories::Entity::find()
         .filter(categories::Column::ParentId.eq(id))
         .count(&txn)
@@ -278,6 +295,15 @@ pub async fn delete(
         .exec(&txn)
         .await?;
     categories::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        by,
+        Entity::Category,
+        id,
+        Action::Deleted,
+        Diff::deleted(&before),
+    )
+    .await?;
     changes.commit(txn, tenant_id).await?;
     Ok(())
 }

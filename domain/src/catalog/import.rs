@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::items::{self as catalog_items, Image, ItemInput, ListingInput, ROWS_PER_STATEMENT};
 use super::{CatalogChanges, CatalogError, alerts, categories};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::validation::FieldProblem;
 
 /// The most data rows one file may hold.
@@ -70,13 +71,14 @@ pub struct ImportReport {
 /// unknown or missing columns, too many rows, not UTF-8) is rejected with `file` or the column
 /// named; otherwise every row is tried and the report says what became of each. The rows
 /// that pass are written in one transaction: all of them, or on a failure none.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn import_csv(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     csv: &[u8],
 ) -> Result<ImportReport, CatalogError> {
+    let tenant_id = by.tenant_id;
     let file_problem =
         |message: String| CatalogError::Invalid(vec![FieldProblem::new("file", message)]);
     let mut reader = csv::ReaderBuilder::new()
@@ -215,6 +217,23 @@ pub async fn import_csv(
         .await
         .map_err(changed_meanwhile)?;
     alerts::enqueue_checks(&txn, tenant_id, stock_checks).await?;
+    if report.created + report.updated > 0 {
+        // One row for the file: a row per product would weigh as much as the import.
+        let diff = Diff::default().field("created", (), report.created).field(
+            "updated",
+            (),
+            report.updated,
+        );
+        audit::record(
+            &txn,
+            by,
+            Entity::Product,
+            "csv-import",
+            Action::Imported,
+            diff,
+        )
+        .await?;
+    }
     changes.commit(txn, tenant_id).await?;
     Ok(report)
 }

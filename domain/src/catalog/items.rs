@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogChanges, CatalogError, check_slug, check_text, stock, unique_conflict};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::money;
 use crate::validation::{FieldProblem, check_length};
 
@@ -42,6 +43,7 @@ pub struct ItemInput {
     pub listing: ListingInput,
 }
 
+#[derive(Serialize)]
 pub struct ListingInput {
     pub published: bool,
     pub slug: String,
@@ -86,13 +88,14 @@ impl ListingInput {
     }
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     input: ItemInput,
 ) -> Result<ItemDetail, CatalogError> {
+    let tenant_id = by.tenant_id;
     let input = validate(db, tenant_id, input).await?;
     let item = item_model(tenant_id, None, &input, Utc::now());
     let txn = crate::transaction::begin(db).await?;
@@ -102,23 +105,31 @@ pub async fn create(
     write_listings(&txn, &[(&item, &input.listing)])
         .await
         .map_err(|e| slug_taken(e, &input.listing.slug))?;
+    let diff = Diff::created(&item).and(Diff::created(&input.listing));
+    audit::record(&txn, by, Entity::Product, item.id, Action::Created, diff).await?;
     changes.commit(txn, tenant_id).await?;
     get(db, tenant_id, item.id).await
 }
 
 /// Replaces the item and its listing.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
     input: ItemInput,
 ) -> Result<ItemDetail, CatalogError> {
+    let tenant_id = by.tenant_id;
     let existing = get(db, tenant_id, id).await?;
     let input = validate(db, tenant_id, input).await?;
     let alerts_may_change = stock_alerts_may_change(&existing.item, &existing.listing, &input);
+    let before = existing.item.clone();
     let item = item_model(tenant_id, Some(existing.item), &input, Utc::now());
+    let diff = Diff::changed(&before, &item).and(Diff::changed(
+        &ListingInput::of(&existing.listing),
+        &input.listing,
+    ));
     let txn = crate::transaction::begin(db).await?;
     write_items(&txn, std::slice::from_ref(&item))
         .await
@@ -126,6 +137,7 @@ pub async fn update(
     write_listings(&txn, &[(&item, &input.listing)])
         .await
         .map_err(|e| slug_taken(e, &input.listing.slug))?;
+    audit::record(&txn, by, Entity::Product, id, Action::Updated, diff).await?;
     if alerts_may_change {
         super::alerts::enqueue_check(&txn, tenant_id, id).await?;
     }
@@ -135,13 +147,14 @@ pub async fn update(
 
 /// Hides the item everywhere but in past records: it keeps its row, leaves the storefront,
 /// and its sku stays taken.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn delete(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
 ) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
     let deleted = items::Entity::update_many()
         .col_expr(items::Column::DeletedAt, Expr::value(Utc::now()))
@@ -166,6 +179,10 @@ pub async fn delete(
         };
         write_listings(&txn, &[(&item, &listing)]).await?;
     }
+    let diff = Diff::default()
+        .field("sku", &item.sku, ())
+        .field("name", &item.name, ());
+    audit::record(&txn, by, Entity::Product, id, Action::Deleted, diff).await?;
     changes.commit(txn, tenant_id).await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{CatalogChanges, CatalogError};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::validation::FieldProblem;
 
 /// The most one stock move (an adjustment, a transfer) or a reorder level counts.
@@ -96,40 +97,59 @@ pub struct Place<'a> {
 /// Adds `quantity` (negative removes) at a place, with a reason. Removing more than is
 /// available there is a conflict naming what is available. The item's stock alerts are
 /// checked after the change (a `CheckStock` job in the same transaction).
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn adjust(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     item_id: Uuid,
     place: Place<'_>,
     quantity: i64,
     reason: &str,
 ) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
     check_quantity_and_reason(quantity, reason, false)?;
     find_item(db, tenant_id, item_id).await?;
     let location = find_location(db, tenant_id, &place, "location").await?;
     let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, location, quantity, reason).await?;
+    let diff = Diff::default()
+        .field("quantity", (), quantity)
+        .field(
+            "place",
+            (),
+            format!("{}/{}", place.warehouse, place.location),
+        )
+        .field("reason", (), reason);
+    audit::record(&txn, by, Entity::Stock, item_id, Action::Adjusted, diff).await?;
     super::alerts::enqueue_check(&txn, tenant_id, item_id).await?;
     changes.commit(txn, tenant_id).await?;
     Ok(())
 }
 
 /// Moves `quantity` from one place to another: two ledger entries, one transaction.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn transfer(
     db: &DatabaseConnection,
     changes: &CatalogChanges,
-    tenant_id: TenantId,
+    by: &Actor,
     item_id: Uuid,
     from: Place<'_>,
     to: Place<'_>,
     quantity: i64,
     reason: &str,
 ) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
     check_quantity_and_reason(quantity, reason, true)?;
     find_item(db, tenant_id, item_id).await?;
+    let diff = Diff::default()
+        .field("quantity", (), quantity)
+        .field(
+            "place",
+            format!("{}/{}", from.warehouse, from.location),
+            format!("{}/{}", to.warehouse, to.location),
+        )
+        .field("reason", (), reason);
     let from = find_location(db, tenant_id, &from, "from").await?;
     let to = find_location(db, tenant_id, &to, "to").await?;
     if from == to {
@@ -141,6 +161,7 @@ pub async fn transfer(
     let txn = crate::transaction::begin(db).await?;
     apply(&txn, tenant_id, item_id, from, -quantity, reason).await?;
     apply(&txn, tenant_id, item_id, to, quantity, reason).await?;
+    audit::record(&txn, by, Entity::Stock, item_id, Action::Transferred, diff).await?;
     changes.commit(txn, tenant_id).await?;
     Ok(())
 }

@@ -335,7 +335,8 @@ pub(crate) async fn reserve_lines(
     reserve::reserve(txn, checkout.tenant_id, checkout.id, &wanted).await
 }
 
-/// Takes the shop's next order number and inserts the order and its lines.
+/// Takes the shop's next order number, inserts the order and its lines, and counts it in the
+/// dashboard's rollups (more rows every order of the shop updates, so last).
 pub(crate) async fn insert(
     txn: &DatabaseTransaction,
     mut order: orders::Model,
@@ -346,34 +347,35 @@ pub(crate) async fn insert(
         .reset_all()
         .insert(txn)
         .await?;
-    let order_lines: Vec<order_lines::ActiveModel> = checked
+    let lines: Vec<order_lines::Model> = checked
         .lines
         .iter()
         .zip(&checked.priced.totals.lines)
         .enumerate()
-        .map(|(position, (line, tax))| order_lines::ActiveModel {
-            order_id: Set(order.id),
-            position: Set(position as i32),
-            item_id: Set(line.item_id),
-            sku: Set(line.sku.clone()),
-            name: Set(line.name.clone()),
-            quantity: Set(line.quantity),
-            unit_price: Set(line.unit_price),
-            unit_cost: Set(checked
+        .map(|(position, (line, tax))| order_lines::Model {
+            order_id: order.id,
+            position: position as i32,
+            item_id: line.item_id,
+            sku: line.sku.clone(),
+            name: line.name.clone(),
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            unit_cost: checked
                 .costs
                 .get(&line.item_id)
                 .copied()
-                .unwrap_or_default()),
-            line_total: Set(line.unit_price * line.quantity),
-            discount: Set(line.unit_price * line.quantity - tax.taxable),
-            tax_class: Set(line.tax_class.clone()),
-            tax_rate: Set(tax.rate as i32),
-            tax: Set(tax.tax),
+                .unwrap_or_default(),
+            line_total: line.unit_price * line.quantity,
+            discount: line.unit_price * line.quantity - tax.taxable,
+            tax_class: line.tax_class.clone(),
+            tax_rate: tax.rate as i32,
+            tax: tax.tax,
         })
         .collect();
-    order_lines::Entity::insert_many(order_lines)
+    order_lines::Entity::insert_many(lines.iter().cloned().map(order_lines::ActiveModel::from))
         .exec_without_returning(txn)
         .await?;
+    crate::dashboard::rollups::order_changed(txn, None, &order, Some(&lines)).await?;
     Ok(order)
 }
 

@@ -4,11 +4,12 @@
 use cartwheel_entity::{TenantId, coupon_redemptions, coupons};
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::catalog::{CatalogError, unique_conflict};
 use crate::validation::FieldProblem;
 
@@ -52,17 +53,18 @@ pub async fn get<C: ConnectionTrait>(
         .ok_or(CatalogError::NotFound("coupon"))
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    by: &Actor,
     input: CouponInput,
 ) -> Result<coupons::Model, CatalogError> {
     let input = validate(input)?;
     let code = input.code.clone();
-    coupons::ActiveModel {
+    let txn = crate::transaction::begin(db).await?;
+    let coupon = coupons::ActiveModel {
         id: Set(Uuid::now_v7()),
-        tenant_id: Set(tenant_id),
+        tenant_id: Set(by.tenant_id),
         code: Set(input.code),
         kind: Set(input.kind),
         value: Set(input.value),
@@ -75,22 +77,34 @@ pub async fn create<C: ConnectionTrait>(
         used_count: Set(0),
         created_at: Set(Utc::now()),
     }
-    .insert(db)
+    .insert(&txn)
     .await
-    .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))
+    .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))?;
+    audit::record(
+        &txn,
+        by,
+        Entity::Coupon,
+        coupon.id,
+        Action::Created,
+        Diff::created(&coupon),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(coupon)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn update<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn update(
+    db: &DatabaseConnection,
+    by: &Actor,
     id: Uuid,
     input: CouponInput,
 ) -> Result<coupons::Model, CatalogError> {
-    let existing = get(db, tenant_id, id).await?;
     let input = validate(input)?;
     let code = input.code.clone();
-    let mut coupon: coupons::ActiveModel = existing.into();
+    let txn = crate::transaction::begin(db).await?;
+    let before = get(&txn, by.tenant_id, id).await?;
+    let mut coupon: coupons::ActiveModel = before.clone().into();
     coupon.code = Set(input.code);
     coupon.kind = Set(input.kind);
     coupon.value = Set(input.value);
@@ -100,20 +114,31 @@ pub async fn update<C: ConnectionTrait>(
     coupon.max_uses = Set(input.max_uses);
     coupon.max_uses_per_customer = Set(input.max_uses_per_customer);
     coupon.active = Set(input.active);
-    coupon
-        .update(db)
+    let coupon = coupon
+        .update(&txn)
         .await
-        .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))
+        .map_err(|e| unique_conflict(e, "code", format!("The code `{code}` exists.")))?;
+    let diff = Diff::changed(&before, &coupon);
+    audit::record(&txn, by, Entity::Coupon, id, Action::Updated, diff).await?;
+    txn.commit().await?;
+    Ok(coupon)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn delete<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
-    id: Uuid,
-) -> Result<(), CatalogError> {
-    get(db, tenant_id, id).await?;
-    coupons::Entity::delete_by_id(id).exec(db).await?;
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn delete(db: &DatabaseConnection, by: &Actor, id: Uuid) -> Result<(), CatalogError> {
+    let txn = crate::transaction::begin(db).await?;
+    let before = get(&txn, by.tenant_id, id).await?;
+    coupons::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        by,
+        Entity::Coupon,
+        id,
+        Action::Deleted,
+        Diff::deleted(&before),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use sea_orm::{
     Set,
 };
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::catalog::CatalogError;
 
 /// Whether the tenant's defaults are in place (they are written in one transaction, the store
@@ -38,12 +39,13 @@ pub struct SettingsInput {
 
 /// Changes the shop's country, timezone and whether its prices include tax (committed, then
 /// forgotten by this process's cache of the shop's tax).
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn update_settings(
     db: &sea_orm::DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     input: SettingsInput,
 ) -> Result<store_settings::Model, CatalogError> {
+    let tenant_id = by.tenant_id;
     let mut problems = Vec::new();
     let country = crate::validation::check_country("country", &input.country)
         .map_err(|p| problems.push(p))
@@ -54,15 +56,19 @@ pub async fn update_settings(
     if !problems.is_empty() {
         return Err(CatalogError::Invalid(problems));
     }
-    let existing = store_settings(db, tenant_id)
+    let txn = crate::transaction::begin(db).await?;
+    let before = store_settings(&txn, tenant_id)
         .await?
         .ok_or(CatalogError::NotFound("store settings"))?;
-    let mut settings: store_settings::ActiveModel = existing.into();
+    let mut settings: store_settings::ActiveModel = before.clone().into();
     settings.country = Set(country);
     settings.timezone = Set(timezone);
     settings.prices_include_tax = Set(input.prices_include_tax);
     settings.updated_at = Set(chrono::Utc::now());
-    let settings = settings.update(db).await?;
+    let settings = settings.update(&txn).await?;
+    let diff = Diff::changed(&before, &settings);
+    audit::record(&txn, by, Entity::Settings, tenant_id, Action::Updated, diff).await?;
+    txn.commit().await?;
     crate::tax::forget(tenant_id);
     Ok(settings)
 }

@@ -18,7 +18,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{OrderError, OrderView, PaymentMethod, PaymentStatus, Reader, Status};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::checkout::reserve::{self, Outcome};
+use crate::dashboard::rollups;
 use crate::ledger;
 use crate::validation::FieldProblem;
 
@@ -63,19 +65,27 @@ pub struct Shipment {
 }
 
 /// An admin moves the order to `to`.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn move_to(
     db: &DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
     to: Status,
     shipment: Shipment,
     timing: Timing,
 ) -> Result<OrderView, OrderError> {
+    let tenant_id = by.tenant_id;
     let shipment = check_shipment(shipment)?;
     let txn = crate::transaction::begin(db).await?;
     let order = locked(&txn, tenant_id, id, None).await?;
+    let from = order.status;
+    let diff = Diff::default()
+        .field("status", name(from), name(to))
+        .field("carrier", (), &shipment.carrier)
+        .field("trackingNumber", (), &shipment.tracking_number)
+        .field("trackingUrl", (), &shipment.tracking_url);
     let order = apply(&txn, order, to, shipment).await?;
+    audit::record(&txn, by, Entity::Order, id, Action::StatusChanged, diff).await?;
     if to == Status::Delivered {
         let at = Utc::now() + chrono::Duration::from_std(timing.review_after).unwrap_or_default();
         enqueue_mail(&txn, &order, OrderMail::ReviewRequest, Some(at)).await?;
@@ -102,12 +112,13 @@ pub async fn cancel_by_shopper(
 }
 
 /// An admin records a manual order's payment: paid, and a pending order moves to processing.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn mark_paid(
     db: &DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
 ) -> Result<OrderView, OrderError> {
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
     let order = locked(&txn, tenant_id, id, None).await?;
     if order.payment_status != PaymentStatus::Pending || order.status == Status::Cancelled {
@@ -119,6 +130,7 @@ pub async fn mark_paid(
     }
     let now = Utc::now();
     let status = order.status;
+    let before = order.clone();
     let mut active: orders::ActiveModel = order.into();
     active.payment_status = Set(PaymentStatus::Paid);
     active.paid_at = Set(Some(now));
@@ -128,6 +140,15 @@ pub async fn mark_paid(
     }
     active.updated_at = Set(now);
     let order = active.update(&txn).await?;
+    rollups::order_changed(&txn, Some(&before), &order, None).await?;
+    let diff = Diff::default()
+        .field(
+            "paymentStatus",
+            payment_name(PaymentStatus::Pending),
+            payment_name(order.payment_status),
+        )
+        .field("status", name(status), name(order.status));
+    audit::record(&txn, by, Entity::Order, id, Action::MarkedPaid, diff).await?;
     // The manual payment: one per order.
     let lines = ledger::payment(order.total);
     ledger::post_for_order(&txn, &order, ledger::Kind::PaymentEntry, order.total, lines).await?;
@@ -279,11 +300,12 @@ async fn apply(
             Some(OrderMail::Cancelled)
         }
     };
-    let order = active.update(txn).await?;
+    let moved = active.update(txn).await?;
     if let Some(mail) = mail {
-        enqueue_mail(txn, &order, mail, None).await?;
+        enqueue_mail(txn, &moved, mail, None).await?;
     }
-    Ok(order)
+    rollups::order_changed(txn, Some(&order), &moved, None).await?;
+    Ok(moved)
 }
 
 /// Enqueues one of the order's mails on `txn` (a delayed one at `at`): keyed by order and kind,

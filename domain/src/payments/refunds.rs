@@ -19,6 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::stripe::{CallError, Stripe};
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::checkout::CheckoutError;
 use crate::emails::{self, NewEmail, Template};
 use crate::ledger;
@@ -48,15 +49,16 @@ pub struct Refunded {
 }
 
 /// Refunds `amount` (all that is left when `None`) of a card-paid order (see the module's docs).
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id, order = %order_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id, order = %order_id))]
 pub async fn request(
     db: &DatabaseConnection,
     stripe: &Stripe,
-    tenant_id: TenantId,
+    by: &Actor,
     order_id: Uuid,
     amount: Option<i64>,
     reason: String,
 ) -> Result<Refunded, RefundError> {
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
     let order = orders::Entity::find_by_id(order_id)
         .filter(orders::Column::TenantId.eq(tenant_id))
@@ -82,7 +84,11 @@ pub async fn request(
             format!("is more than what is left to refund ({left})"),
         )]));
     }
+    let diff = Diff::default()
+        .field("refundAmount", (), amount)
+        .field("reason", (), &reason);
     let refund = hold(&txn, &order, &payment, amount, reason).await?;
+    audit::record(&txn, by, Entity::Order, order_id, Action::Refunded, diff).await?;
     txn.commit().await?;
     let refund = send(db, stripe, tenant_id, refund.id).await?;
     let order = orders::Entity::find_by_id(order_id)
@@ -269,7 +275,8 @@ pub async fn record(
         orders::PaymentStatus::PartiallyRefunded
     });
     active.updated_at = Set(Utc::now());
-    active.update(txn).await?;
+    let updated = active.update(txn).await?;
+    crate::dashboard::rollups::order_changed(txn, Some(order), &updated, None).await?;
     payments::Entity::update_many()
         .col_expr(
             payments::Column::Refunded,

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, EntityTrait, Set};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::secrets::{SecretsKey, Unreadable};
 use crate::validation::FieldProblem;
 
@@ -34,7 +36,8 @@ pub struct KeysInput {
     pub webhook_secret: SecretString,
 }
 
-/// What admins see of a shop's keys.
+/// What admins see of a shop's keys (and the audit log records: never a secret).
+#[derive(Serialize)]
 pub struct Shown {
     pub publishable_key: String,
     pub secret_key_last4: String,
@@ -64,18 +67,24 @@ impl From<stripe_settings::Model> for Shown {
 }
 
 /// Stores the shop's keys (replacing any), sealed.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn set(
     db: &DatabaseConnection,
     secrets: Option<&SecretsKey>,
-    tenant_id: TenantId,
+    by: &Actor,
     input: KeysInput,
 ) -> Result<Shown, StripeKeysError> {
+    let tenant_id = by.tenant_id;
     let live = check(&input)?;
     let secrets = secrets.ok_or(StripeKeysError::NoSecretsKey)?;
     let secret_key = input.secret_key.expose_secret().trim();
     let webhook_secret = input.webhook_secret.expose_secret().trim();
     let now = Utc::now();
+    let txn = crate::transaction::begin(db).await?;
+    let before = stripe_settings::Entity::find_by_id(tenant_id)
+        .one(&txn)
+        .await?
+        .map(Shown::from);
     let row = stripe_settings::ActiveModel {
         tenant_id: Set(tenant_id),
         publishable_key: Set(input.publishable_key.trim().to_string()),
@@ -101,13 +110,20 @@ pub async fn set(
                 ])
                 .to_owned(),
         )
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
-    let row = stripe_settings::Entity::find_by_id(tenant_id)
-        .one(db)
+    let row: Shown = stripe_settings::Entity::find_by_id(tenant_id)
+        .one(&txn)
         .await?
-        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("stripe_settings".into()))?;
-    Ok(row.into())
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("stripe_settings".into()))?
+        .into();
+    let (action, diff) = match &before {
+        Some(before) => (Action::Updated, Diff::changed(before, &row)),
+        None => (Action::Created, Diff::created(&row)),
+    };
+    audit::record(&txn, by, Entity::StripeSettings, tenant_id, action, diff).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// What admins see of the shop's keys; `None` when the shop has no Stripe.
@@ -146,13 +162,30 @@ pub fn open(
 }
 
 /// Removes the shop's keys: it takes manual payment only. `false` when it had none.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn remove(db: &DatabaseConnection, tenant_id: TenantId) -> Result<bool, sea_orm::DbErr> {
-    Ok(stripe_settings::Entity::delete_by_id(tenant_id)
-        .exec(db)
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn remove(db: &DatabaseConnection, by: &Actor) -> Result<bool, sea_orm::DbErr> {
+    let txn = crate::transaction::begin(db).await?;
+    let Some(before) = stripe_settings::Entity::find_by_id(by.tenant_id)
+        .one(&txn)
         .await?
-        .rows_affected
-        > 0)
+    else {
+        return Ok(false);
+    };
+    stripe_settings::Entity::delete_by_id(by.tenant_id)
+        .exec(&txn)
+        .await?;
+    let diff = Diff::deleted(&Shown::from(before));
+    audit::record(
+        &txn,
+        by,
+        Entity::StripeSettings,
+        by.tenant_id,
+        Action::Deleted,
+        diff,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Each key must look like Stripe's kind of it, and the publishable and secret keys must both

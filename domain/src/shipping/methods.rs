@@ -3,11 +3,12 @@
 use cartwheel_entity::{TenantId, shipping_methods};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::catalog::CatalogError;
 use crate::money;
 use crate::validation::FieldProblem;
@@ -37,15 +38,17 @@ pub async fn list<C: ConnectionTrait>(
         .await
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn create<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn create(
+    db: &DatabaseConnection,
+    by: &Actor,
     input: MethodInput,
 ) -> Result<shipping_methods::Model, CatalogError> {
+    let tenant_id = by.tenant_id;
     let input = validate(db, tenant_id, input).await?;
     let now = Utc::now();
-    Ok(shipping_methods::ActiveModel {
+    let txn = crate::transaction::begin(db).await?;
+    let method = shipping_methods::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
         zone_id: Set(input.zone_id),
@@ -58,20 +61,34 @@ pub async fn create<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await?)
+    .insert(&txn)
+    .await?;
+    let diff = Diff::created(&method);
+    audit::record(
+        &txn,
+        by,
+        Entity::ShippingMethod,
+        method.id,
+        Action::Created,
+        diff,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(method)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn update<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn update(
+    db: &DatabaseConnection,
+    by: &Actor,
     id: Uuid,
     input: MethodInput,
 ) -> Result<shipping_methods::Model, CatalogError> {
-    let existing = get(db, tenant_id, id).await?;
+    let tenant_id = by.tenant_id;
     let input = validate(db, tenant_id, input).await?;
-    let mut method: shipping_methods::ActiveModel = existing.into();
+    let txn = crate::transaction::begin(db).await?;
+    let before = get(&txn, tenant_id, id).await?;
+    let mut method: shipping_methods::ActiveModel = before.clone().into();
     method.zone_id = Set(input.zone_id);
     method.name = Set(input.name);
     method.price = Set(input.price);
@@ -80,17 +97,24 @@ pub async fn update<C: ConnectionTrait>(
     method.max_subtotal = Set(input.max_subtotal);
     method.active = Set(input.active);
     method.updated_at = Set(Utc::now());
-    Ok(method.update(db).await?)
+    let method = method.update(&txn).await?;
+    let diff = Diff::changed(&before, &method);
+    audit::record(&txn, by, Entity::ShippingMethod, id, Action::Updated, diff).await?;
+    txn.commit().await?;
+    Ok(method)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn delete<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
-    id: Uuid,
-) -> Result<(), CatalogError> {
-    get(db, tenant_id, id).await?;
-    shipping_methods::Entity::delete_by_id(id).exec(db).await?;
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn delete(db: &DatabaseConnection, by: &Actor, id: Uuid) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
+    let txn = crate::transaction::begin(db).await?;
+    let before = get(&txn, tenant_id, id).await?;
+    shipping_methods::Entity::delete_by_id(id)
+        .exec(&txn)
+        .await?;
+    let diff = Diff::deleted(&before);
+    audit::record(&txn, by, Entity::ShippingMethod, id, Action::Deleted, diff).await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::catalog::{CatalogError, unique_conflict};
 use crate::validation::{self, FieldProblem};
 
@@ -46,12 +47,13 @@ pub async fn list<C: ConnectionTrait>(db: &C, tenant_id: TenantId) -> Result<Vec
         .collect())
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     input: ZoneInput,
 ) -> Result<Zone, CatalogError> {
+    let tenant_id = by.tenant_id;
     let input = validate(input)?;
     let now = Utc::now();
     let txn = crate::transaction::begin(db).await?;
@@ -65,6 +67,16 @@ pub async fn create(
     .insert(&txn)
     .await?;
     write_countries(&txn, &zone, &input.countries).await?;
+    let diff = Diff::created(&zone).field("countries", (), &input.countries);
+    audit::record(
+        &txn,
+        by,
+        Entity::ShippingZone,
+        zone.id,
+        Action::Created,
+        diff,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Zone {
         zone,
@@ -72,17 +84,19 @@ pub async fn create(
     })
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
     input: ZoneInput,
 ) -> Result<Zone, CatalogError> {
+    let tenant_id = by.tenant_id;
     let input = validate(input)?;
     let txn = crate::transaction::begin(db).await?;
-    let existing = get(&txn, tenant_id, id).await?;
-    let mut zone: shipping_zones::ActiveModel = existing.into();
+    let before = get(&txn, tenant_id, id).await?;
+    let countries_before = countries_of(&txn, id).await?;
+    let mut zone: shipping_zones::ActiveModel = before.clone().into();
     zone.name = Set(input.name);
     zone.updated_at = Set(Utc::now());
     let zone = zone.update(&txn).await?;
@@ -91,6 +105,9 @@ pub async fn update(
         .exec(&txn)
         .await?;
     write_countries(&txn, &zone, &input.countries).await?;
+    let diff =
+        Diff::changed(&before, &zone).field("countries", &countries_before, &input.countries);
+    audit::record(&txn, by, Entity::ShippingZone, id, Action::Updated, diff).await?;
     txn.commit().await?;
     Ok(Zone {
         zone,
@@ -98,15 +115,21 @@ pub async fn update(
     })
 }
 
+async fn countries_of<C: ConnectionTrait>(db: &C, zone_id: Uuid) -> Result<Vec<String>, DbErr> {
+    let countries = shipping_zone_countries::Entity::find()
+        .filter(shipping_zone_countries::Column::ZoneId.eq(zone_id))
+        .all(db)
+        .await?;
+    Ok(sorted(countries))
+}
+
 /// Deletes a zone with its countries and methods.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn delete(
-    db: &DatabaseConnection,
-    tenant_id: TenantId,
-    id: Uuid,
-) -> Result<(), CatalogError> {
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn delete(db: &DatabaseConnection, by: &Actor, id: Uuid) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
     let txn = crate::transaction::begin(db).await?;
-    get(&txn, tenant_id, id).await?;
+    let before = get(&txn, tenant_id, id).await?;
+    let countries_before = countries_of(&txn, id).await?;
     shipping_methods::Entity::delete_many()
         .filter(shipping_methods::Column::ZoneId.eq(id))
         .exec(&txn)
@@ -116,6 +139,8 @@ pub async fn delete(
         .exec(&txn)
         .await?;
     shipping_zones::Entity::delete_by_id(id).exec(&txn).await?;
+    let diff = Diff::deleted(&before).field("countries", &countries_before, ());
+    audit::record(&txn, by, Entity::ShippingZone, id, Action::Deleted, diff).await?;
     txn.commit().await?;
     Ok(())
 }

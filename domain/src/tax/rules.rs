@@ -1,5 +1,6 @@
 //! A shop's tax rules, as its admins keep them: one rule per country, region and class.
 
+use crate::audit::{self, Action, Actor, Diff, Entity};
 use cartwheel_entity::{TenantId, tax_rules};
 use chrono::Utc;
 use sea_orm::sea_query::Order;
@@ -42,14 +43,16 @@ pub async fn list<C: ConnectionTrait>(
         .await
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn create(
     db: &DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     input: RuleInput,
 ) -> Result<tax_rules::Model, CatalogError> {
+    let tenant_id = by.tenant_id;
     let input = validate(input)?;
     let now = Utc::now();
+    let txn = crate::transaction::begin(db).await?;
     let rule = tax_rules::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tenant_id),
@@ -61,42 +64,65 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(&txn)
     .await
     .map_err(taken)?;
+    audit::record(
+        &txn,
+        by,
+        Entity::TaxRule,
+        rule.id,
+        Action::Created,
+        Diff::created(&rule),
+    )
+    .await?;
+    txn.commit().await?;
     super::forget(tenant_id);
     Ok(rule)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn update(
     db: &DatabaseConnection,
-    tenant_id: TenantId,
+    by: &Actor,
     id: Uuid,
     input: RuleInput,
 ) -> Result<tax_rules::Model, CatalogError> {
-    let existing = get(db, tenant_id, id).await?;
+    let tenant_id = by.tenant_id;
     let input = validate(input)?;
-    let mut rule: tax_rules::ActiveModel = existing.into();
+    let txn = crate::transaction::begin(db).await?;
+    let before = get(&txn, tenant_id, id).await?;
+    let mut rule: tax_rules::ActiveModel = before.clone().into();
     rule.name = Set(input.name);
     rule.country = Set(input.country);
     rule.region = Set(input.region);
     rule.tax_class = Set(input.tax_class);
     rule.rate_basis_points = Set(input.rate_basis_points);
     rule.updated_at = Set(Utc::now());
-    let rule = rule.update(db).await.map_err(taken)?;
+    let rule = rule.update(&txn).await.map_err(taken)?;
+    let diff = Diff::changed(&before, &rule);
+    audit::record(&txn, by, Entity::TaxRule, id, Action::Updated, diff).await?;
+    txn.commit().await?;
     super::forget(tenant_id);
     Ok(rule)
 }
 
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn delete(
-    db: &DatabaseConnection,
-    tenant_id: TenantId,
-    id: Uuid,
-) -> Result<(), CatalogError> {
-    get(db, tenant_id, id).await?;
-    tax_rules::Entity::delete_by_id(id).exec(db).await?;
+#[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
+pub async fn delete(db: &DatabaseConnection, by: &Actor, id: Uuid) -> Result<(), CatalogError> {
+    let tenant_id = by.tenant_id;
+    let txn = crate::transaction::begin(db).await?;
+    let before = get(&txn, tenant_id, id).await?;
+    tax_rules::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        by,
+        Entity::TaxRule,
+        id,
+        Action::Deleted,
+        Diff::deleted(&before),
+    )
+    .await?;
+    txn.commit().await?;
     super::forget(tenant_id);
     Ok(())
 }
