@@ -5,7 +5,7 @@
 
 use cartwheel_domain::accounts::roles::Permission;
 use cartwheel_domain::dashboard::periods::{Period, Periods};
-use cartwheel_domain::dashboard::{self, Compared, Shop};
+use cartwheel_domain::dashboard::{self, Attention, Compared, Inventory, Pipeline, Shop};
 use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::payload::Json;
@@ -208,42 +208,29 @@ async fn shop_of(auth: &AdminAuth, state: &AppState) -> Result<Shop, AdminError>
         .ok_or_else(|| ProblemJson::not_found("This shop is not set up yet.").into())
 }
 
-async fn revenue_of(
-    state: &AppState,
-    shop: &Shop,
-    now: DateTime<Utc>,
-) -> Result<RevenueView, AdminError> {
-    let sales = dashboard::revenue(&state.db, shop, now)
-        .await
-        .map_err(internal)?;
+fn revenue_view(shop: &Shop, now: DateTime<Utc>, sales: dashboard::Revenue) -> RevenueView {
     let p = Periods::at(shop.timezone, now);
-    Ok(RevenueView {
+    RevenueView {
         currency: shop.currency.clone(),
         timezone: shop.timezone.name().to_string(),
         today: PeriodRevenue::of(p.today, sales.today),
         week: PeriodRevenue::of(p.week, sales.week),
         month: PeriodRevenue::of(p.month, sales.month),
-    })
+    }
 }
 
-async fn pipeline_of(state: &AppState, shop: &Shop) -> Result<PipelineView, AdminError> {
-    let p = dashboard::pipeline(&state.db, shop.tenant_id)
-        .await
-        .map_err(internal)?;
-    Ok(PipelineView {
+fn pipeline_view(p: &Pipeline) -> PipelineView {
+    PipelineView {
         pending_payment: p.pending_payment,
         to_fulfil: p.to_fulfil,
         shipped: p.shipped,
         delivered: p.delivered,
         cancelled: p.cancelled,
-    })
+    }
 }
 
-async fn inventory_of(state: &AppState, shop: &Shop) -> Result<InventoryView, AdminError> {
-    let i = dashboard::inventory(&state.db, shop.tenant_id)
-        .await
-        .map_err(internal)?;
-    Ok(InventoryView {
+fn inventory_view(i: Inventory) -> InventoryView {
+    InventoryView {
         low_stock: i.low_stock as u64,
         out_of_stock: i.out_of_stock as u64,
         items: i
@@ -257,17 +244,10 @@ async fn inventory_of(state: &AppState, shop: &Shop) -> Result<InventoryView, Ad
                 reorder_level: i.reorder_level,
             })
             .collect(),
-    })
+    }
 }
 
-async fn attention_of(
-    state: &AppState,
-    shop: &Shop,
-    now: DateTime<Utc>,
-) -> Result<AttentionView, AdminError> {
-    let a = dashboard::attention(&state.db, shop.tenant_id, now)
-        .await
-        .map_err(internal)?;
+fn attention_view(a: &Attention) -> AttentionView {
     let unpaid = "/api/v1/store/admin/orders?status=pending&paymentStatus=pending";
     let items = [
         (
@@ -282,7 +262,7 @@ async fn attention_of(
         ),
         (
             AttentionKind::OverduePayments,
-            a.overdue_payments,
+            a.overdue.orders,
             Some(unpaid),
         ),
         (
@@ -302,7 +282,7 @@ async fn attention_of(
         ),
         (AttentionKind::FailedPayments, a.failed_payments, None),
     ];
-    Ok(AttentionView {
+    AttentionView {
         items: items
             .into_iter()
             .map(|(kind, count, link)| AttentionItem {
@@ -311,7 +291,17 @@ async fn attention_of(
                 link: link.map(str::to_string),
             })
             .collect(),
-    })
+    }
+}
+
+fn seller_view(s: dashboard::Seller) -> SellerView {
+    SellerView {
+        item_id: s.item_id,
+        sku: s.sku,
+        name: s.name,
+        units: s.units,
+        revenue: s.revenue,
+    }
 }
 
 #[OpenApi(prefix_path = "/api/v1/dashboard", tag = "ApiTags::Dashboard")]
@@ -326,7 +316,11 @@ impl DashboardApi {
         state: Data<&AppState>,
     ) -> Result<Json<RevenueView>, AdminError> {
         let shop = shop_of(&auth, &state).await?;
-        Ok(Json(revenue_of(&state, &shop, Utc::now()).await?))
+        let now = Utc::now();
+        let sales = dashboard::revenue(&state.db, &shop, now)
+            .await
+            .map_err(internal)?;
+        Ok(Json(revenue_view(&shop, now, sales)))
     }
 
     /// The order pipeline: how many orders wait for payment, for fulfilment, are shipped,
@@ -339,7 +333,10 @@ impl DashboardApi {
         state: Data<&AppState>,
     ) -> Result<Json<PipelineView>, AdminError> {
         let shop = shop_of(&auth, &state).await?;
-        Ok(Json(pipeline_of(&state, &shop).await?))
+        let pipeline = dashboard::pipeline(&state.db, shop.tenant_id)
+            .await
+            .map_err(internal)?;
+        Ok(Json(pipeline_view(&pipeline)))
     }
 
     /// Low-stock and out-of-stock items, worst first.
@@ -351,7 +348,10 @@ impl DashboardApi {
         state: Data<&AppState>,
     ) -> Result<Json<InventoryView>, AdminError> {
         let shop = shop_of(&auth, &state).await?;
-        Ok(Json(inventory_of(&state, &shop).await?))
+        let inventory = dashboard::inventory(&state.db, shop.tenant_id)
+            .await
+            .map_err(internal)?;
+        Ok(Json(inventory_view(inventory)))
     }
 
     /// Everything above, with customers, the month's top sellers, overdue payments, what
@@ -364,45 +364,39 @@ impl DashboardApi {
         state: Data<&AppState>,
     ) -> Result<Json<SummaryView>, AdminError> {
         let shop = shop_of(&auth, &state).await?;
-        let now = Utc::now();
+        let (db, tenant_id, now) = (&state.db, shop.tenant_id, Utc::now());
         let month = Periods::at(shop.timezone, now).month.0;
-        let customers = dashboard::customers(&state.db, &shop, now)
+        // Independent reads, at once: most of their time is Postgres's.
+        let (revenue, pipeline, inventory, customers, top, recent) = tokio::try_join!(
+            dashboard::revenue(db, &shop, now),
+            dashboard::pipeline(db, tenant_id),
+            dashboard::inventory(db, tenant_id),
+            dashboard::customers(db, &shop, now),
+            dashboard::top_sellers(db, tenant_id, month, TOP_SELLERS),
+            dashboard::recent_activity(db, tenant_id, RECENT_ACTIVITY),
+        )
+        .map_err(internal)?;
+        let attention = dashboard::attention(db, tenant_id, now, &pipeline, &inventory)
             .await
             .map_err(internal)?;
-        let top = dashboard::top_sellers(&state.db, shop.tenant_id, month, TOP_SELLERS)
-            .await
-            .map_err(internal)?;
-        let overdue = dashboard::overdue(&state.db, shop.tenant_id, now)
-            .await
-            .map_err(internal)?;
-        let recent = dashboard::recent_activity(&state.db, shop.tenant_id, RECENT_ACTIVITY)
-            .await
-            .map_err(internal)?;
-        let seller = |s: dashboard::Seller| SellerView {
-            item_id: s.item_id,
-            sku: s.sku,
-            name: s.name,
-            units: s.units,
-            revenue: s.revenue,
-        };
         Ok(Json(SummaryView {
-            revenue: revenue_of(&state, &shop, now).await?,
-            orders: pipeline_of(&state, &shop).await?,
-            inventory: inventory_of(&state, &shop).await?,
+            revenue: revenue_view(&shop, now, revenue),
+            orders: pipeline_view(&pipeline),
+            inventory: inventory_view(inventory),
             customers: CustomersView {
                 total: customers.total,
                 new_this_week: customers.new_this_week,
                 new_this_month: customers.new_this_month,
             },
             top_sellers: TopSellersView {
-                by_units: top.by_units.into_iter().map(seller).collect(),
-                by_revenue: top.by_revenue.into_iter().map(seller).collect(),
+                by_units: top.by_units.into_iter().map(seller_view).collect(),
+                by_revenue: top.by_revenue.into_iter().map(seller_view).collect(),
             },
             overdue_payments: OverdueView {
-                orders: overdue.orders,
-                amount: overdue.amount,
+                orders: attention.overdue.orders,
+                amount: attention.overdue.amount,
             },
-            attention: attention_of(&state, &shop, now).await?,
+            attention: attention_view(&attention),
             recent_activity: recent.into_iter().filter_map(AuditEntryView::of).collect(),
         }))
     }
@@ -417,6 +411,15 @@ impl DashboardApi {
         state: Data<&AppState>,
     ) -> Result<Json<AttentionView>, AdminError> {
         let shop = shop_of(&auth, &state).await?;
-        Ok(Json(attention_of(&state, &shop, Utc::now()).await?))
+        let (db, tenant_id) = (&state.db, shop.tenant_id);
+        let (pipeline, inventory) = tokio::try_join!(
+            dashboard::pipeline(db, tenant_id),
+            dashboard::inventory(db, tenant_id),
+        )
+        .map_err(internal)?;
+        let attention = dashboard::attention(db, tenant_id, Utc::now(), &pipeline, &inventory)
+            .await
+            .map_err(internal)?;
+        Ok(Json(attention_view(&attention)))
     }
 }

@@ -78,28 +78,35 @@ pub async fn revenue<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Revenue, DbErr> {
     let p = Periods::at(shop.timezone, now);
-    let compared = async |(current, previous): (Period, Period)| -> Result<Compared, DbErr> {
-        Ok(Compared {
-            current: sales(db, shop.tenant_id, current).await?,
-            previous: sales(db, shop.tenant_id, previous).await?,
-        })
+    let periods = [
+        p.today.0, p.today.1, p.week.0, p.week.1, p.month.0, p.month.1,
+    ];
+    let s = sales_of(db, shop.tenant_id, &periods).await?;
+    let compared = |i: usize| Compared {
+        current: s[i],
+        previous: s[i + 1],
     };
     Ok(Revenue {
-        today: compared(p.today).await?,
-        week: compared(p.week).await?,
-        month: compared(p.month).await?,
+        today: compared(0),
+        week: compared(2),
+        month: compared(4),
     })
 }
 
-/// The orders placed in `period` that stand, and their revenue.
-pub async fn sales<C: ConnectionTrait>(
+/// The orders placed in each of `periods` that stand, and their revenue. The periods share
+/// their partial days (every current one ends today): each is read once, and the whole days
+/// of all of them in one statement.
+pub async fn sales_of<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
-    period: Period,
-) -> Result<Sale, DbErr> {
-    let split = period.split_at_utc_days();
-    let mut sale = Sale::default();
-    for edge in split.edges() {
+    periods: &[Period],
+) -> Result<Vec<Sale>, DbErr> {
+    let splits: Vec<_> = periods.iter().map(|p| p.split_at_utc_days()).collect();
+    let mut edges: HashMap<(DateTime<Utc>, DateTime<Utc>), Sale> = HashMap::new();
+    for edge in splits.iter().flat_map(|s| s.edges()) {
+        if edges.contains_key(&(edge.from, edge.to)) {
+            continue;
+        }
         let placed: Vec<(orders::Status, i64, i64)> = orders::Entity::find()
             .select_only()
             .columns([
@@ -113,26 +120,49 @@ pub async fn sales<C: ConnectionTrait>(
             .into_tuple()
             .all(db)
             .await?;
-        for (status, total, refunded) in placed {
-            sale = sale + rollups::sale(status, total, refunded);
-        }
+        let sale = placed
+            .into_iter()
+            .fold(Sale::default(), |sum, (status, total, refunded)| {
+                sum + rollups::sale(status, total, refunded)
+            });
+        edges.insert((edge.from, edge.to), sale);
     }
-    if let Some((first, end)) = split.days() {
-        let days = sales_days::Entity::find()
-            .filter(sales_days::Column::TenantId.eq(tenant_id))
-            .filter(sales_days::Column::Day.gte(first))
-            .filter(sales_days::Column::Day.lt(end))
-            .all(db)
-            .await?;
-        for day in days {
-            sale = sale
-                + Sale {
-                    orders: day.orders,
-                    revenue: day.revenue,
-                };
+    let ranges: Vec<(String, String)> = splits.iter().filter_map(|s| s.days()).collect();
+    let days = match (
+        ranges.iter().map(|r| &r.0).min(),
+        ranges.iter().map(|r| &r.1).max(),
+    ) {
+        (Some(first), Some(end)) => {
+            sales_days::Entity::find()
+                .filter(sales_days::Column::TenantId.eq(tenant_id))
+                .filter(sales_days::Column::Day.gte(first.as_str()))
+                .filter(sales_days::Column::Day.lt(end.as_str()))
+                .all(db)
+                .await?
         }
-    }
-    Ok(sale)
+        _ => Vec::new(),
+    };
+    Ok(splits
+        .iter()
+        .map(|split| {
+            let from_edges = split
+                .edges()
+                .map(|e| edges[&(e.from, e.to)])
+                .fold(Sale::default(), |a, b| a + b);
+            let from_days = split.days().map_or(Sale::default(), |(first, end)| {
+                days.iter().filter(|d| d.day >= first && d.day < end).fold(
+                    Sale::default(),
+                    |sum, d| {
+                        sum + Sale {
+                            orders: d.orders,
+                            revenue: d.revenue,
+                        }
+                    },
+                )
+            });
+            from_edges + from_days
+        })
+        .collect())
 }
 
 /// How many of the shop's orders are in each status now.
@@ -362,75 +392,69 @@ pub struct Customers {
     pub new_this_month: u64,
 }
 
+/// The shop's customers: all, and those who signed up this week and this month (one pass over
+/// the `(tenant_id, created_at)` index).
 pub async fn customers<C: ConnectionTrait>(
     db: &C,
     shop: &Shop,
     now: DateTime<Utc>,
 ) -> Result<Customers, DbErr> {
     let p = Periods::at(shop.timezone, now);
-    let since = async |from: Option<DateTime<Utc>>| {
-        let mut query =
-            customers::Entity::find().filter(customers::Column::TenantId.eq(shop.tenant_id));
-        if let Some(from) = from {
-            query = query.filter(customers::Column::CreatedAt.gte(from));
-        }
-        query.count(db).await
-    };
+    let signed_up: Vec<DateTime<Utc>> = customers::Entity::find()
+        .select_only()
+        .column(customers::Column::CreatedAt)
+        .filter(customers::Column::TenantId.eq(shop.tenant_id))
+        .filter(customers::Column::CreatedAt.gte(Ord::min(p.week.0.from, p.month.0.from)))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let total = customers::Entity::find()
+        .filter(customers::Column::TenantId.eq(shop.tenant_id))
+        .count(db)
+        .await?;
+    let since = |from: DateTime<Utc>| signed_up.iter().filter(|at| **at >= from).count() as u64;
     Ok(Customers {
-        total: since(None).await?,
-        new_this_week: since(Some(p.week.0.from)).await?,
-        new_this_month: since(Some(p.month.0.from)).await?,
+        total,
+        new_this_week: since(p.week.0.from),
+        new_this_month: since(p.month.0.from),
     })
 }
 
 /// Unpaid manual orders past their due time (the expiry job cancels them soon).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Overdue {
     pub orders: u64,
     pub amount: i64,
 }
 
-pub async fn overdue<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
-    now: DateTime<Utc>,
-) -> Result<Overdue, DbErr> {
-    let due = unpaid_due(db, tenant_id, None, now).await?;
-    Ok(Overdue {
-        orders: due.len() as u64,
-        amount: due.iter().sum(),
-    })
-}
-
-/// The totals of the shop's pending, unpaid orders due from `from` (any time when `None`)
-/// until `to`. Open orders are few: the status index finds them.
+/// The shop's unpaid manual orders due before `until`: (due time, total). Open orders are
+/// few: the status index finds them.
 async fn unpaid_due<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
-    from: Option<DateTime<Utc>>,
-    to: DateTime<Utc>,
-) -> Result<Vec<i64>, DbErr> {
-    let mut query = orders::Entity::find()
+    until: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, i64)>, DbErr> {
+    orders::Entity::find()
         .select_only()
-        .column(orders::Column::Total)
+        .columns([orders::Column::PaymentDueAt, orders::Column::Total])
         .filter(orders::Column::TenantId.eq(tenant_id))
         .filter(orders::Column::Status.eq(orders::Status::Pending))
         .filter(orders::Column::PaymentStatus.eq(orders::PaymentStatus::Pending))
-        .filter(orders::Column::PaymentDueAt.lt(to));
-    if let Some(from) = from {
-        query = query.filter(orders::Column::PaymentDueAt.gte(from));
-    }
-    query.into_tuple().all(db).await
+        .filter(orders::Column::PaymentDueAt.lt(until))
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// What needs an admin now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Attention {
     /// Paid orders not shipped yet.
     pub orders_to_ship: i64,
     /// Unpaid manual orders whose payment window ends within [`NEAR_EXPIRY`].
     pub unpaid_near_expiry: u64,
     /// Unpaid manual orders past their window.
-    pub overdue_payments: u64,
+    pub overdue: Overdue,
     pub low_stock: usize,
     pub out_of_stock: usize,
     /// The shop's jobs that failed for good.
@@ -444,15 +468,23 @@ pub const NEAR_EXPIRY: Duration = Duration::hours(24);
 /// How far back failed card payments count.
 pub const RECENT_FAILURES: Duration = Duration::days(7);
 
+/// What needs attention, from the shop's `pipeline` and `inventory` as the caller read them.
 pub async fn attention<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
     now: DateTime<Utc>,
+    pipeline: &Pipeline,
+    inventory: &Inventory,
 ) -> Result<Attention, DbErr> {
-    let pipeline = pipeline(db, tenant_id).await?;
-    let inventory = inventory(db, tenant_id).await?;
-    let near = unpaid_due(db, tenant_id, Some(now), now + NEAR_EXPIRY).await?;
-    let overdue = overdue(db, tenant_id, now).await?;
+    let due = unpaid_due(db, tenant_id, now + NEAR_EXPIRY).await?;
+    let near = due.iter().filter(|(at, _)| *at >= now).count() as u64;
+    let overdue =
+        due.iter()
+            .filter(|(at, _)| *at < now)
+            .fold(Overdue::default(), |o, (_, total)| Overdue {
+                orders: o.orders + 1,
+                amount: o.amount + total,
+            });
     let failed_payments = payments::Entity::find()
         .filter(payments::Column::TenantId.eq(tenant_id))
         .filter(payments::Column::Status.eq(payments::Status::Failed))
@@ -470,8 +502,8 @@ pub async fn attention<C: ConnectionTrait>(
     .await?;
     Ok(Attention {
         orders_to_ship: pipeline.to_fulfil,
-        unpaid_near_expiry: near.len() as u64,
-        overdue_payments: overdue.orders,
+        unpaid_near_expiry: near,
+        overdue,
         low_stock: inventory.low_stock,
         out_of_stock: inventory.out_of_stock,
         dead_jobs,
