@@ -106,7 +106,8 @@ pub struct Config {
     /// The From header of every email.
     #[serde(default = "default::mail_from", deserialize_with = "read::text")]
     pub mail_from: String,
-    /// Scheme, host and port of links in emails; a tenant's links put `<slug>.` before the host.
+    /// Scheme, host and port of links in emails and of shops' canonical URLs; a tenant's links
+    /// put `<slug>.` before the host.
     #[serde(default = "default::public_url", deserialize_with = "read::public_url")]
     pub public_url: String,
     /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://…:465`; unset:

@@ -185,6 +185,7 @@ impl Application {
                 throttles: Default::default(),
                 tenants: Default::default(),
                 catalog_changes: Default::default(),
+                public_url: config.public_url.clone(),
             };
             let settings = HttpSettings {
                 base_domain: config.base_domain.clone(),
@@ -262,7 +263,7 @@ async fn ensure_demo_tenant(db: &DatabaseConnection, config: &Config) -> anyhow:
     tokio::spawn(crate::demo::stock_when_ready(db.clone(), "demo"));
     let admin = format!(
         "{}/admin/login",
-        cartwheel_worker::mail::tenant_url(&config.public_url, "demo")
+        cartwheel_domain::tenants::url(&config.public_url, "demo")
     );
     // Printed, not logged: this is the one time the password is shown.
     println!(

@@ -26,6 +26,7 @@ pub mod problem;
 pub mod provisioning;
 pub mod responses;
 pub mod routes;
+pub mod seo;
 pub mod shipping;
 pub mod state;
 pub mod stock;
@@ -89,6 +90,7 @@ pub type Apis = (
         checkout::CheckoutApi,
         orders::OrdersApi,
         orders::admin::AdminOrdersApi,
+        seo::SeoApi,
     ),
     account::AccountApi,
     coupons::CouponsApi,
@@ -127,6 +129,7 @@ pub fn openapi() -> OpenApiService<routes::Documented<Apis>, ()> {
                 checkout::CheckoutApi,
                 orders::OrdersApi,
                 orders::admin::AdminOrdersApi,
+                seo::SeoApi,
             ),
             account::AccountApi,
             coupons::CouponsApi,

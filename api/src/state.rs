@@ -37,4 +37,6 @@ pub struct AppState {
     pub tenants: crate::tenant::cache::TenantCache,
     /// Where the catalog calls announce their changes; the storefront cache listens.
     pub catalog_changes: cartwheel_domain::catalog::CatalogChanges,
+    /// Scheme, host and port of the shops' own addresses (`tenants::url`).
+    pub public_url: String,
 }

@@ -18,6 +18,7 @@ pub mod payments;
 pub mod postal;
 pub mod provisioning;
 pub mod secrets;
+pub mod seo;
 pub mod shipping;
 mod sql;
 pub mod tax;

@@ -122,6 +122,7 @@ pub async fn spawn_probe_reporting_to(
             throttles: Default::default(),
             tenants: Default::default(),
             catalog_changes: Default::default(),
+            public_url: "http://localhost:8080".into(),
         },
         HttpSettings {
             base_domain: "localhost".into(),

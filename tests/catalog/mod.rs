@@ -9,6 +9,7 @@ mod drafts;
 mod import;
 mod limits;
 mod reminders;
+mod seo;
 mod shipping;
 mod stock;
 mod storefront;

@@ -49,3 +49,27 @@ pub async fn find<C: ConnectionTrait>(
 ) -> Result<Option<tenants::Model>, DbErr> {
     tenants::Entity::find_by_id(id).one(db).await
 }
+
+/// A shop's own address: `http://localhost:8080` and `demo` → `http://demo.localhost:8080`.
+/// Its mails' links and its canonical URLs start with it.
+pub fn url(public_url: &str, slug: &str) -> String {
+    match public_url.split_once("://") {
+        Some((scheme, rest)) => format!("{scheme}://{slug}.{rest}"),
+        None => format!("{slug}.{public_url}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_shop_is_a_subdomain_of_the_public_url() {
+        assert_eq!(
+            super::url("http://localhost:8080", "demo"),
+            "http://demo.localhost:8080"
+        );
+        assert_eq!(
+            super::url("https://shops.example.com", "acme"),
+            "https://acme.shops.example.com"
+        );
+    }
+}

@@ -100,7 +100,7 @@ async fn send(ctx: &JobContext, email: &Email) -> Result<String, JobError> {
         context.insert("tenant_name".into(), tenant.name.into());
         context.insert(
             "tenant_url".into(),
-            mail::tenant_url(&settings.public_url, &tenant.slug).into(),
+            cartwheel_domain::tenants::url(&settings.public_url, &tenant.slug).into(),
         );
     }
     let rendered = mail::render(&template, &serde_json::Value::Object(context))

@@ -153,26 +153,3 @@ pub fn build_message(
         ))
         .context("cannot build the message")
 }
-
-/// `http://localhost:8080` and `demo` → `http://demo.localhost:8080`.
-pub fn tenant_url(public_url: &str, slug: &str) -> String {
-    match public_url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{slug}.{rest}"),
-        None => format!("{slug}.{public_url}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tenant_urls() {
-        assert_eq!(
-            super::tenant_url("http://localhost:8080", "demo"),
-            "http://demo.localhost:8080"
-        );
-        assert_eq!(
-            super::tenant_url("https://shops.example.com", "acme"),
-            "https://acme.shops.example.com"
-        );
-    }
-}
