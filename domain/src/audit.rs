@@ -345,6 +345,21 @@ pub async fn list<C: ConnectionTrait>(
     Ok((rows, total))
 }
 
+/// The shop's latest `n` audit rows, newest first (the dashboard's recent activity): no count.
+pub async fn recent<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: TenantId,
+    n: u64,
+) -> Result<Vec<audit_log::Model>, DbErr> {
+    audit_log::Entity::find()
+        .filter(audit_log::Column::TenantId.eq(tenant_id))
+        .order_by_desc(audit_log::Column::At)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(n)
+        .all(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,11 +26,11 @@ pub async fn sitemap<C: ConnectionTrait>(
     tenant_id: TenantId,
     shop_url: &str,
 ) -> Result<Sitemap, DbErr> {
-    let total = products(tenant_id).count(db).await? + categories(tenant_id).count(db).await?;
+    let product_count = products(tenant_id).count(db).await?;
+    let total = product_count + categories(tenant_id).count(db).await?;
     if total <= URLS_PER_SITEMAP {
-        return Ok(Sitemap::Urls(
-            page(db, tenant_id, shop_url, 1).await?.unwrap_or_default(),
-        ));
+        let urls = urls(db, tenant_id, shop_url, 1, product_count).await?;
+        return Ok(Sitemap::Urls(urls.unwrap_or_default()));
     }
     let pages = total.div_ceil(URLS_PER_SITEMAP);
     let mut xml = String::from(
@@ -55,8 +55,19 @@ pub async fn page<C: ConnectionTrait>(
     shop_url: &str,
     n: u64,
 ) -> Result<Option<String>, DbErr> {
-    let offset = (n - 1) * URLS_PER_SITEMAP;
     let product_count = products(tenant_id).count(db).await?;
+    urls(db, tenant_id, shop_url, n, product_count).await
+}
+
+/// Page `n` of the URLs, the shop having `product_count` published products.
+async fn urls<C: ConnectionTrait>(
+    db: &C,
+    tenant_id: TenantId,
+    shop_url: &str,
+    n: u64,
+    product_count: u64,
+) -> Result<Option<String>, DbErr> {
+    let offset = (n - 1) * URLS_PER_SITEMAP;
     let mut urls: Vec<(String, DateTime<Utc>)> = Vec::new();
     if offset < product_count {
         let rows: Vec<(String, DateTime<Utc>)> = products(tenant_id)

@@ -295,7 +295,6 @@ async fn figures_equal_what_the_orders_say_across_period_edges() {
         .collect();
     assert_eq!(by_units, ["MUG", "LAMP"], "{summary}");
     assert_eq!(summary["topSellers"]["byRevenue"][0]["sku"], "LAMP");
-    assert_eq!(summary["revenue"]["month"], month.clone());
     // The recent activity is the audit log's newest rows.
     let activity = summary["recentActivity"].as_array().unwrap();
     assert_eq!(activity.len(), 10);

@@ -373,7 +373,7 @@ impl DashboardApi {
             dashboard::inventory(db, tenant_id),
             dashboard::customers(db, &shop, now),
             dashboard::top_sellers(db, tenant_id, month, TOP_SELLERS),
-            dashboard::recent_activity(db, tenant_id, RECENT_ACTIVITY),
+            cartwheel_domain::audit::recent(db, tenant_id, RECENT_ACTIVITY),
         )
         .map_err(internal)?;
         let attention = dashboard::attention(db, tenant_id, now, &pipeline, &inventory)

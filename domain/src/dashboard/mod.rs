@@ -12,13 +12,13 @@ pub mod rollups;
 use std::collections::HashMap;
 
 use cartwheel_entity::{
-    TenantId, audit_log, customers, items, low_stock_alerts, order_counts, orders, payments,
-    sales_days, store_settings,
+    TenantId, customers, items, low_stock_alerts, order_counts, orders, payments, sales_days,
+    store_settings,
 };
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -509,19 +509,4 @@ pub async fn attention<C: ConnectionTrait>(
         dead_jobs,
         failed_payments,
     })
-}
-
-/// The shop's latest audit rows, newest first: the recent activity.
-pub async fn recent_activity<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
-    n: u64,
-) -> Result<Vec<audit_log::Model>, DbErr> {
-    audit_log::Entity::find()
-        .filter(audit_log::Column::TenantId.eq(tenant_id))
-        .order_by_desc(audit_log::Column::At)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(n)
-        .all(db)
-        .await
 }

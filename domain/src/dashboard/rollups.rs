@@ -213,7 +213,7 @@ async fn add_counts<C: ConnectionTrait>(
 }
 
 /// Adds `sale` to the shop's day (nothing when it is nothing).
-pub async fn add_day<C: ConnectionTrait>(
+async fn add_day<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
     day: &str,
@@ -246,7 +246,7 @@ pub async fn add_day<C: ConnectionTrait>(
 }
 
 /// Adds each item's (units, revenue) to the shop's day.
-pub async fn add_items<C: ConnectionTrait>(
+async fn add_items<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
     day: &str,
