@@ -70,6 +70,8 @@ async fn stock(db: &DatabaseConnection, tenant: TenantId) -> anyhow::Result<()> 
                     }],
                     category_id: None,
                     display_order: 0,
+                    seo_title: None,
+                    seo_description: None,
                 },
             },
         )

@@ -124,6 +124,8 @@ pub async fn catalog(
                 }],
                 category_id: Some(category_ids[roots + n % (category_count - roots).max(1)]),
                 display_order: n as i32,
+                seo_title: None,
+                seo_description: None,
             });
             level_rows.push(stock_levels::ActiveModel {
                 item_id: Set(id),

@@ -42,16 +42,22 @@ pub fn share(amount: i64, parts: i64, whole: i64) -> Result<i64, Overflow> {
 /// exponent: `1999` EUR is `19.99 EUR`, `1200` JPY is `1200 JPY`, `1500` BHD is `1.500 BHD`.
 /// An unknown code is taken to have two decimals.
 pub fn display(amount: i64, currency: &str) -> String {
+    format!("{} {currency}", decimal(amount, currency))
+}
+
+/// `amount` minor units as a decimal number of major units, by the currency's ISO 4217
+/// exponent (two decimals for an unknown code): `1999` EUR is `19.99`, `1200` JPY `1200`.
+pub fn decimal(amount: i64, currency: &str) -> String {
     let exponent = iso_currency::Currency::from_code(currency)
         .and_then(|c| c.exponent())
         .unwrap_or(2) as u32;
     if exponent == 0 {
-        return format!("{amount} {currency}");
+        return amount.to_string();
     }
     let sign = if amount < 0 { "-" } else { "" };
     let (abs, unit) = (amount.unsigned_abs(), 10u64.pow(exponent));
     let width = exponent as usize;
-    format!("{sign}{}.{:0width$} {currency}", abs / unit, abs % unit)
+    format!("{sign}{}.{:0width$}", abs / unit, abs % unit)
 }
 
 fn bounded(value: i128) -> Result<i64, Overflow> {

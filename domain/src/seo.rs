@@ -1,9 +1,10 @@
 //! What search engines read of a shop: its sitemap (the published products and the categories,
 //! with when each last changed) in pages of at most [`URLS_PER_SITEMAP`], an index of the pages
-//! when there is more than one, and its robots.txt. URLs are canonical: on the shop's own
-//! subdomain (`tenants::url`).
+//! when there is more than one, its robots.txt, and each product's title, meta description,
+//! Open Graph tags and `schema.org/Product` data ([`product`]). URLs are canonical: on the
+//! shop's own subdomain (`tenants::url`).
 
-use cartwheel_entity::{TenantId, categories, items, listings};
+use cartwheel_entity::{TenantId, categories, items, listings, store_settings};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -82,7 +83,7 @@ async fn urls<C: ConnectionTrait>(
             .await?;
         urls.extend(
             rows.into_iter()
-                .map(|(slug, at)| (format!("{shop_url}/products/{slug}"), at)),
+                .map(|(slug, at)| (product_url(shop_url, &slug), at)),
         );
     }
     let room = URLS_PER_SITEMAP - urls.len() as u64;
@@ -135,6 +136,130 @@ pub fn robots(shop_url: &str) -> String {
     )
 }
 
+/// A product's canonical address.
+pub fn product_url(shop_url: &str, slug: &str) -> String {
+    format!("{shop_url}/products/{slug}")
+}
+
+/// The longest meta description derived from a product's texts; longer ones are cut at a word.
+pub const DESCRIPTION_LENGTH: usize = 160;
+
+/// What a product's page tells search engines and link previews.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductSeo {
+    /// The admin's `seo_title`, or `{name} | {shop name}`.
+    pub title: String,
+    /// The admin's `seo_description`, or the short description (else the long one, else the
+    /// name) on one line, cut to [`DESCRIPTION_LENGTH`] characters.
+    pub description: String,
+    pub canonical_url: String,
+    /// `og:*` and `product:*` meta tags as (property, content), in the order to render them.
+    pub open_graph: Vec<(&'static str, String)>,
+    pub json_ld: ProductData,
+}
+
+/// A `schema.org/Product` with its one `Offer`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProductData {
+    pub name: String,
+    pub sku: String,
+    pub description: String,
+    /// Every image URL.
+    pub image: Vec<String>,
+    pub url: String,
+    /// The category's name, if the product is in one.
+    pub category: Option<String>,
+    /// The price in major units as a decimal (`19.99`), as the storefront shows it.
+    pub price: String,
+    pub price_currency: String,
+    /// Whether `price` includes tax (the shop's `pricesIncludeTax`).
+    pub tax_included: bool,
+    /// `https://schema.org/InStock` or `https://schema.org/OutOfStock`.
+    pub availability: &'static str,
+}
+
+/// The search-engine data of a published product of the shop called `shop_name` at
+/// `shop_url`.
+pub fn product(
+    product: &crate::catalog::store::Product,
+    shop_name: &str,
+    shop_url: &str,
+    settings: &store_settings::Model,
+) -> ProductSeo {
+    let (item, listing) = (&product.detail.item, &product.detail.listing);
+    let title = listing
+        .seo_title
+        .clone()
+        .unwrap_or_else(|| format!("{} | {shop_name}", item.name));
+    let description = listing.seo_description.clone().unwrap_or_else(|| {
+        let source = [&listing.short_description, &listing.long_description]
+            .into_iter()
+            .find(|text| !text.trim().is_empty())
+            .unwrap_or(&item.name);
+        shorten(source, DESCRIPTION_LENGTH)
+    });
+    let url = product_url(shop_url, &listing.slug);
+    let images = product.detail.images();
+    let price = crate::money::decimal(item.price, &settings.currency);
+    let in_stock = product.detail.stock.available() > 0;
+    let mut open_graph = vec![
+        ("og:type", "product".to_string()),
+        ("og:title", title.clone()),
+        ("og:description", description.clone()),
+        ("og:url", url.clone()),
+        ("og:site_name", shop_name.to_string()),
+    ];
+    if let Some(image) = images.first() {
+        open_graph.push(("og:image", image.url.clone()));
+        open_graph.push(("og:image:alt", image.alt.clone()));
+    }
+    open_graph.extend([
+        ("product:price:amount", price.clone()),
+        ("product:price:currency", settings.currency.clone()),
+        (
+            "product:availability",
+            if in_stock { "in stock" } else { "out of stock" }.to_string(),
+        ),
+    ]);
+    ProductSeo {
+        json_ld: ProductData {
+            name: item.name.clone(),
+            sku: item.sku.clone(),
+            description: description.clone(),
+            image: images.into_iter().map(|i| i.url).collect(),
+            url: url.clone(),
+            category: product.category_name.clone(),
+            price,
+            price_currency: settings.currency.clone(),
+            tax_included: settings.prices_include_tax,
+            availability: if in_stock {
+                "https://schema.org/InStock"
+            } else {
+                "https://schema.org/OutOfStock"
+            },
+        },
+        title,
+        description,
+        canonical_url: url,
+        open_graph,
+    }
+}
+
+/// `text` on one line (runs of whitespace as one space), cut to at most `max` characters at
+/// the last word that fits, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max {
+        return line;
+    }
+    let cut: String = line.chars().take(max - 1).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(space) if space > 0 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", at_word.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
 /// What the storefront shows: published listings of active items not deleted.
 fn products(tenant_id: TenantId) -> sea_orm::Select<listings::Entity> {
     listings::Entity::find()
@@ -163,6 +288,20 @@ mod tests {
         let robots = super::robots("https://acme.shops.example");
         assert!(robots.contains("Disallow: /checkout\n"));
         assert!(robots.ends_with("Sitemap: https://acme.shops.example/sitemap.xml\n"));
+    }
+
+    #[test]
+    fn derived_descriptions_are_one_line_cut_at_a_word() {
+        assert_eq!(
+            super::shorten("  Fresh\n\tgreen  tea ", 160),
+            "Fresh green tea"
+        );
+        let long = "word ".repeat(50);
+        let short = super::shorten(&long, 160);
+        assert!(short.chars().count() <= 160, "{short}");
+        assert!(short.ends_with("word…"), "{short}");
+        let unbroken = "x".repeat(200);
+        assert_eq!(super::shorten(&unbroken, 10), format!("{}…", "x".repeat(9)));
     }
 
     #[test]

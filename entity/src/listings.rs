@@ -17,6 +17,9 @@ pub struct Model {
     pub images: Json,
     pub category_id: Option<Uuid>,
     pub display_order: i32,
+    /// The admin's own search-engine title and meta description; derived when `None`.
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
     pub search_text: String,
     /// Shown on the storefront: published, and the item active and not deleted.
     pub visible: bool,

@@ -28,6 +28,7 @@ mod m20261206_000022_stripe_settings;
 mod m20261207_000023_stripe_payments;
 mod m20261207_000024_audit_log;
 mod m20261207_000025_dashboard;
+mod m20261207_000026_listing_seo;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_stripe_payments::Migration),
             Box::new(m20261207_000024_audit_log::Migration),
             Box::new(m20261207_000025_dashboard::Migration),
+            Box::new(m20261207_000026_listing_seo::Migration),
         ]
     }
 }

@@ -45,6 +45,13 @@ struct ListingRequest {
     category_id: Option<uuid::Uuid>,
     #[oai(default)]
     display_order: i32,
+    /// The product's own search-engine title; omitted, null or blank: `{name} | {shop name}`.
+    #[oai(default, nullable, validator(max_length = 150))]
+    seo_title: Option<String>,
+    /// The product's own meta description; omitted, null or blank: derived from its
+    /// descriptions (the store's product answer shows the result under `seo`).
+    #[oai(default, nullable, validator(max_length = 320))]
+    seo_description: Option<String>,
 }
 
 #[derive(Object)]
@@ -101,6 +108,12 @@ struct ListingView {
     #[oai(nullable)]
     category_id: Option<uuid::Uuid>,
     display_order: i32,
+    /// The admin's own search-engine title; null when derived.
+    #[oai(nullable)]
+    seo_title: Option<String>,
+    /// The admin's own meta description; null when derived.
+    #[oai(nullable)]
+    seo_description: Option<String>,
 }
 
 #[derive(Object)]
@@ -148,6 +161,8 @@ impl From<ItemDetail> for ItemView {
                 images,
                 category_id: d.listing.category_id,
                 display_order: d.listing.display_order,
+                seo_title: d.listing.seo_title,
+                seo_description: d.listing.seo_description,
             },
             created_at: d.item.created_at,
             updated_at: d.item.updated_at,
@@ -252,6 +267,8 @@ fn item_input(body: ItemRequest) -> ItemInput {
             images: l.images.into_iter().map(Into::into).collect(),
             category_id: l.category_id,
             display_order: l.display_order,
+            seo_title: l.seo_title,
+            seo_description: l.seo_description,
         },
     }
 }

@@ -144,7 +144,9 @@ impl StoreSetupApi {
             timezone: body.0.timezone,
             prices_include_tax: body.0.prices_include_tax,
         };
-        let settings = defaults::update_settings(&state.db, &auth.0.actor(), input).await?;
+        let settings =
+            defaults::update_settings(&state.db, &state.catalog_changes, &auth.0.actor(), input)
+                .await?;
         Ok(Json(settings.into()))
     }
 

@@ -1,9 +1,12 @@
 //! The public storefront catalog: products of the tenant that are published, and categories.
 
 pub mod cache;
+pub mod seo;
 
 use cartwheel_domain::catalog::store::{self, Product, ProductQuery, Sort};
 use cartwheel_domain::catalog::{CatalogError, alerts, categories};
+use cartwheel_domain::defaults;
+use cartwheel_domain::seo::ProductSeo;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -46,10 +49,15 @@ struct ProductView {
     #[oai(nullable)]
     category: Option<String>,
     availability: Availability,
+    /// Only in the single-product answer: its title, meta description, canonical URL, Open
+    /// Graph tags and `schema.org/Product` JSON-LD.
+    #[oai(skip_serializing_if_is_none)]
+    seo: Option<seo::ProductSeoView>,
 }
 
 impl ProductView {
-    fn new(p: Product, detailed: bool) -> Self {
+    /// A product in a list, or with its `seo` data the single-product answer.
+    fn new(p: Product, seo: Option<ProductSeo>) -> Self {
         let availability = Availability::of(&p.detail);
         let images = p.detail.images().into_iter().map(ImageView::from).collect();
         let d = p.detail;
@@ -61,10 +69,11 @@ impl ProductView {
             price: d.item.price,
             unit: d.item.unit_code,
             short_description: d.listing.short_description,
-            long_description: detailed.then_some(d.listing.long_description),
+            long_description: seo.is_some().then_some(d.listing.long_description),
             images,
             category: p.category_slug,
             availability,
+            seo: seo.map(Into::into),
         }
     }
 }
@@ -196,12 +205,13 @@ impl StoreApi {
         let (found, total) = store::products(&state.db, tenant.0.id, &query).await?;
         let found = found
             .into_iter()
-            .map(|p| ProductView::new(p, false))
+            .map(|p| ProductView::new(p, None))
             .collect();
         Ok(Json(Page::new(found, page.0, limit.0, total)))
     }
 
-    /// One published product by its slug, with the long description.
+    /// One published product by its slug, with the long description and its search-engine
+    /// data (`seo`).
     #[oai(path = "/products/:slug", method = "get")]
     #[tracing::instrument(skip_all)]
     async fn product(
@@ -210,8 +220,15 @@ impl StoreApi {
         tenant: CurrentTenant,
         slug: Path<String>,
     ) -> Result<Json<ProductView>, StoreError> {
-        let product = store::product(&state.db, tenant.0.id, &slug.0).await?;
-        Ok(Json(ProductView::new(product, true)))
+        let (product, settings) =
+            tokio::try_join!(store::product(&state.db, tenant.0.id, &slug.0), async {
+                defaults::store_settings(&state.db, tenant.0.id)
+                    .await?
+                    .ok_or(CatalogError::NotFound("shop"))
+            },)?;
+        let shop_url = cartwheel_domain::tenants::url(&state.public_url, &tenant.0.slug);
+        let seo = cartwheel_domain::seo::product(&product, &tenant.0.name, &shop_url, &settings);
+        Ok(Json(ProductView::new(product, Some(seo))))
     }
 
     /// Asks to be told by email, once, when an out-of-stock product is back in stock.

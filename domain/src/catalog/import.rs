@@ -9,8 +9,9 @@
 //! Columns (header row first, any order, names case-insensitive): `sku`, `name` and `price`
 //! (minor units) are required; `unit` (default `Nos`), `reorder_level` (0), `active` (true),
 //! `published` (true), `slug` (from the sku), `category` (a category slug), `short_description`,
-//! `long_description`, `display_order` (0), `image_url` and `image_alt` are optional. When an
-//! existing item is updated, a column missing from the file keeps the item's value.
+//! `long_description`, `display_order` (0), `image_url`, `image_alt`, `seo_title` and
+//! `seo_description` (derived when empty) are optional. When an existing item is updated, a
+//! column missing from the file keeps the item's value.
 
 use std::collections::{HashMap, HashSet};
 
@@ -45,6 +46,8 @@ const COLUMNS: &[&str] = &[
     "display_order",
     "image_url",
     "image_alt",
+    "seo_title",
+    "seo_description",
 ];
 const REQUIRED: &[&str] = &["sku", "name", "price"];
 
@@ -516,6 +519,14 @@ fn row_input<'a>(
             images,
             category_id,
             display_order,
+            seo_title: match cell("seo_title") {
+                None => listing.and_then(|l| l.seo_title.clone()),
+                Some(title) => Some(title.to_string()),
+            },
+            seo_description: match cell("seo_description") {
+                None => listing.and_then(|l| l.seo_description.clone()),
+                Some(description) => Some(description.to_string()),
+            },
         },
     })
 }
@@ -544,6 +555,8 @@ fn csv_column(field: &str) -> &str {
         "listing.longDescription" => "long_description",
         "listing.images" => "image_url",
         "listing.displayOrder" => "display_order",
+        "listing.seoTitle" => "seo_title",
+        "listing.seoDescription" => "seo_description",
         other => other,
     }
 }

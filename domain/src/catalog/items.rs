@@ -15,12 +15,16 @@ use crate::audit::{self, Action, Actor, Diff, Entity};
 use crate::money;
 use crate::validation::{FieldProblem, check_length};
 
-/// Rows per multi-row statement. A listing has 13 columns: 13,000 bind parameters, under
+/// Rows per multi-row statement. A listing has 15 columns: 15,000 bind parameters, under
 /// SQLite's limit of 32,766 and Postgres's of 65,535.
 pub(crate) const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// The most images a listing shows.
 pub const MAX_IMAGES: usize = 20;
+
+/// The longest search-engine title and meta description an admin may set.
+pub const MAX_SEO_TITLE: usize = 150;
+pub const MAX_SEO_DESCRIPTION: usize = 320;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {
@@ -52,6 +56,10 @@ pub struct ListingInput {
     pub images: Vec<Image>,
     pub category_id: Option<Uuid>,
     pub display_order: i32,
+    /// The admin's own search-engine title and meta description (`None`: derived, see
+    /// `seo::product`).
+    pub seo_title: Option<String>,
+    pub seo_description: Option<String>,
 }
 
 /// An item with its listing and stock totals.
@@ -84,6 +92,8 @@ impl ListingInput {
             images: images(listing),
             category_id: listing.category_id,
             display_order: listing.display_order,
+            seo_title: listing.seo_title.clone(),
+            seo_description: listing.seo_description.clone(),
         }
     }
 }
@@ -307,6 +317,29 @@ pub(crate) fn check(
             format!("must be 0 to {}", stock::MAX_QUANTITY),
         ));
     }
+    let seo = [
+        (
+            "listing.seoTitle",
+            &mut input.listing.seo_title,
+            MAX_SEO_TITLE,
+        ),
+        (
+            "listing.seoDescription",
+            &mut input.listing.seo_description,
+            MAX_SEO_DESCRIPTION,
+        ),
+    ];
+    for (field, text, max) in seo {
+        // Blank is no override.
+        *text = text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if let Some(Err(problem)) = text.as_deref().map(|t| check_length(field, t, max)) {
+            problems.push(problem);
+        }
+    }
     let listing = &input.listing;
     let lengths = [
         ("unit", input.unit.as_str(), 16),
@@ -485,6 +518,8 @@ fn listing_model(item: &items::Model, listing: &ListingInput) -> listings::Model
         images: serde_json::to_value(&listing.images).expect("images serialize"),
         category_id: listing.category_id,
         display_order: listing.display_order,
+        seo_title: listing.seo_title.clone(),
+        seo_description: listing.seo_description.clone(),
         search_text: search_text(
             &item.name,
             &item.sku,
@@ -541,6 +576,8 @@ mod tests {
             images: Vec::new(),
             category_id: None,
             display_order: 3,
+            seo_title: None,
+            seo_description: None,
         }
     }
 

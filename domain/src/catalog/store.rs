@@ -41,10 +41,11 @@ pub struct ProductQuery {
     pub limit: u64,
 }
 
-/// A product as listed: the item with its listing, stock and category slug.
+/// A product as listed: the item with its listing, stock and category.
 pub struct Product {
     pub detail: ItemDetail,
     pub category_slug: Option<String>,
+    pub category_name: Option<String>,
 }
 
 /// One page of matching products and the total count.
@@ -215,7 +216,7 @@ pub async fn product<C: ConnectionTrait>(
         .ok_or(CatalogError::NotFound("product"))
 }
 
-/// Items, listings, stock and category slugs for `ids`, in that order, leaving out inactive
+/// Items, listings, stock and categories for `ids`, in that order, leaving out inactive
 /// or deleted items.
 async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, CatalogError> {
     // Items, listings and stock totals in one statement; models read back by column prefix.
@@ -243,6 +244,10 @@ async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, 
             Expr::col((categories::Entity, categories::Column::Slug)),
             Alias::new("category_slug"),
         )
+        .expr_as(
+            Expr::col((categories::Entity, categories::Column::Name)),
+            Alias::new("category_name"),
+        )
         .from(items::Entity)
         .inner_join(
             listings::Entity,
@@ -267,6 +272,7 @@ async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, 
         let on_hand: i64 = row.try_get("", "on_hand")?;
         let reserved: i64 = row.try_get("", "reserved")?;
         let category_slug: Option<String> = row.try_get("", "category_slug")?;
+        let category_name: Option<String> = row.try_get("", "category_name")?;
         found.insert(
             item.id,
             Product {
@@ -276,6 +282,7 @@ async fn load<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Product>, 
                     stock: super::stock::Totals { on_hand, reserved },
                 },
                 category_slug,
+                category_name,
             },
         );
     }

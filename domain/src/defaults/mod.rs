@@ -37,11 +37,13 @@ pub struct SettingsInput {
     pub prices_include_tax: bool,
 }
 
-/// Changes the shop's country, timezone and whether its prices include tax (committed, then
-/// forgotten by this process's cache of the shop's tax).
+/// Changes the shop's country, timezone and whether its prices include tax (committed as a
+/// catalog change, since product answers say whether their prices include tax; then forgotten
+/// by this process's cache of the shop's tax).
 #[tracing::instrument(skip_all, fields(tenant = %by.tenant_id))]
 pub async fn update_settings(
     db: &sea_orm::DatabaseConnection,
+    changes: &crate::catalog::CatalogChanges,
     by: &Actor,
     input: SettingsInput,
 ) -> Result<store_settings::Model, CatalogError> {
@@ -68,7 +70,7 @@ pub async fn update_settings(
     let settings = settings.update(&txn).await?;
     let diff = Diff::changed(&before, &settings);
     audit::record(&txn, by, Entity::Settings, tenant_id, Action::Updated, diff).await?;
-    txn.commit().await?;
+    changes.commit(txn, tenant_id).await?;
     crate::tax::forget(tenant_id);
     Ok(settings)
 }
