@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::catalog::ok;
 use crate::orders::{confirm, parcel_to, ready_checkout, stocked};
 use cartwheel_domain::dashboard::rollups;
-use cartwheel_entity::{order_lines, orders};
+use cartwheel_entity::{backup_runs, order_lines, orders};
 use cartwheel_testkit::shops::{ShopAdmin, app_with_mail, ready_shop};
 use cartwheel_testkit::smtp::MailServer;
 use cartwheel_testkit::{Backend, TestApp, drain_jobs, scalar};
@@ -456,4 +456,74 @@ async fn customers_roles_and_shops_on_sqlite() {
         .get("/api/v1/dashboard/attention")
         .await;
     assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn the_operator_sees_whether_a_backup_was_verified_in_26_hours() {
+    let mail = MailServer::start().await;
+    let app = app_with_mail(Backend::Sqlite, &mail, &[]).await;
+    let owner = ready_shop(&app, "dash-ops").await;
+    let operator = |shop: Option<&str>, token: &str| {
+        let request = app
+            .client
+            .get(app.url("/api/v1/dashboard/attention"))
+            .bearer_auth(token);
+        match shop {
+            Some(shop) => request.header("X-Tenant", shop),
+            None => request,
+        }
+        .send()
+    };
+    let backup_item = |attention: &Value| {
+        attention["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["kind"] == "noVerifiedBackup")
+            .cloned()
+    };
+    let verified = |hours_ago: i64| {
+        let at = Utc::now() - Duration::hours(hours_ago);
+        backup_runs::ActiveModel {
+            id: sea_orm::Set(Uuid::now_v7()),
+            key: sea_orm::Set(format!("cartwheel/test-{hours_ago}.dump")),
+            job_id: sea_orm::Set(None),
+            status: sea_orm::Set(backup_runs::Status::Verified),
+            size: sea_orm::Set(Some(1)),
+            sha256: sea_orm::Set(None),
+            error: sea_orm::Set(None),
+            started_at: sea_orm::Set(at),
+            heartbeat_at: sea_orm::Set(at),
+            finished_at: sea_orm::Set(Some(at)),
+            verified_at: sea_orm::Set(Some(at)),
+        }
+        .insert(&app.db)
+    };
+
+    // A shop's admins never see the platform's backups.
+    let theirs = owner.get_ok("/api/v1/dashboard/attention").await;
+    assert_eq!(backup_item(&theirs), None, "{theirs}");
+    let summary = owner.get_ok("/api/v1/dashboard/summary").await;
+    assert_eq!(backup_item(&summary["attention"]), None);
+
+    // The operator sees the shop's list and, with no backup verified yet, the backup item.
+    let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
+    assert_eq!(seen["items"].as_array().unwrap().len(), 8, "{seen}");
+    assert_eq!(
+        backup_item(&seen),
+        Some(json!({"kind": "noVerifiedBackup", "count": 1, "link": null}))
+    );
+    // One verified 27 hours ago is too old; one 25 hours ago will do.
+    verified(27).await.unwrap();
+    let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
+    assert_eq!(backup_item(&seen).unwrap()["count"], 1);
+    verified(25).await.unwrap();
+    let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
+    assert_eq!(backup_item(&seen).unwrap()["count"], 0);
+
+    // The operator names a shop; a wrong token is no one.
+    let response = operator(None, "operator-secret").await.unwrap();
+    assert_eq!(response.status(), 404);
+    let response = operator(Some("dash-ops"), "operator-secreT").await.unwrap();
+    assert_eq!(response.status(), 401);
 }

@@ -11,6 +11,15 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
+/// Whether `token` is the platform operator's (`CARTWHEEL_OPERATOR_TOKEN`; none when unset).
+pub fn is_operator(state: &crate::state::AppState, token: &str) -> bool {
+    state
+        .operator_token
+        .as_ref()
+        .map(secrecy::ExposeSecret::expose_secret)
+        .is_some_and(|expected| constant_time_eq(expected.as_bytes(), token.as_bytes()))
+}
+
 use cartwheel_domain::accounts::roles::{self, Permission, Role};
 use cartwheel_domain::accounts::users::UserWithRole;
 use cartwheel_domain::accounts::{AccountError, invitations, resets, users};

@@ -4,17 +4,24 @@
 //! (`domain::dashboard`), so a shop's size does not slow it.
 
 use cartwheel_domain::accounts::roles::Permission;
+use cartwheel_domain::backups;
 use cartwheel_domain::dashboard::periods::{Period, Periods};
 use cartwheel_domain::dashboard::{self, Attention, Compared, Inventory, Pipeline, Shop};
+use cartwheel_entity::{TenantId, tenants};
 use chrono::{DateTime, Utc};
+use poem::Request;
 use poem::web::Data;
+use poem_openapi::SecurityScheme;
+use poem_openapi::auth::Bearer;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
 
 use crate::audit::AuditEntryView;
-use crate::auth::{AdminAuth, AdminError};
+use crate::auth::session::authenticate;
+use crate::auth::{AdminAuth, AdminError, AdminSession};
 use crate::problem::ProblemJson;
 use crate::state::AppState;
+use crate::tenant::resolve::tenant_of;
 
 #[derive(Tags)]
 enum ApiTags {
@@ -158,6 +165,9 @@ enum AttentionKind {
     DeadJobs,
     /// Card payments declined or cancelled in the last 7 days.
     FailedPayments,
+    /// Only for the platform operator: 1 when no backup of the platform was verified in the
+    /// last 26 hours (`cartwheel backup list`, docs/BACKUPS.md), else 0.
+    NoVerifiedBackup,
 }
 
 #[derive(Object)]
@@ -165,13 +175,14 @@ enum AttentionKind {
 struct AttentionItem {
     kind: AttentionKind,
     count: u64,
-    /// Where to look: the API path that lists them; null where none does yet (failed card
-    /// payments have no list).
+    /// Where to look: the API path that lists them; null where none does (failed card
+    /// payments have no list; backups are listed by `cartwheel backup list`).
     #[oai(nullable)]
     link: Option<String>,
 }
 
-/// Counts of what needs an admin now, each with where to look; every kind is always listed.
+/// Counts of what needs an admin now, each with where to look; every kind is always listed
+/// (`noVerifiedBackup` only to the operator).
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct AttentionView {
@@ -202,7 +213,11 @@ fn internal(e: sea_orm::DbErr) -> AdminError {
 
 async fn shop_of(auth: &AdminAuth, state: &AppState) -> Result<Shop, AdminError> {
     auth.0.require(Permission::DashboardRead)?;
-    dashboard::shop(&state.db, auth.0.tenant.id)
+    shop(state, auth.0.tenant.id).await
+}
+
+async fn shop(state: &AppState, tenant_id: TenantId) -> Result<Shop, AdminError> {
+    dashboard::shop(&state.db, tenant_id)
         .await
         .map_err(internal)?
         .ok_or_else(|| ProblemJson::not_found("This shop is not set up yet.").into())
@@ -247,7 +262,8 @@ fn inventory_view(i: Inventory) -> InventoryView {
     }
 }
 
-fn attention_view(a: &Attention) -> AttentionView {
+/// The attention list; `backup_overdue` is the operator's item (`None` for a shop's admins).
+fn attention_view(a: &Attention, backup_overdue: Option<bool>) -> AttentionView {
     let unpaid = "/api/v1/store/admin/orders?status=pending&paymentStatus=pending";
     let items = [
         (
@@ -282,9 +298,12 @@ fn attention_view(a: &Attention) -> AttentionView {
         ),
         (AttentionKind::FailedPayments, a.failed_payments, None),
     ];
+    let operator =
+        backup_overdue.map(|overdue| (AttentionKind::NoVerifiedBackup, overdue as u64, None));
     AttentionView {
         items: items
             .into_iter()
+            .chain(operator)
             .map(|(kind, count, link)| AttentionItem {
                 kind,
                 count,
@@ -396,30 +415,70 @@ impl DashboardApi {
                 orders: attention.overdue.orders,
                 amount: attention.overdue.amount,
             },
-            attention: attention_view(&attention),
+            attention: attention_view(&attention, None),
             recent_activity: recent.into_iter().filter_map(AuditEntryView::of).collect(),
         }))
     }
 
     /// What needs an admin now, with counts and where to look: orders to ship, unpaid orders
-    /// near expiry or overdue, low and out-of-stock items, dead jobs, failed card payments.
+    /// near expiry or overdue, low and out-of-stock items, dead jobs, failed card payments. The
+    /// platform operator (`CARTWHEEL_OPERATOR_TOKEN`, with `X-Tenant` naming the shop) sees the
+    /// shop's list and whether the platform lacks a backup verified in the last 26 hours.
     #[oai(path = "/attention", method = "get")]
     #[tracing::instrument(skip_all)]
     async fn attention(
         &self,
-        auth: AdminAuth,
+        auth: AttentionAuth,
         state: Data<&AppState>,
     ) -> Result<Json<AttentionView>, AdminError> {
-        let shop = shop_of(&auth, &state).await?;
-        let (db, tenant_id) = (&state.db, shop.tenant_id);
-        let (pipeline, inventory) = tokio::try_join!(
+        let (tenant_id, operator) = match &auth.0 {
+            AttentionViewer::Admin(session) => (session.tenant.id, false),
+            AttentionViewer::Operator(tenant) => (tenant.id, true),
+        };
+        let shop = shop(&state, tenant_id).await?;
+        let (db, tenant_id, now) = (&state.db, shop.tenant_id, Utc::now());
+        let (pipeline, inventory, backup_overdue) = tokio::try_join!(
             dashboard::pipeline(db, tenant_id),
             dashboard::inventory(db, tenant_id),
+            async {
+                match operator {
+                    true => backups::none_verified_lately(db, now).await.map(Some),
+                    false => Ok(None),
+                }
+            },
         )
         .map_err(internal)?;
-        let attention = dashboard::attention(db, tenant_id, Utc::now(), &pipeline, &inventory)
+        let attention = dashboard::attention(db, tenant_id, now, &pipeline, &inventory)
             .await
             .map_err(internal)?;
-        Ok(Json(attention_view(&attention)))
+        Ok(Json(attention_view(&attention, backup_overdue)))
     }
+}
+
+/// `Authorization: Bearer` an admin's token (role with `dashboard:read`), or the platform
+/// operator's `CARTWHEEL_OPERATOR_TOKEN`; either with `X-Tenant` naming the shop.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", checker = "check_attention_viewer")]
+struct AttentionAuth(AttentionViewer);
+
+enum AttentionViewer {
+    Operator(tenants::Model),
+    Admin(Box<AdminSession>),
+}
+
+async fn check_attention_viewer(req: &Request, bearer: Bearer) -> poem::Result<AttentionViewer> {
+    let state = req
+        .data::<AppState>()
+        .expect("AppState is attached to every route");
+    if crate::auth::is_operator(state, &bearer.token) {
+        let tenant = tenant_of(req).await.map_err(ProblemJson::into_error)?;
+        return Ok(AttentionViewer::Operator(tenant));
+    }
+    let session = authenticate(req, &bearer.token)
+        .await
+        .map_err(ProblemJson::into_error)?;
+    session
+        .require(Permission::DashboardRead)
+        .map_err(ProblemJson::into_error)?;
+    Ok(AttentionViewer::Admin(Box::new(session)))
 }

@@ -55,12 +55,7 @@ async fn check_jobs_viewer(req: &Request, bearer: Bearer) -> poem::Result<JobsVi
     let state = req
         .data::<AppState>()
         .expect("AppState is attached to every route");
-    if let Some(expected) = state
-        .operator_token
-        .as_ref()
-        .map(secrecy::ExposeSecret::expose_secret)
-        && crate::auth::constant_time_eq(expected.as_bytes(), bearer.token.as_bytes())
-    {
+    if crate::auth::is_operator(state, &bearer.token) {
         return Ok(JobsViewer::Operator);
     }
     if req.extensions().get::<TenantSlug>().is_none() {
