@@ -39,6 +39,8 @@ pub enum Entity {
     TaxRule,
     ShippingZone,
     ShippingMethod,
+    /// A background job of the shop, retried or cancelled.
+    Job,
 }
 
 /// What was done to it.
@@ -59,6 +61,8 @@ pub enum Action {
     RoleChanged,
     Activated,
     Deactivated,
+    Retried,
+    Cancelled,
 }
 
 /// The stored names: snake_case, as the API shows them.
@@ -93,6 +97,7 @@ names!(Entity {
     TaxRule => "tax_rule",
     ShippingZone => "shipping_zone",
     ShippingMethod => "shipping_method",
+    Job => "job",
 });
 
 names!(Action {
@@ -108,6 +113,8 @@ names!(Action {
     RoleChanged => "role_changed",
     Activated => "activated",
     Deactivated => "deactivated",
+    Retried => "retried",
+    Cancelled => "cancelled",
 });
 
 /// Who makes a change: an admin of the shop, in the request that carries `request_id`.
@@ -130,6 +137,16 @@ impl Actor {
             tenant_id,
             user_id: Some(user_id),
             email: email.to_string(),
+            request_id: request_id.map(str::to_string),
+        }
+    }
+
+    /// The platform operator (`CARTWHEEL_OPERATOR_TOKEN`) acting on the shop's jobs.
+    pub fn operator(tenant_id: TenantId, request_id: Option<&str>) -> Self {
+        Actor {
+            tenant_id,
+            user_id: None,
+            email: "operator".to_string(),
             request_id: request_id.map(str::to_string),
         }
     }

@@ -321,3 +321,68 @@ async fn a_refused_change_leaves_no_row_and_shops_see_only_their_own() {
     assert_eq!(status, 200);
     assert!(audit(&other, &format!("entityId={lamp}")).await.is_empty());
 }
+
+cartwheel_testkit::on_each_backend!(cancelling_a_shops_job_is_recorded_with_who_did_it);
+
+async fn cancelling_a_shops_job_is_recorded_with_who_did_it(backend: Backend) {
+    use cartwheel_jobs::families::noop::Noop;
+    use cartwheel_jobs::{NewJob, enqueue};
+
+    let mail = MailServer::start().await;
+    let app = app_with_mail(backend, &mail, &[]).await;
+    let owner = ready_shop(&app, "audit-jobs").await;
+    let tenant = cartwheel_entity::TenantId(owner.tenant_id.parse().unwrap());
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let scheduled = |tenant: Option<cartwheel_entity::TenantId>| {
+        let job = NewJob::new(Noop::default()).run_at(later);
+        let job = match tenant {
+            Some(tenant) => job.tenant(tenant),
+            None => job,
+        };
+        enqueue(&app.db, job)
+    };
+    let (mine, theirs, platform) = (
+        scheduled(Some(tenant)).await.unwrap().id,
+        scheduled(Some(tenant)).await.unwrap().id,
+        scheduled(None).await.unwrap().id,
+    );
+
+    // The shop's admin cancels one job, the operator another and a platform job.
+    let response = owner
+        .request(Method::POST, &format!("/api/v1/admin/jobs/{mine}/cancel"))
+        .header("X-Request-Id", "cancel-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let by_operator = |id: String| {
+        app.client
+            .post(app.url(&format!("/api/v1/admin/jobs/{id}/cancel")))
+            .bearer_auth("operator-secret")
+            .header("X-Request-Id", "cancel-2")
+            .send()
+    };
+    assert_eq!(by_operator(theirs.clone()).await.unwrap().status(), 200);
+    assert_eq!(by_operator(platform).await.unwrap().status(), 200);
+    // Cancelling again is refused and recorded nowhere.
+    let (status, _) = owner
+        .post(&format!("/api/v1/admin/jobs/{mine}/cancel"), json!({}))
+        .await;
+    assert_eq!(status, 409);
+
+    let rows = audit(&owner, "entity=job").await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let (operator_row, owner_row) = (&rows[0], &rows[1]);
+    assert_eq!(owner_row["entityId"], mine.as_str());
+    assert_eq!(owner_row["action"], "cancelled");
+    assert_eq!(owner_row["actorEmail"], "owner@audit-jobs.example");
+    assert_eq!(owner_row["requestId"], "cancel-1");
+    assert_eq!(
+        owner_row["diff"],
+        json!({"state": {"before": "scheduled", "after": "cancelled"}})
+    );
+    assert_eq!(operator_row["entityId"], theirs.as_str());
+    assert_eq!(operator_row["actorEmail"], "operator");
+    assert_eq!(operator_row["actorId"], Value::Null);
+    assert_eq!(operator_row["requestId"], "cancel-2");
+}

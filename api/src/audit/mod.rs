@@ -27,10 +27,12 @@ pub struct AuditApi;
 pub struct AuditEntryView {
     id: uuid::Uuid,
     at: chrono::DateTime<chrono::Utc>,
-    /// The admin user; null for the shop's own processes (the demo shop's seed).
+    /// The admin user; null for the shop's own processes (the demo shop's seed) and the
+    /// platform operator.
     #[oai(nullable)]
     actor_id: Option<uuid::Uuid>,
-    /// The admin's email, or `system:<process>`.
+    /// The admin's email, `operator` (the platform operator, on the shop's jobs), or
+    /// `system:<process>`.
     actor_email: String,
     /// The `X-Request-Id` of the request that made the change.
     #[oai(nullable)]

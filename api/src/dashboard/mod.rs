@@ -78,7 +78,9 @@ struct RevenueView {
     month: PeriodRevenue,
 }
 
-/// How many of the shop's orders are in each stage now.
+/// How many of the shop's orders are in each stage now. Every order is invoiced as it is
+/// placed, so none waits to be billed; those still to deliver are `pendingPayment + toFulfil`
+/// (a shipment document is written when an order ships).
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct PipelineView {

@@ -8,9 +8,11 @@ use poem_openapi::auth::Bearer;
 
 use crate::auth::AdminSession;
 use crate::auth::session::{authenticate, unauthorized};
+use crate::middleware::request_id::RequestId;
 use crate::problem::ProblemJson;
 use crate::state::AppState;
 use crate::tenant::TenantSlug;
+use cartwheel_domain::audit::Actor;
 
 /// `Authorization: Bearer <CARTWHEEL_OPERATOR_TOKEN>`, or a tenant admin's token with
 /// `X-Tenant` naming their shop.
@@ -19,7 +21,10 @@ use crate::tenant::TenantSlug;
 pub struct JobsAuth(pub JobsViewer);
 
 pub enum JobsViewer {
-    Operator,
+    /// The operator, in the request with this `X-Request-Id`.
+    Operator {
+        request_id: Option<String>,
+    },
     TenantAdmin(Box<AdminSession>),
 }
 
@@ -27,15 +32,25 @@ impl JobsViewer {
     /// The tenant this viewer is limited to; `None` for the operator.
     pub fn tenant_scope(&self) -> Option<cartwheel_entity::TenantId> {
         match self {
-            JobsViewer::Operator => None,
+            JobsViewer::Operator { .. } => None,
             JobsViewer::TenantAdmin(session) => Some(session.tenant.id),
+        }
+    }
+
+    /// Who the audit log names for a change to a job of `tenant_id`.
+    pub fn actor(&self, tenant_id: cartwheel_entity::TenantId) -> Actor {
+        match self {
+            JobsViewer::Operator { request_id } => {
+                Actor::operator(tenant_id, request_id.as_deref())
+            }
+            JobsViewer::TenantAdmin(session) => session.actor(),
         }
     }
 
     /// Retrying and cancelling need `jobs:manage` (the operator may always).
     pub fn require_manage(&self) -> Result<(), ProblemJson> {
         match self {
-            JobsViewer::Operator => Ok(()),
+            JobsViewer::Operator { .. } => Ok(()),
             JobsViewer::TenantAdmin(session) => session.require(Permission::JobsManage),
         }
     }
@@ -43,7 +58,7 @@ impl JobsViewer {
     /// Platform-wide views (workers) are the operator's only.
     pub fn require_operator(&self) -> Result<(), ProblemJson> {
         match self {
-            JobsViewer::Operator => Ok(()),
+            JobsViewer::Operator { .. } => Ok(()),
             JobsViewer::TenantAdmin(_) => Err(crate::auth::session::forbidden(
                 "Only the platform operator sees the workers.",
             )),
@@ -56,7 +71,8 @@ async fn check_jobs_viewer(req: &Request, bearer: Bearer) -> poem::Result<JobsVi
         .data::<AppState>()
         .expect("AppState is attached to every route");
     if crate::auth::is_operator(state, &bearer.token) {
-        return Ok(JobsViewer::Operator);
+        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+        return Ok(JobsViewer::Operator { request_id });
     }
     if req.extensions().get::<TenantSlug>().is_none() {
         return Err(unauthorized(

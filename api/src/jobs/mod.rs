@@ -5,7 +5,7 @@ mod auth;
 
 use cartwheel_entity::TenantId;
 use cartwheel_jobs::store::monitor::{
-    self, ChangeError, JobFilter, JobRecord, JobState, QueueStats,
+    self, ChangeError, JobChange, JobFilter, JobRecord, JobState, QueueStats,
 };
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -16,7 +16,9 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use crate::paging::{PageNumber, PageSize};
 use crate::problem::ProblemJson;
 use crate::state::AppState;
-use auth::JobsAuth;
+use auth::{JobsAuth, JobsViewer};
+use cartwheel_domain::audit::{self, Action, Diff, Entity};
+use cartwheel_domain::transaction::begin;
 
 #[derive(Tags)]
 enum ApiTags {
@@ -260,10 +262,11 @@ impl JobsApi {
         id: Path<String>,
     ) -> Result<Json<JobView>, JobsError> {
         auth.0.require_manage().map_err(JobsError::Forbidden)?;
-        monitor::retry_job(&state.db, &id, auth.0.tenant_scope())
+        let txn = begin(&state.db).await?;
+        let change = monitor::retry_job(&txn, &id, auth.0.tenant_scope())
             .await
-            .map(|job| Json(job.into()))
-            .map_err(|e| JobsError::from_change(e, &id))
+            .map_err(|e| JobsError::from_change(e, &id))?;
+        audited(txn, &auth.0, change, Action::Retried).await
     }
 
     /// Cancels a job that has not started (pending, scheduled or waiting to retry).
@@ -276,10 +279,11 @@ impl JobsApi {
         id: Path<String>,
     ) -> Result<Json<JobView>, JobsError> {
         auth.0.require_manage().map_err(JobsError::Forbidden)?;
-        monitor::cancel_job(&state.db, &id, auth.0.tenant_scope())
+        let txn = begin(&state.db).await?;
+        let change = monitor::cancel_job(&txn, &id, auth.0.tenant_scope())
             .await
-            .map(|job| Json(job.into()))
-            .map_err(|e| JobsError::from_change(e, &id))
+            .map_err(|e| JobsError::from_change(e, &id))?;
+        audited(txn, &auth.0, change, Action::Cancelled).await
     }
 
     /// Workers whose heartbeat is recent, with the queue each serves.
@@ -318,5 +322,29 @@ mod tests {
         for state in JobState::ALL {
             assert_eq!(state.to_json(), Some(serde_json::json!(state.as_str())));
         }
+    }
+}
+
+/// Commits a retry or cancel with its audit row (for a shop's job; the platform's own jobs,
+/// backups say, belong to no shop's log).
+async fn audited(
+    txn: sea_orm::DatabaseTransaction,
+    viewer: &JobsViewer,
+    change: JobChange,
+    action: Action,
+) -> Result<Json<JobView>, JobsError> {
+    if let Some(tenant_id) = change.job.tenant_id {
+        let diff =
+            Diff::default().field("state", change.before.as_str(), change.job.state.as_str());
+        let actor = viewer.actor(tenant_id);
+        audit::record(&txn, &actor, Entity::Job, &change.job.id, action, diff).await?;
+    }
+    txn.commit().await?;
+    Ok(Json(change.job.into()))
+}
+
+impl From<sea_orm::DbErr> for JobsError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::internal(&error)
     }
 }

@@ -282,7 +282,7 @@ pub async fn retry_job<C: ConnectionTrait>(
     db: &C,
     id: &str,
     tenant: Option<TenantId>,
-) -> Result<JobRecord, ChangeError> {
+) -> Result<JobChange, ChangeError> {
     change(
         db,
         id,
@@ -305,7 +305,7 @@ pub async fn cancel_job<C: ConnectionTrait>(
     db: &C,
     id: &str,
     tenant: Option<TenantId>,
-) -> Result<JobRecord, ChangeError> {
+) -> Result<JobChange, ChangeError> {
     change(
         db,
         id,
@@ -322,6 +322,13 @@ pub async fn cancel_job<C: ConnectionTrait>(
     .await
 }
 
+/// A retried or cancelled job: its state before, and the job as it is now.
+#[derive(Clone, Debug)]
+pub struct JobChange {
+    pub before: JobState,
+    pub job: JobRecord,
+}
+
 async fn change<C: ConnectionTrait>(
     db: &C,
     id: &str,
@@ -329,7 +336,7 @@ async fn change<C: ConnectionTrait>(
     action: &'static str,
     allowed: &[JobState],
     set: impl Fn(&Dialect) -> String,
-) -> Result<JobRecord, ChangeError> {
+) -> Result<JobChange, ChangeError> {
     let d = dialect(db.get_database_backend())?;
     let job = get_job(db, id, tenant)
         .await?
@@ -350,6 +357,7 @@ async fn change<C: ConnectionTrait>(
         states.join(") OR (")
     );
     let result = db.execute_raw(d.statement(sql, vec![id.into()])).await?;
+    let before = job.state;
     let job = get_job(db, id, tenant)
         .await?
         .ok_or(ChangeError::NotFound)?;
@@ -359,7 +367,7 @@ async fn change<C: ConnectionTrait>(
             action,
         });
     }
-    Ok(job)
+    Ok(JobChange { before, job })
 }
 
 /// Per-queue counts of unfinished jobs, dead jobs, and the last minute's throughput.
