@@ -311,20 +311,6 @@ impl JobsApi {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use poem_openapi::types::ToJSON;
-
-    use super::JobState;
-
-    #[test]
-    fn the_document_names_job_states_as_the_queries_do() {
-        for state in JobState::ALL {
-            assert_eq!(state.to_json(), Some(serde_json::json!(state.as_str())));
-        }
-    }
-}
-
 /// Commits a retry or cancel with its audit row (for a shop's job; the platform's own jobs,
 /// backups say, belong to no shop's log).
 async fn audited(
@@ -346,5 +332,19 @@ async fn audited(
 impl From<sea_orm::DbErr> for JobsError {
     fn from(error: sea_orm::DbErr) -> Self {
         Self::internal(&error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::JobState;
+
+    #[test]
+    fn the_document_names_job_states_as_the_queries_do() {
+        for state in JobState::ALL {
+            assert_eq!(state.to_json(), Some(serde_json::json!(state.as_str())));
+        }
     }
 }
