@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load test of the storefront against a seeded Postgres shop: product pages (category filter,
-# search) and cart adds, with `hey` (Debian package `hey`). Prints hey's summaries.
+# search, one product) and cart adds, with `hey` (Debian package `hey`). Prints hey's summaries.
 #
 #   createdb -h 127.0.0.1 -U postgres cw_load
 #   export DATABASE_URL=postgres://postgres@127.0.0.1:5432/cw_load
@@ -55,5 +55,7 @@ run "GET /store/products?category=seed-cat-3&limit=20" "$BASE/api/v1/store/produ
 TERM_Q=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "${SEARCH:-oak lamp}")
 run "GET /store/products?search=$TERM_Q&limit=20" "$BASE/api/v1/store/products?search=$TERM_Q&limit=20"
 run "GET /store/products?limit=20" "$BASE/api/v1/store/products?limit=20"
+# One product's page: its long description and its SEO data (title, Open Graph, JSON-LD).
+run "GET /store/products/seed-000042" "$BASE/api/v1/store/products/seed-000042"
 run "POST /store/cart/{id}/items (one cart)" -m POST -T application/json \
   -d "{\"itemId\":\"$ITEM\",\"qty\":1}" "$BASE/api/v1/store/cart/$CART/items"
