@@ -4,12 +4,14 @@
 //! Open Graph tags and `schema.org/Product` data ([`product`]). URLs are canonical: on the
 //! shop's own subdomain (`tenants::url`).
 
-use cartwheel_entity::{TenantId, categories, items, listings, store_settings};
+use cartwheel_entity::{TenantId, categories, items, listings};
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
+
+use crate::catalog::store::ProductPage;
 
 /// The most URLs one sitemap file may list (sitemaps.org).
 pub const URLS_PER_SITEMAP: u64 = 50_000;
@@ -178,14 +180,10 @@ pub struct ProductData {
     pub availability: &'static str,
 }
 
-/// The search-engine data of a published product of the shop called `shop_name` at
+/// The search-engine data of a published product's page, of the shop called `shop_name` at
 /// `shop_url`.
-pub fn product(
-    product: &crate::catalog::store::Product,
-    shop_name: &str,
-    shop_url: &str,
-    settings: &store_settings::Model,
-) -> ProductSeo {
+pub fn product(page: &ProductPage, shop_name: &str, shop_url: &str) -> ProductSeo {
+    let product = &page.product;
     let (item, listing) = (&product.detail.item, &product.detail.listing);
     let title = listing
         .seo_title
@@ -200,7 +198,7 @@ pub fn product(
     });
     let url = product_url(shop_url, &listing.slug);
     let images = product.detail.images();
-    let price = crate::money::decimal(item.price, &settings.currency);
+    let price = crate::money::decimal(item.price, &page.currency);
     let in_stock = product.detail.stock.available() > 0;
     let mut open_graph = vec![
         ("og:type", "product".to_string()),
@@ -215,7 +213,7 @@ pub fn product(
     }
     open_graph.extend([
         ("product:price:amount", price.clone()),
-        ("product:price:currency", settings.currency.clone()),
+        ("product:price:currency", page.currency.clone()),
         (
             "product:availability",
             if in_stock { "in stock" } else { "out of stock" }.to_string(),
@@ -230,8 +228,8 @@ pub fn product(
             url: url.clone(),
             category: product.category_name.clone(),
             price,
-            price_currency: settings.currency.clone(),
-            tax_included: settings.prices_include_tax,
+            price_currency: page.currency.clone(),
+            tax_included: page.prices_include_tax,
             availability: if in_stock {
                 "https://schema.org/InStock"
             } else {

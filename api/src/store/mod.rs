@@ -5,7 +5,6 @@ pub mod seo;
 
 use cartwheel_domain::catalog::store::{self, Product, ProductQuery, Sort};
 use cartwheel_domain::catalog::{CatalogError, alerts, categories};
-use cartwheel_domain::defaults;
 use cartwheel_domain::seo::ProductSeo;
 use poem::http::StatusCode;
 use poem::web::Data;
@@ -220,15 +219,10 @@ impl StoreApi {
         tenant: CurrentTenant,
         slug: Path<String>,
     ) -> Result<Json<ProductView>, StoreError> {
-        let (product, settings) =
-            tokio::try_join!(store::product(&state.db, tenant.0.id, &slug.0), async {
-                defaults::store_settings(&state.db, tenant.0.id)
-                    .await?
-                    .ok_or(CatalogError::NotFound("shop"))
-            },)?;
+        let page = store::product(&state.db, tenant.0.id, &slug.0).await?;
         let shop_url = cartwheel_domain::tenants::url(&state.public_url, &tenant.0.slug);
-        let seo = cartwheel_domain::seo::product(&product, &tenant.0.name, &shop_url, &settings);
-        Ok(Json(ProductView::new(product, Some(seo))))
+        let seo = cartwheel_domain::seo::product(&page, &tenant.0.name, &shop_url);
+        Ok(Json(ProductView::new(page.product, Some(seo))))
     }
 
     /// Asks to be told by email, once, when an out-of-stock product is back in stock.

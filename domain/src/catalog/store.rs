@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
-use cartwheel_entity::{TenantId, categories, items, listings};
+use cartwheel_entity::{TenantId, categories, items, listings, store_settings};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement,
     WithClause,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, QueryFilter,
+    Iterable, JoinType, QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -196,24 +196,47 @@ fn page(mut rows: SelectStatement, query: &ProductQuery, counted: bool) -> Selec
     rows
 }
 
-/// A published product by its slug.
+/// A product's own page: the product, and how its shop prices (for its SEO data).
+pub struct ProductPage {
+    pub product: Product,
+    /// The shop's currency: prices are in its minor units.
+    pub currency: String,
+    pub prices_include_tax: bool,
+}
+
+/// A published product by its slug, with its shop's pricing read in the same statement as
+/// the slug.
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
 pub async fn product<C: ConnectionTrait>(
     db: &C,
     tenant_id: TenantId,
     slug: &str,
-) -> Result<Product, CatalogError> {
-    let listing = listings::Entity::find()
+) -> Result<ProductPage, CatalogError> {
+    let settings = listings::Entity::belongs_to(store_settings::Entity)
+        .from(listings::Column::TenantId)
+        .to(store_settings::Column::TenantId);
+    let (item_id, currency, prices_include_tax): (Uuid, String, bool) = listings::Entity::find()
+        .select_only()
+        .column(listings::Column::ItemId)
+        .column(store_settings::Column::Currency)
+        .column(store_settings::Column::PricesIncludeTax)
+        .join(JoinType::InnerJoin, settings.into())
         .filter(listings::Column::TenantId.eq(tenant_id))
         .filter(listings::Column::Slug.eq(slug))
         .filter(listings::Column::Published.eq(true))
+        .into_tuple()
         .one(db)
         .await?
         .ok_or(CatalogError::NotFound("product"))?;
-    load(db, &[listing.item_id])
+    let product = load(db, &[item_id])
         .await?
         .pop()
-        .ok_or(CatalogError::NotFound("product"))
+        .ok_or(CatalogError::NotFound("product"))?;
+    Ok(ProductPage {
+        product,
+        currency,
+        prices_include_tax,
+    })
 }
 
 /// Items, listings, stock and categories for `ids`, in that order, leaving out inactive
