@@ -133,8 +133,8 @@ pub struct Config {
     #[serde(rename = "shutdown_timeout_secs", default = "default::secs::<30>")]
     #[serde(deserialize_with = "read::secs")]
     pub shutdown_timeout: Duration,
-    /// The platform operator's bearer token for the job endpoints (every tenant); unset: no
-    /// platform operator.
+    /// The platform operator's bearer token for the job endpoints (every tenant) and a shop's
+    /// attention list with the backup item; unset: no platform operator.
     #[serde(default, deserialize_with = "read::secret")]
     pub operator_token: Option<SecretString>,
     /// Seals shops' payment secrets (Stripe keys) at rest: 64 hex digits. Unset: no shop can

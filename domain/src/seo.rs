@@ -199,7 +199,7 @@ pub fn product(page: &ProductPage, shop_name: &str, shop_url: &str) -> ProductSe
     let url = product_url(shop_url, &listing.slug);
     let images = product.detail.images();
     let price = crate::money::decimal(item.price, &page.currency);
-    let in_stock = product.detail.stock.available() > 0;
+    let in_stock = product.detail.in_stock();
     let mut open_graph = vec![
         ("og:type", "product".to_string()),
         ("og:title", title.clone()),
@@ -251,7 +251,9 @@ fn shorten(text: &str, max: usize) -> String {
         return line;
     }
     let cut: String = line.chars().take(max - 1).collect();
+    let ends_a_word = line.chars().nth(max - 1) == Some(' ');
     let at_word = match cut.rfind(' ') {
+        _ if ends_a_word => cut.as_str(),
         Some(space) if space > 0 => &cut[..space],
         _ => cut.as_str(),
     };
@@ -298,6 +300,7 @@ mod tests {
         let short = super::shorten(&long, 160);
         assert!(short.chars().count() <= 160, "{short}");
         assert!(short.ends_with("word…"), "{short}");
+        assert_eq!(super::shorten("aaaa bbbb cccc", 10), "aaaa bbbb…");
         let unbroken = "x".repeat(200);
         assert_eq!(super::shorten(&unbroken, 10), format!("{}…", "x".repeat(9)));
     }

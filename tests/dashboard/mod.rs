@@ -482,20 +482,21 @@ async fn the_operator_sees_whether_a_backup_was_verified_in_26_hours() {
             .find(|i| i["kind"] == "noVerifiedBackup")
             .cloned()
     };
-    let verified = |hours_ago: i64| {
+    let run = |hours_ago: i64, status: backup_runs::Status| {
         let at = Utc::now() - Duration::hours(hours_ago);
+        let verified = status == backup_runs::Status::Verified;
         backup_runs::ActiveModel {
             id: sea_orm::Set(Uuid::now_v7()),
             key: sea_orm::Set(format!("cartwheel/test-{hours_ago}.dump")),
             job_id: sea_orm::Set(None),
-            status: sea_orm::Set(backup_runs::Status::Verified),
+            status: sea_orm::Set(status),
             size: sea_orm::Set(Some(1)),
             sha256: sea_orm::Set(None),
             error: sea_orm::Set(None),
             started_at: sea_orm::Set(at),
             heartbeat_at: sea_orm::Set(at),
             finished_at: sea_orm::Set(Some(at)),
-            verified_at: sea_orm::Set(Some(at)),
+            verified_at: sea_orm::Set(verified.then_some(at)),
         }
         .insert(&app.db)
     };
@@ -506,18 +507,31 @@ async fn the_operator_sees_whether_a_backup_was_verified_in_26_hours() {
     let summary = owner.get_ok("/api/v1/dashboard/summary").await;
     assert_eq!(backup_item(&summary["attention"]), None);
 
-    // The operator sees the shop's list and, with no backup verified yet, the backup item.
+    // The operator sees the shop's counts, with links only to what its token opens; no
+    // backup item before any backup has run.
+    let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
+    assert_eq!(backup_item(&seen), None, "{seen}");
+    let tenant = &owner.tenant_id;
+    for item in seen["items"].as_array().unwrap() {
+        let link = match item["kind"].as_str().unwrap() {
+            "deadJobs" => json!(format!("/api/v1/admin/jobs?state=dead&tenant={tenant}")),
+            _ => Value::Null,
+        };
+        assert_eq!(item["link"], link, "{item}");
+    }
+    // A failed run: backups exist and none is verified. One verified 27 hours ago is too
+    // old; one 25 hours ago will do.
+    run(2, backup_runs::Status::Failed).await.unwrap();
     let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
     assert_eq!(seen["items"].as_array().unwrap().len(), 8, "{seen}");
     assert_eq!(
         backup_item(&seen),
         Some(json!({"kind": "noVerifiedBackup", "count": 1, "link": null}))
     );
-    // One verified 27 hours ago is too old; one 25 hours ago will do.
-    verified(27).await.unwrap();
+    run(27, backup_runs::Status::Verified).await.unwrap();
     let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
     assert_eq!(backup_item(&seen).unwrap()["count"], 1);
-    verified(25).await.unwrap();
+    run(25, backup_runs::Status::Verified).await.unwrap();
     let seen = ok(operator(Some("dash-ops"), "operator-secret").await.unwrap()).await;
     assert_eq!(backup_item(&seen).unwrap()["count"], 0);
 

@@ -42,8 +42,8 @@ impl ImportApi {
     /// by `sku` (new skus are created, known ones updated; columns missing from the file keep
     /// an updated item's values). Columns: `sku`, `name`, `price` (minor units) required;
     /// `unit`, `reorder_level`, `active`, `published`, `slug`, `category` (slug),
-    /// `short_description`, `long_description`, `display_order`, `image_url`, `image_alt`.
-    /// Each row is written whole or not at all; the answer lists every rejected row. A file
+    /// `short_description`, `long_description`, `display_order`, `image_url`, `image_alt`,
+    /// `seo_title`, `seo_description`. Each row is written whole or not at all; the answer lists every rejected row. A file
     /// that cannot be read (unknown or missing columns, over 10,000 rows) is a 422 on `file`.
     #[oai(path = "/products/import", method = "post")]
     #[tracing::instrument(skip_all)]

@@ -41,7 +41,7 @@ pub struct Availability {
 impl Availability {
     pub fn of(detail: &ItemDetail) -> Self {
         Availability {
-            in_stock: detail.stock.available() > 0,
+            in_stock: detail.in_stock(),
             available: detail.stock.available(),
         }
     }

@@ -167,8 +167,9 @@ enum AttentionKind {
     DeadJobs,
     /// Card payments declined or cancelled in the last 7 days.
     FailedPayments,
-    /// Only for the platform operator: 1 when no backup of the platform was verified in the
-    /// last 26 hours (`cartwheel backup list`, docs/BACKUPS.md), else 0.
+    /// Only for the platform operator, once any backup has run: 1 when none of the platform's
+    /// was verified within `backups::VERIFIED_WITHIN` (26 hours; `cartwheel backup list`,
+    /// docs/BACKUPS.md), else 0.
     NoVerifiedBackup,
 }
 
@@ -184,7 +185,8 @@ struct AttentionItem {
 }
 
 /// Counts of what needs an admin now, each with where to look; every kind is always listed
-/// (`noVerifiedBackup` only to the operator).
+/// (`noVerifiedBackup` only to the operator, once backups exist). The operator's links are
+/// null but for the shop's dead jobs.
 #[derive(Object)]
 #[oai(rename_all = "camelCase")]
 struct AttentionView {
@@ -264,53 +266,70 @@ fn inventory_view(i: Inventory) -> InventoryView {
     }
 }
 
-/// The attention list; `backup_overdue` is the operator's item (`None` for a shop's admins).
-fn attention_view(a: &Attention, backup_overdue: Option<bool>) -> AttentionView {
+/// Who reads the attention list: a shop's admin, or the platform operator with what the
+/// platform's backups say (`None` before any backup has run).
+enum Reader {
+    Admin,
+    Operator {
+        tenant_id: TenantId,
+        backup_overdue: Option<bool>,
+    },
+}
+
+/// The attention list. The operator's links are only those its token opens (the shop's dead
+/// jobs, by the shop's id), and its backup item once backups exist.
+fn attention_view(a: &Attention, reader: Reader) -> AttentionView {
     let unpaid = "/api/v1/store/admin/orders?status=pending&paymentStatus=pending";
-    let items = [
+    let admin = |link: &str| match reader {
+        Reader::Admin => Some(link.to_string()),
+        Reader::Operator { .. } => None,
+    };
+    let dead_jobs = match reader {
+        Reader::Admin => "/api/v1/admin/jobs?state=dead".to_string(),
+        Reader::Operator { tenant_id, .. } => {
+            format!("/api/v1/admin/jobs?state=dead&tenant={tenant_id}")
+        }
+    };
+    let mut items = vec![
         (
             AttentionKind::OrdersToShip,
             a.orders_to_ship as u64,
-            Some("/api/v1/store/admin/orders?status=processing"),
+            admin("/api/v1/store/admin/orders?status=processing"),
         ),
         (
             AttentionKind::UnpaidNearExpiry,
             a.unpaid_near_expiry,
-            Some(unpaid),
+            admin(unpaid),
         ),
         (
             AttentionKind::OverduePayments,
             a.overdue.orders,
-            Some(unpaid),
+            admin(unpaid),
         ),
         (
             AttentionKind::LowStock,
             a.low_stock as u64,
-            Some("/api/v1/dashboard/inventory"),
+            admin("/api/v1/dashboard/inventory"),
         ),
         (
             AttentionKind::OutOfStock,
             a.out_of_stock as u64,
-            Some("/api/v1/dashboard/inventory"),
+            admin("/api/v1/dashboard/inventory"),
         ),
-        (
-            AttentionKind::DeadJobs,
-            a.dead_jobs,
-            Some("/api/v1/admin/jobs?state=dead"),
-        ),
+        (AttentionKind::DeadJobs, a.dead_jobs, Some(dead_jobs)),
         (AttentionKind::FailedPayments, a.failed_payments, None),
     ];
-    let operator =
-        backup_overdue.map(|overdue| (AttentionKind::NoVerifiedBackup, overdue as u64, None));
+    if let Reader::Operator {
+        backup_overdue: Some(overdue),
+        ..
+    } = reader
+    {
+        items.push((AttentionKind::NoVerifiedBackup, overdue as u64, None));
+    }
     AttentionView {
         items: items
             .into_iter()
-            .chain(operator)
-            .map(|(kind, count, link)| AttentionItem {
-                kind,
-                count,
-                link: link.map(str::to_string),
-            })
+            .map(|(kind, count, link)| AttentionItem { kind, count, link })
             .collect(),
     }
 }
@@ -417,7 +436,7 @@ impl DashboardApi {
                 orders: attention.overdue.orders,
                 amount: attention.overdue.amount,
             },
-            attention: attention_view(&attention, None),
+            attention: attention_view(&attention, Reader::Admin),
             recent_activity: recent.into_iter().filter_map(AuditEntryView::of).collect(),
         }))
     }
@@ -444,7 +463,7 @@ impl DashboardApi {
             dashboard::inventory(db, tenant_id),
             async {
                 match operator {
-                    true => backups::none_verified_lately(db, now).await.map(Some),
+                    true => backups::none_verified_lately(db, now).await,
                     false => Ok(None),
                 }
             },
@@ -453,7 +472,14 @@ impl DashboardApi {
         let attention = dashboard::attention(db, tenant_id, now, &pipeline, &inventory)
             .await
             .map_err(internal)?;
-        Ok(Json(attention_view(&attention, backup_overdue)))
+        let reader = match operator {
+            true => Reader::Operator {
+                tenant_id,
+                backup_overdue,
+            },
+            false => Reader::Admin,
+        };
+        Ok(Json(attention_view(&attention, reader)))
     }
 }
 

@@ -195,17 +195,22 @@ pub async fn restored<C: ConnectionTrait>(
     Ok(())
 }
 
-/// How recent the newest verified backup must be: a day's schedule with two hours' slack. An
-/// older one (or none) is on the operator's attention list (docs/BACKUPS.md alerts on it too).
+/// How recent the newest verified backup must be: the default daily schedule with two hours'
+/// slack. An older one (or none) is on the operator's attention list (docs/BACKUPS.md alerts
+/// on it too).
 pub const VERIFIED_WITHIN: chrono::TimeDelta = chrono::TimeDelta::hours(26);
 
-/// Whether there is no backup verified within [`VERIFIED_WITHIN`] of `now`.
+/// Once backups exist (any run, whatever its end): whether none was verified within
+/// [`VERIFIED_WITHIN`] of `now`. `None` on a platform that has never run a backup.
 pub async fn none_verified_lately<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<Option<bool>, DbErr> {
+    if recent(db, 1).await?.is_empty() {
+        return Ok(None);
+    }
     let last = last_verified(db).await?.and_then(|run| run.verified_at);
-    Ok(last.is_none_or(|at| now - at > VERIFIED_WITHIN))
+    Ok(Some(last.is_none_or(|at| now - at > VERIFIED_WITHIN)))
 }
 
 /// The newest verified run, for the metrics and the dashboard's attention list.

@@ -74,6 +74,11 @@ impl ItemDetail {
     pub fn images(&self) -> Vec<Image> {
         images(&self.listing)
     }
+
+    /// Whether any is available (on hand less reserved, over all locations).
+    pub fn in_stock(&self) -> bool {
+        self.stock.available() > 0
+    }
 }
 
 /// The images a stored listing shows.
