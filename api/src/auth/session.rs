@@ -97,7 +97,7 @@ pub async fn authenticate(req: &Request, token: &str) -> Result<AdminSession, Pr
                     ..Default::default()
                 }))
             });
-            let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
+            let request_id = RequestId::of(req);
             Ok(AdminSession {
                 tenant,
                 user,

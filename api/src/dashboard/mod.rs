@@ -266,29 +266,22 @@ fn inventory_view(i: Inventory) -> InventoryView {
     }
 }
 
-/// Who reads the attention list: a shop's admin, or the platform operator with what the
-/// platform's backups say (`None` before any backup has run).
-enum Reader {
-    Admin,
-    Operator {
-        tenant_id: TenantId,
-        backup_overdue: Option<bool>,
-    },
+/// What the platform operator's attention list adds to a shop admin's: the shop, which its
+/// dead-jobs link names, and the platform's backups (`None` before any backup has run).
+struct OperatorView {
+    tenant_id: TenantId,
+    backup_overdue: Option<bool>,
 }
 
-/// The attention list. The operator's links are only those its token opens (the shop's dead
-/// jobs, by the shop's id), and its backup item once backups exist.
-fn attention_view(a: &Attention, reader: Reader) -> AttentionView {
+/// The attention list: a shop admin's (`operator` is `None`), or the operator's, whose links
+/// are only those its token opens (the shop's dead jobs, by the shop's id), with its backup
+/// item once backups exist.
+fn attention_view(a: &Attention, operator: Option<OperatorView>) -> AttentionView {
     let unpaid = "/api/v1/store/admin/orders?status=pending&paymentStatus=pending";
-    let admin = |link: &str| match reader {
-        Reader::Admin => Some(link.to_string()),
-        Reader::Operator { .. } => None,
-    };
-    let dead_jobs = match reader {
-        Reader::Admin => "/api/v1/admin/jobs?state=dead".to_string(),
-        Reader::Operator { tenant_id, .. } => {
-            format!("/api/v1/admin/jobs?state=dead&tenant={tenant_id}")
-        }
+    let admin = |link: &str| operator.is_none().then(|| link.to_string());
+    let dead_jobs = match &operator {
+        None => "/api/v1/admin/jobs?state=dead".to_string(),
+        Some(o) => format!("/api/v1/admin/jobs?state=dead&tenant={}", o.tenant_id),
     };
     let mut items = vec![
         (
@@ -319,11 +312,7 @@ fn attention_view(a: &Attention, reader: Reader) -> AttentionView {
         (AttentionKind::DeadJobs, a.dead_jobs, Some(dead_jobs)),
         (AttentionKind::FailedPayments, a.failed_payments, None),
     ];
-    if let Reader::Operator {
-        backup_overdue: Some(overdue),
-        ..
-    } = reader
-    {
+    if let Some(overdue) = operator.and_then(|o| o.backup_overdue) {
         items.push((AttentionKind::NoVerifiedBackup, overdue as u64, None));
     }
     AttentionView {
@@ -436,7 +425,7 @@ impl DashboardApi {
                 orders: attention.overdue.orders,
                 amount: attention.overdue.amount,
             },
-            attention: attention_view(&attention, Reader::Admin),
+            attention: attention_view(&attention, None),
             recent_activity: recent.into_iter().filter_map(AuditEntryView::of).collect(),
         }))
     }
@@ -472,14 +461,11 @@ impl DashboardApi {
         let attention = dashboard::attention(db, tenant_id, now, &pipeline, &inventory)
             .await
             .map_err(internal)?;
-        let reader = match operator {
-            true => Reader::Operator {
-                tenant_id,
-                backup_overdue,
-            },
-            false => Reader::Admin,
-        };
-        Ok(Json(attention_view(&attention, reader)))
+        let operator = operator.then_some(OperatorView {
+            tenant_id,
+            backup_overdue,
+        });
+        Ok(Json(attention_view(&attention, operator)))
     }
 }
 

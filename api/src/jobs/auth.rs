@@ -71,8 +71,9 @@ async fn check_jobs_viewer(req: &Request, bearer: Bearer) -> poem::Result<JobsVi
         .data::<AppState>()
         .expect("AppState is attached to every route");
     if crate::auth::is_operator(state, &bearer.token) {
-        let request_id = req.extensions().get::<RequestId>().map(|id| id.0.clone());
-        return Ok(JobsViewer::Operator { request_id });
+        return Ok(JobsViewer::Operator {
+            request_id: RequestId::of(req),
+        });
     }
     if req.extensions().get::<TenantSlug>().is_none() {
         return Err(unauthorized(

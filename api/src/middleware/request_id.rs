@@ -11,6 +11,13 @@ pub const HEADER: &str = "x-request-id";
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+impl RequestId {
+    /// The id of `req`, once this step has run.
+    pub fn of(req: &Request) -> Option<String> {
+        req.extensions().get::<RequestId>().map(|id| id.0.clone())
+    }
+}
+
 #[derive(Clone)]
 pub struct RequestIds;
 
