@@ -164,12 +164,12 @@ pub async fn open(
             Some(id) => Ok((view(db, by_id(db, id).await?).await?, false)),
             None => {
                 let cart = insert(db, tenant_id, Some(customer), None, DEFAULT_TTL).await?;
-                Ok((view(db, cart).await?, true))
+                Ok((new_view(db, cart).await?, true))
             }
         },
         Opener::Guest { session: None } => {
             let cart = insert(db, tenant_id, None, None, ttl).await?;
-            Ok((view(db, cart).await?, true))
+            Ok((new_view(db, cart).await?, true))
         }
         Opener::Guest {
             session: Some(session),
@@ -197,7 +197,7 @@ pub async fn open(
                         .await?;
                 }
                 match insert(db, tenant_id, None, Some(hash.clone()), ttl).await {
-                    Ok(cart) => return Ok((view(db, cart).await?, true)),
+                    Ok(cart) => return Ok((new_view(db, cart).await?, true)),
                     Err(CartError::Database(e))
                         if matches!(
                             e.sql_err(),
@@ -560,6 +560,20 @@ pub async fn view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<Cart
             })
         })
         .collect::<Result<_, CartError>>()?;
+    with_lines(db, cart, lines).await
+}
+
+/// A cart just made: it has no lines to read.
+async fn new_view<C: ConnectionTrait>(db: &C, cart: carts::Model) -> Result<CartView, CartError> {
+    with_lines(db, cart, Vec::new()).await
+}
+
+/// The cart's view from its lines: its coupon and totals.
+async fn with_lines<C: ConnectionTrait>(
+    db: &C,
+    cart: carts::Model,
+    lines: Vec<Line>,
+) -> Result<CartView, CartError> {
     let subtotal = money::sum(lines.iter().map(|l| l.line_total))?;
 
     let mut discount = 0;

@@ -50,41 +50,6 @@ pub async fn enqueue_checks<C: ConnectionTrait>(
     Ok(())
 }
 
-/// After stock fell (a reservation), enqueues checks only for the items now below their reorder
-/// level: a fall cannot bring an item back in stock or lift it over its level, so any other
-/// check would find nothing to do. One statement finds them; the sweep stays the safety net.
-#[tracing::instrument(skip_all, fields(tenant = %tenant_id))]
-pub async fn enqueue_checks_after_fall<C: ConnectionTrait>(
-    db: &C,
-    tenant_id: TenantId,
-    item_ids: Vec<Uuid>,
-) -> Result<(), CatalogError> {
-    if item_ids.is_empty() {
-        return Ok(());
-    }
-    let backend = db.get_database_backend();
-    let list: Vec<String> = (0..item_ids.len())
-        .map(|n| crate::sql::placeholder(backend, n + 1))
-        .collect();
-    let sql = format!(
-        "SELECT i.id FROM items i JOIN stock_levels s ON s.item_id = i.id \
-         WHERE i.id IN ({}) GROUP BY i.id, i.reorder_level \
-         HAVING SUM(s.on_hand - s.reserved) < i.reorder_level",
-        list.join(", ")
-    );
-    let values: Vec<sea_orm::Value> = item_ids.into_iter().map(Into::into).collect();
-    let low: Vec<Uuid> = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .iter()
-        .map(|row| row.try_get_by_index(0))
-        .collect::<Result<_, _>>()?;
-    if low.is_empty() {
-        return Ok(());
-    }
-    enqueue_checks(db, tenant_id, low).await
-}
-
 /// A shopper asks to hear when the published product `slug` is back in stock. Asking twice
 /// is one request; asking again after being told arms it again.
 #[tracing::instrument(skip_all, fields(tenant = %tenant_id))]

@@ -176,51 +176,60 @@ pub async fn start(db: &DatabaseConnection, cart: CartKey) -> Result<CheckoutVie
         _ => None,
     };
     let now = Utc::now();
-    let txn = crate::transaction::begin(db).await?;
-    checkouts::Entity::insert(checkouts::ActiveModel {
+    let draft = checkouts::Model {
         // Random, not time-ordered: the id is a guest's only key to the checkout.
-        id: Set(Uuid::new_v4()),
-        tenant_id: Set(cart.tenant_id),
-        cart_id: Set(view.cart.id),
-        customer_id: Set(view.cart.customer_id),
-        status: Set(Status::Pending),
-        email: Set(view.cart.email.clone()),
-        phone: Set(None),
-        shipping_address: Set(None),
-        billing_address: Set(None),
-        shipping_method_id: Set(None),
-        coupon_id: Set(None),
-        currency: Set(shop.currency),
-        subtotal: Set(0),
-        discount: Set(0),
-        shipping: Set(0),
-        tax: Set(0),
-        total: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        expires_at: Set(now),
-    })
-    .on_conflict(
-        OnConflict::column(checkouts::Column::CartId)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    let checkout = checkouts::Entity::find()
-        .filter(checkouts::Column::CartId.eq(view.cart.id))
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(CheckoutError::NotFound("checkout"))?;
-    // An expired checkout starts over; a completed or paying one is not the cart's to change.
-    if matches!(checkout.status, Status::PaymentPending | Status::Completed) {
-        open_for_changes(&checkout)?;
-    }
-    checkout_lines::Entity::delete_many()
-        .filter(checkout_lines::Column::CheckoutId.eq(checkout.id))
-        .exec(&txn)
-        .await?;
+        id: Uuid::new_v4(),
+        tenant_id: cart.tenant_id,
+        cart_id: view.cart.id,
+        customer_id: view.cart.customer_id,
+        status: Status::Pending,
+        email: view.cart.email.clone(),
+        phone: None,
+        shipping_address: None,
+        billing_address: None,
+        shipping_method_id: None,
+        coupon_id: applied_coupon,
+        currency: shop.currency,
+        subtotal: 0,
+        discount: 0,
+        shipping: 0,
+        tax: 0,
+        total: 0,
+        created_at: now,
+        updated_at: now,
+        expires_at: now,
+    };
+    let txn = crate::transaction::begin(db).await?;
+    let inserted =
+        checkouts::Entity::insert(checkouts::ActiveModel::from(draft.clone()).reset_all())
+            .on_conflict(
+                OnConflict::column(checkouts::Column::CartId)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    // A new checkout is the draft, and has no lines yet; the cart's earlier one is locked and
+    // refreshed.
+    let checkout = if inserted == 1 {
+        draft
+    } else {
+        let checkout = checkouts::Entity::find()
+            .filter(checkouts::Column::CartId.eq(view.cart.id))
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or(CheckoutError::NotFound("checkout"))?;
+        // An expired checkout starts over; a completed or paying one is not the cart's to change.
+        if matches!(checkout.status, Status::PaymentPending | Status::Completed) {
+            open_for_changes(&checkout)?;
+        }
+        checkout_lines::Entity::delete_many()
+            .filter(checkout_lines::Column::CheckoutId.eq(checkout.id))
+            .exec(&txn)
+            .await?;
+        checkout
+    };
     let lines: Vec<checkout_lines::Model> = view
         .lines
         .iter()

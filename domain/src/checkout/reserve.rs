@@ -1,16 +1,22 @@
 //! Reserving stock for a checkout, and releasing or shipping what it holds.
 //!
-//! A reservation never reads and then writes: quantities are summed per item first, then each
-//! stock level is raised by one conditional statement (`… WHERE on_hand - reserved >= q`), in
-//! one stable order (item, then location) so concurrent confirms never deadlock. A level that
-//! changed between the read that chose the amount and the statement simply matches no row; the
-//! amount is read again. A shortfall reserves nothing: the caller's transaction rolls back.
+//! A reservation sums the quantities per item first, then locks the items' stock levels in one
+//! stable order (item, then location: concurrent confirms never deadlock), plans what to take
+//! from which level, and raises them all in one conditional statement (`… WHERE on_hand -
+//! reserved >= q` for each level). The locks make the plan exact, and the condition still holds
+//! the line should anything change a level without them. A shortfall reserves nothing: the
+//! caller's transaction rolls back. These rows are the ones every confirm of a popular item
+//! waits for, so the reservation takes as few round trips as it can while it holds them: the
+//! locking read, the update, the reservations' insert, and the stock checks' jobs only for
+//! items it took below their reorder level.
 
 use std::collections::BTreeMap;
 
 use cartwheel_entity::{TenantId, stock_movements, stock_reservations};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+};
 use uuid::Uuid;
 
 use super::{CheckoutError, Short};
@@ -40,28 +46,22 @@ pub async fn reserve<C: ConnectionTrait>(
         entry.1 += line.quantity;
     }
     let ids: Vec<Uuid> = wanted.keys().copied().collect();
-    let mut free = free_levels(txn, &ids).await?;
-    let mut held = Vec::new();
+    let levels = lock_levels(txn, &ids).await?;
+    let mut takes = Vec::new();
     let mut short = Vec::new();
+    let mut low = Vec::new();
     for (item_id, (sku, quantity)) in &wanted {
         let mut remaining = *quantity;
-        let levels = free.remove(item_id).unwrap_or_default();
-        for (location_id, mut available) in levels {
-            // Each failed statement means another transaction took stock here and committed;
-            // the loop ends when the level is empty or the line is covered.
-            while remaining > 0 && available > 0 {
-                let take = remaining.min(available);
-                if take_from(txn, *item_id, location_id, take).await? {
-                    held.push((*item_id, location_id, take));
-                    remaining -= take;
-                    available -= take;
-                } else {
-                    available = free_at(txn, *item_id, location_id).await?;
-                }
+        let mut left = 0;
+        let mut reorder_level = 0;
+        for level in levels.iter().filter(|l| l.item_id == *item_id) {
+            let take = remaining.min(level.free.max(0));
+            if take > 0 {
+                takes.push((level.item_id, level.location_id, take));
+                remaining -= take;
             }
-            if remaining == 0 {
-                break;
-            }
+            left += level.free - take;
+            reorder_level = level.reorder_level;
         }
         if remaining > 0 {
             short.push(Short {
@@ -70,12 +70,24 @@ pub async fn reserve<C: ConnectionTrait>(
                 requested: *quantity,
                 available: quantity - remaining,
             });
+        } else if left < reorder_level {
+            // A fall cannot bring an item back in stock or lift it over its level: only the
+            // items taken below it need their check (the periodic sweep stays the safety net).
+            low.push(*item_id);
         }
     }
     if !short.is_empty() {
         return Err(CheckoutError::Shortfall(short));
     }
-    let rows: Vec<stock_reservations::ActiveModel> = held
+    let taken = take_all(txn, &takes).await?;
+    if taken != takes.len() as u64 {
+        return Err(DbErr::Custom(format!(
+            "{taken} of {} locked stock levels took their reservation",
+            takes.len()
+        ))
+        .into());
+    }
+    let rows: Vec<stock_reservations::ActiveModel> = takes
         .into_iter()
         .map(
             |(item_id, location_id, quantity)| stock_reservations::ActiveModel {
@@ -90,71 +102,81 @@ pub async fn reserve<C: ConnectionTrait>(
     stock_reservations::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
-    crate::catalog::alerts::enqueue_checks_after_fall(txn, tenant_id, ids).await?;
+    if !low.is_empty() {
+        crate::catalog::alerts::enqueue_checks(txn, tenant_id, low).await?;
+    }
     Ok(())
 }
 
-/// What each item's levels have free, by location in a stable order.
-async fn free_levels<C: ConnectionTrait>(
-    db: &C,
-    item_ids: &[Uuid],
-) -> Result<BTreeMap<Uuid, Vec<(Uuid, i64)>>, sea_orm::DbErr> {
-    let levels = cartwheel_entity::stock_levels::Entity::find()
-        .filter(cartwheel_entity::stock_levels::Column::ItemId.is_in(item_ids.to_vec()))
-        .order_by_asc(cartwheel_entity::stock_levels::Column::ItemId)
-        .order_by_asc(cartwheel_entity::stock_levels::Column::LocationId)
-        .all(db)
-        .await?;
-    let mut free: BTreeMap<Uuid, Vec<(Uuid, i64)>> = BTreeMap::new();
-    for level in levels {
-        let available = level.on_hand - level.reserved;
-        if available > 0 {
-            free.entry(level.item_id)
-                .or_default()
-                .push((level.location_id, available));
-        }
+/// One stock level of an item, as locked: what it has free, and its item's reorder level.
+struct Level {
+    item_id: Uuid,
+    location_id: Uuid,
+    free: i64,
+    reorder_level: i64,
+}
+
+/// Locks the items' stock levels (on Postgres; a SQLite write transaction holds the whole
+/// database) in the stable order, and reads them.
+async fn lock_levels<C: ConnectionTrait>(db: &C, item_ids: &[Uuid]) -> Result<Vec<Level>, DbErr> {
+    let backend = db.get_database_backend();
+    let list: Vec<String> = (1..=item_ids.len())
+        .map(|n| placeholder(backend, n))
+        .collect();
+    let lock = match backend {
+        sea_orm::DatabaseBackend::Postgres => " FOR UPDATE OF s",
+        _ => "",
+    };
+    let sql = format!(
+        "SELECT s.item_id, s.location_id, s.on_hand - s.reserved AS free, i.reorder_level \
+         FROM stock_levels s JOIN items i ON i.id = s.item_id \
+         WHERE s.item_id IN ({}) ORDER BY s.item_id, s.location_id{lock}",
+        list.join(", ")
+    );
+    let values: Vec<sea_orm::Value> = item_ids.iter().map(|id| (*id).into()).collect();
+    db.query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Level {
+                item_id: row.try_get("", "item_id")?,
+                location_id: row.try_get("", "location_id")?,
+                free: row.try_get("", "free")?,
+                reorder_level: row.try_get("", "reorder_level")?,
+            })
+        })
+        .collect()
+}
+
+/// Raises each `(item, location, quantity)` level's reservation if it has that much free, in
+/// one statement; answers how many levels it raised.
+async fn take_all<C: ConnectionTrait>(db: &C, takes: &[(Uuid, Uuid, i64)]) -> Result<u64, DbErr> {
+    if takes.is_empty() {
+        return Ok(0);
     }
-    Ok(free)
-}
-
-async fn free_at<C: ConnectionTrait>(
-    db: &C,
-    item_id: Uuid,
-    location_id: Uuid,
-) -> Result<i64, sea_orm::DbErr> {
-    Ok(
-        cartwheel_entity::stock_levels::Entity::find_by_id((item_id, location_id))
-            .one(db)
-            .await?
-            .map_or(0, |l| l.on_hand - l.reserved),
-    )
-}
-
-/// Reserves `quantity` at one level if it has that much free, in one statement.
-async fn take_from<C: ConnectionTrait>(
-    db: &C,
-    item_id: Uuid,
-    location_id: Uuid,
-    quantity: i64,
-) -> Result<bool, sea_orm::DbErr> {
     let backend = db.get_database_backend();
     let p = |n| placeholder(backend, n);
+    let mut cases = String::new();
+    let mut conditions = Vec::new();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    for (n, (item_id, location_id, quantity)) in takes.iter().enumerate() {
+        let (item, location, q) = (p(3 * n + 1), p(3 * n + 2), p(3 * n + 3));
+        cases.push_str(&format!(
+            " WHEN item_id = {item} AND location_id = {location} THEN {q}"
+        ));
+        conditions.push(format!(
+            "(item_id = {item} AND location_id = {location} AND on_hand - reserved >= {q})"
+        ));
+        values.extend([(*item_id).into(), (*location_id).into(), (*quantity).into()]);
+    }
     let sql = format!(
-        "UPDATE stock_levels SET reserved = reserved + {q} \
-         WHERE item_id = {item} AND location_id = {location} AND on_hand - reserved >= {q}",
-        q = p(1),
-        item = p(2),
-        location = p(3),
+        "UPDATE stock_levels SET reserved = reserved + CASE{cases} ELSE 0 END WHERE {}",
+        conditions.join(" OR ")
     );
-    let changed = db
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [quantity.into(), item_id.into(), location_id.into()],
-        ))
+    Ok(db
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?
-        .rows_affected();
-    Ok(changed == 1)
+        .rows_affected())
 }
 
 /// Whether the checkout holds any stock.
