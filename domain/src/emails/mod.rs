@@ -121,7 +121,8 @@ pub enum Claim {
 }
 
 /// Claims email `id` for `worker` for `hold` (longer than a send may take), unless it was sent
-/// or another claim still holds. One statement, so two workers never both win.
+/// or another claim still holds. One statement, so two workers never both win; it answers the
+/// claimed row.
 #[tracing::instrument(skip(db))]
 pub async fn claim<C: ConnectionTrait>(
     db: &C,
@@ -145,17 +146,19 @@ pub async fn claim<C: ConnectionTrait>(
                 .add(emails::Column::ClaimedUntil.is_null())
                 .add(emails::Column::ClaimedUntil.lte(now)),
         )
-        .exec(db)
+        .exec_with_returning(db)
         .await?
-        .rows_affected
-        == 1;
+        .pop();
+    if let Some(email) = claimed {
+        return Ok(Claim::Claimed(email));
+    }
+    // Not claimed: the row says why (sent, held by another send, or gone).
     let Some(email) = emails::Entity::find_by_id(id).one(db).await? else {
         return Ok(Claim::Missing);
     };
-    Ok(match (claimed, email.sent_at, &email.claimed_until) {
-        (true, _, _) => Claim::Claimed(email),
-        (false, Some(_), _) => Claim::Sent,
-        (false, None, until) => Claim::Held {
+    Ok(match (email.sent_at, &email.claimed_until) {
+        (Some(_), _) => Claim::Sent,
+        (None, until) => Claim::Held {
             by: email.claimed_by.clone().unwrap_or_default(),
             until: until.unwrap_or(now),
         },
