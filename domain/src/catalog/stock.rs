@@ -159,8 +159,13 @@ pub async fn transfer(
         )]));
     }
     let txn = crate::transaction::begin(db).await?;
-    apply(&txn, tenant_id, item_id, from, -quantity, reason).await?;
-    apply(&txn, tenant_id, item_id, to, quantity, reason).await?;
+    // The two levels change in location order, the order a confirm locks an item's levels in
+    // (`checkout::reserve`): a transfer racing a confirm never deadlocks with it.
+    let mut moves = [(from, -quantity), (to, quantity)];
+    moves.sort_by_key(|(location, _)| *location);
+    for (location, change) in moves {
+        apply(&txn, tenant_id, item_id, location, change, reason).await?;
+    }
     audit::record(&txn, by, Entity::Stock, item_id, Action::Transferred, diff).await?;
     changes.commit(txn, tenant_id).await?;
     Ok(())

@@ -8,7 +8,7 @@
 //! caller's transaction rolls back. These rows are the ones every confirm of a popular item
 //! waits for, so the reservation takes as few round trips as it can while it holds them: the
 //! locking read, the update, the reservations' insert, and the stock checks' jobs only for
-//! items it took below their reorder level.
+//! items below their reorder level after it.
 
 use std::collections::BTreeMap;
 
@@ -72,7 +72,8 @@ pub async fn reserve<C: ConnectionTrait>(
             });
         } else if left < reorder_level {
             // A fall cannot bring an item back in stock or lift it over its level: only the
-            // items taken below it need their check (the periodic sweep stays the safety net).
+            // items below it afterwards need their check (the periodic sweep stays the safety
+            // net).
             low.push(*item_id);
         }
     }

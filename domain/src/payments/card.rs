@@ -492,14 +492,6 @@ async fn give_back(
     checkout: &checkouts::Model,
     status: Status,
 ) -> Result<(), CheckoutError> {
-    reserve::settle(
-        txn,
-        checkout.tenant_id,
-        checkout.id,
-        Outcome::Released,
-        "card payment failed",
-    )
-    .await?;
     let redeemed = coupon_redemptions::Entity::find()
         .filter(coupon_redemptions::Column::CheckoutId.eq(checkout.id))
         .all(txn)
@@ -517,6 +509,16 @@ async fn give_back(
             .exec(txn)
             .await?;
     }
+    // The coupon before the stock: the order a confirm takes them in, so the two never
+    // deadlock.
+    reserve::settle(
+        txn,
+        checkout.tenant_id,
+        checkout.id,
+        Outcome::Released,
+        "card payment failed",
+    )
+    .await?;
     checkouts::Entity::update_many()
         .col_expr(checkouts::Column::Status, Expr::value(status))
         .col_expr(checkouts::Column::UpdatedAt, Expr::value(Utc::now()))
